@@ -1,0 +1,26 @@
+# bulwark_glob_sources(<var> <dir>): every .cc under <dir> except *_test.cc and main.cc.
+function(bulwark_glob_sources var dir)
+  file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${dir}/*.cc)
+  list(FILTER srcs EXCLUDE REGEX ".*_test\\.cc$")
+  list(FILTER srcs EXCLUDE REGEX ".*/main\\.cc$")
+  set(${var} ${srcs} PARENT_SCOPE)
+endfunction()
+
+# bulwark_add_gtest(<name> LABEL <label> SOURCES ... LIBS ... [SERIAL])
+# One gtest binary; every TEST becomes its own ctest entry carrying <label>.
+function(bulwark_add_gtest name)
+  cmake_parse_arguments(T "SERIAL" "LABEL;TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR})
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  set(props LABELS ${T_LABEL} TIMEOUT ${T_TIMEOUT}
+      ENVIRONMENT "BULWARK_SOURCE_DIR=${CMAKE_SOURCE_DIR};BULWARK_BINARY_DIR=${CMAKE_BINARY_DIR}")
+  if(T_SERIAL)
+    list(APPEND props RUN_SERIAL TRUE)
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES ${props})
+endfunction()
