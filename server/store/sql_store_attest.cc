@@ -1,0 +1,247 @@
+// SqlStore: nonces, appraisals, evidence and the fleet view.
+#include "attest/core/digest.h"
+#include "server/store/sql_rows.h"
+#include "server/store/sql_store.h"
+#include "server/store/validate.h"
+
+namespace bulwark::server {
+
+namespace {
+
+// "This appraisal is the node's newest": ties go to the later writer.
+constexpr std::string_view kNewer = "(latest_appraised_at IS NULL OR latest_appraised_at <= $3)";
+
+std::string newerOr(std::string_view value, std::string_view otherwise) {
+  return "CASE WHEN " + std::string(kNewer) + " THEN " + std::string(value) + " ELSE " +
+         std::string(otherwise) + " END";
+}
+
+// Moves the node's latest-verdict pointer, state and TPM counters to this appraisal if it
+// is the newest; only for approved, unrevoked nodes. Counters are kept when the appraisal
+// carries none. Row lock + re-check of the WHERE serializes replicas racing on one node.
+std::string updateNodeSql() {
+  return "UPDATE nodes SET latest_appraisal_id = " + newerOr("$2", "latest_appraisal_id") +
+         ", state = " + newerOr("$4", "state") +
+         ", reset_count = " + newerOr("COALESCE($5, reset_count)", "reset_count") +
+         ", restart_count = " + newerOr("COALESCE($6, restart_count)", "restart_count") +
+         ", clock = " + newerOr("COALESCE($7, clock)", "clock") +
+         ", updated_at = " + newerOr("$3", "updated_at") +
+         ", latest_appraised_at = " + newerOr("$3", "latest_appraised_at") +
+         " WHERE name = $1 AND state IN ('trusted', 'untrusted') RETURNING name";
+}
+
+constexpr std::string_view kInsertAppraisalSql =
+    "INSERT INTO appraisals (node, appraised_at, status, reasons, trust_vector, ear, "
+    "evidence_digest, fresh_until, reset_count, restart_count, clock, policy_version) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
+
+constexpr std::string_view kUpsertEvidenceSql =
+    "INSERT INTO evidence (node, received_at, digest, bytes) VALUES ($1, $2, $3, $4) "
+    "ON CONFLICT (node) DO UPDATE SET received_at = excluded.received_at, "
+    "digest = excluded.digest, bytes = excluded.bytes "
+    "WHERE evidence.received_at <= excluded.received_at";
+
+Result<NodeState> nodeState(SqlConnection& conn, std::string_view node) {
+  auto r = conn.query("SELECT state FROM nodes WHERE name = $1", {std::string(node)});
+  if (!r) return std::unexpected(r.error());
+  if (r->rows.empty()) return rows::notFound("node", node);
+  auto state = nodeStateFromName(r->rows[0].text(0));
+  if (!state) return fail(ErrorCode::kInternal, "unknown stored node state", "store");
+  return *state;
+}
+
+Result<void> requireAppraisable(SqlConnection& conn, std::string_view node) {
+  auto state = nodeState(conn, node);
+  if (!state) return std::unexpected(state.error());
+  if (*state == NodeState::kEnrolling || *state == NodeState::kRevoked) {
+    return fail(ErrorCode::kInvalidArgument,
+                "node '" + std::string(node) + "' is " + std::string(nodeStateName(*state)) +
+                    " and accepts no appraisal",
+                "store");
+  }
+  return {};
+}
+
+Result<std::vector<AppraisalRecord>> appraisals(Result<SqlResult> r) {
+  if (!r) return std::unexpected(r.error());
+  std::vector<AppraisalRecord> out;
+  out.reserve(r->rows.size());
+  for (const auto& row : r->rows) {
+    auto a = rows::appraisalFromRow(row);
+    if (!a) return std::unexpected(a.error());
+    out.push_back(std::move(*a));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<void> SqlStore::issueNonce(const NonceRecord& n) {
+  if (auto ok = validateNonce(n); !ok) return ok;
+  return inTransaction(*pool_, [&](SqlConnection& conn) -> Result<void> {
+    // Unknown node → foreign key violation → kInvalidArgument.
+    auto r = conn.query("INSERT INTO nonces (value, node, issued_at, expires_at) "
+                        "VALUES ($1, $2, $3, $4)",
+                        {n.value, n.node, n.issued_at, n.expires_at});
+    if (!r) return std::unexpected(r.error());
+    return {};
+  });
+}
+
+Result<NonceVerdict> SqlStore::consumeNonce(std::string_view node, ByteView nonce, Millis now) {
+  if (auto ok = validateNodeName(node); !ok) return std::unexpected(ok.error());
+  if (nonce.size() < kMinNonce || nonce.size() > kMaxNonce) {
+    return NonceVerdict(std::unexpected(NonceRejection::kUnknown));
+  }
+  Bytes value(nonce.begin(), nonce.end());
+  return withConnection(*pool_, [&](SqlConnection& conn) -> Result<NonceVerdict> {
+    // The single statement that makes a nonce single-use across threads and replicas.
+    auto used = conn.query("UPDATE nonces SET used_at = $3 WHERE value = $1 AND node = $2 "
+                           "AND used_at IS NULL AND expires_at > $3 RETURNING node",
+                           {value, std::string(node), now});
+    if (!used) return std::unexpected(used.error());
+    if (!used->rows.empty()) return NonceVerdict();
+    // Rejected: find out why, for the named reason (read after the fact; it only labels).
+    auto why = conn.query("SELECT node, expires_at, used_at FROM nonces WHERE value = $1", {value});
+    if (!why) return std::unexpected(why.error());
+    if (why->rows.empty()) return NonceVerdict(std::unexpected(NonceRejection::kUnknown));
+    const SqlRow& row = why->rows[0];
+    if (row.text(0) != node) return NonceVerdict(std::unexpected(NonceRejection::kForeign));
+    if (!row.isNull(2)) return NonceVerdict(std::unexpected(NonceRejection::kReplayed));
+    return NonceVerdict(std::unexpected(NonceRejection::kExpired));
+  });
+}
+
+Result<std::int64_t> SqlStore::purgeNonces(Millis now) {
+  return inTransaction(*pool_, [&](SqlConnection& conn) -> Result<std::int64_t> {
+    auto r = conn.query("DELETE FROM nonces WHERE expires_at <= $1", {now});
+    if (!r) return std::unexpected(r.error());
+    return r->affected;
+  });
+}
+
+Result<AppraisalRecord> SqlStore::recordAppraisal(const AppraisalRecord& a,
+                                                  std::optional<ByteView> evidence) {
+  if (auto ok = validateAppraisal(a); !ok) return std::unexpected(ok.error());
+  if (evidence) {
+    if (auto ok = validateEvidence(*evidence); !ok) return std::unexpected(ok.error());
+    if (!constantTimeEqual(sha256(*evidence), a.evidence_digest)) {
+      return fail(ErrorCode::kInvalidArgument, "evidence does not match its digest", "store");
+    }
+  }
+  return inTransaction(*pool_, [&](SqlConnection& conn) -> Result<AppraisalRecord> {
+    if (auto ok = requireAppraisable(conn, a.node); !ok) return std::unexpected(ok.error());
+    std::string status(appraisalStatusName(a.status));
+    auto inserted = conn.query(kInsertAppraisalSql,
+                               {a.node, a.appraised_at, status, a.reasons_json,
+                                a.trust_vector_json, a.ear, a.evidence_digest, a.fresh_until,
+                                sqlOptional(a.reset_count), sqlOptional(a.restart_count),
+                                sqlOptional(a.clock), a.policy_version});
+    if (!inserted) return std::unexpected(inserted.error());
+    AppraisalRecord stored = a;
+    stored.id = inserted->rows.empty() ? 0 : inserted->rows[0].integer(0);
+    bool affirming = a.status == AppraisalStatus::kAffirming;
+    std::string state(nodeStateName(affirming ? NodeState::kTrusted : NodeState::kUntrusted));
+    auto moved = conn.query(updateNodeSql(),
+                            {a.node, stored.id, a.appraised_at, state, sqlOptional(a.reset_count),
+                             sqlOptional(a.restart_count), sqlOptional(a.clock)});
+    if (!moved) return std::unexpected(moved.error());
+    if (moved->rows.empty()) {  // revoked by another replica since requireAppraisable
+      return fail(ErrorCode::kInvalidArgument, "node '" + a.node + "' accepts no appraisal",
+                  "store");
+    }
+    if (evidence) {
+      Bytes bytes(evidence->begin(), evidence->end());
+      auto kept = conn.query(kUpsertEvidenceSql, {a.node, a.appraised_at, a.evidence_digest,
+                                                  std::move(bytes)});
+      if (!kept) return std::unexpected(kept.error());
+    }
+    return stored;
+  });
+}
+
+Result<AppraisalRecord> SqlStore::latestAppraisal(std::string_view node) {
+  if (auto ok = validateNodeName(node); !ok) return std::unexpected(ok.error());
+  return withConnection(*pool_, [&](SqlConnection& conn) -> Result<AppraisalRecord> {
+    auto r = appraisals(conn.query(
+        rows::select(rows::prefixed(rows::kAppraisalColumns, "a"),
+                     "nodes n JOIN appraisals a ON a.id = n.latest_appraisal_id",
+                     "WHERE n.name = $1"),
+        {std::string(node)}));
+    if (!r) return std::unexpected(r.error());
+    if (!r->empty()) return std::move(r->front());
+    if (auto exists = nodeState(conn, node); !exists) return std::unexpected(exists.error());
+    return fail(ErrorCode::kNotFound, "node '" + std::string(node) + "' has no verdict", "store");
+  });
+}
+
+Result<std::vector<AppraisalRecord>> SqlStore::appraisalHistory(std::string_view node,
+                                                                const HistoryQuery& q) {
+  if (auto ok = validateNodeName(node); !ok) return std::unexpected(ok.error());
+  auto limit = static_cast<std::int64_t>(std::clamp<std::size_t>(q.limit, 1, kMaxHistoryLimit));
+  std::string where = "WHERE node = $1";
+  SqlParams params{std::string(node), limit};
+  if (q.since) {
+    params.emplace_back(*q.since);
+    where += " AND appraised_at >= $" + std::to_string(params.size());
+  }
+  if (q.before) {
+    params.emplace_back(*q.before);
+    where += " AND appraised_at < $" + std::to_string(params.size());
+  }
+  std::string sql = rows::select(rows::kAppraisalColumns, "appraisals",
+                                 where + " ORDER BY appraised_at DESC, id DESC LIMIT $2");
+  return withConnection(*pool_, [&](SqlConnection& conn) -> Result<std::vector<AppraisalRecord>> {
+    if (auto exists = nodeState(conn, node); !exists) return std::unexpected(exists.error());
+    return appraisals(conn.query(sql, params));
+  });
+}
+
+Result<std::vector<FleetEntry>> SqlStore::fleet(std::optional<std::string_view> group) {
+  if (group) {
+    if (auto ok = validateGroup(*group); !ok) return std::unexpected(ok.error());
+  }
+  // One pass over nodes joined to appraisals by primary key: O(nodes), no per-node query.
+  std::string sql = rows::select(
+      rows::prefixed(rows::kNodeColumns, "n") +
+          ", a.id, a.appraised_at, a.status, a.reasons, a.fresh_until, a.policy_version",
+      "nodes n LEFT JOIN appraisals a ON a.id = n.latest_appraisal_id",
+      group ? "WHERE n.node_group = $1 ORDER BY n.name" : "ORDER BY n.name");
+  SqlParams params;
+  if (group) params.emplace_back(std::string(*group));
+  return withConnection(*pool_, [&](SqlConnection& conn) -> Result<std::vector<FleetEntry>> {
+    auto r = conn.query(sql, params);
+    if (!r) return std::unexpected(r.error());
+    std::vector<FleetEntry> out;
+    out.reserve(r->rows.size());
+    constexpr std::size_t kA = 14;  // first appraisal column, after the 14 node columns
+    for (const auto& row : r->rows) {
+      auto node = rows::nodeFromRow(row);
+      if (!node) return std::unexpected(node.error());
+      FleetEntry entry{std::move(*node), std::nullopt};
+      if (!row.isNull(kA)) {
+        auto status = appraisalStatusFromName(row.text(kA + 2));
+        if (!status) return fail(ErrorCode::kInternal, "unknown stored status", "store");
+        entry.latest = AppraisalSummary{row.integer(kA), row.integer(kA + 1), *status,
+                                        row.text(kA + 3), row.integer(kA + 4),
+                                        row.integer(kA + 5)};
+      }
+      out.push_back(std::move(entry));
+    }
+    return out;
+  });
+}
+
+Result<StoredEvidence> SqlStore::latestEvidence(std::string_view node) {
+  if (auto ok = validateNodeName(node); !ok) return std::unexpected(ok.error());
+  return withConnection(*pool_, [&](SqlConnection& conn) -> Result<StoredEvidence> {
+    auto r = conn.query("SELECT node, received_at, digest, bytes FROM evidence WHERE node = $1",
+                        {std::string(node)});
+    if (!r) return std::unexpected(r.error());
+    if (r->rows.empty()) return rows::notFound("evidence of node", node);
+    const SqlRow& row = r->rows[0];
+    return StoredEvidence{row.text(0), row.integer(1), row.blob(2), row.blob(3)};
+  });
+}
+
+}  // namespace bulwark::server
