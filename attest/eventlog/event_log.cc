@@ -24,9 +24,10 @@ bool hasSignature(ByteView data, const char (&sig)[16]) {
 }
 
 // Reads the event data size and the data itself, enforcing the per-event cap.
-Result<Bytes> readEventData(Reader& r, const ParseLimits& limits) {
+Result<Bytes> readEventData(Reader& r, const ParseLimits& limits, std::size_t& data_offset) {
   std::size_t at = r.offset();
   auto size = r.u32("event data size");
+  data_offset = r.offset();
   if (!size) return std::unexpected(size.error());
   if (*size > limits.max_event_data) {
     return fail(ErrorCode::kMalformed,
@@ -63,7 +64,7 @@ Result<Event> readLegacyEvent(Reader& r, const ParseLimits& limits) {
   auto d = r.take(kSha1Size, "SHA1 digest");
   if (!d) return std::unexpected(d.error());
   ev.digests.push_back({static_cast<std::uint16_t>(HashAlg::kSha1), Bytes(d->begin(), d->end())});
-  auto data = readEventData(r, limits);
+  auto data = readEventData(r, limits, ev.data_offset);
   if (!data) return std::unexpected(data.error());
   ev.data = std::move(*data);
   return ev;
@@ -121,7 +122,7 @@ Result<Event> readAgileEvent(Reader& r, const SpecIdEvent& spec, const ParseLimi
   auto digests = readDigests(r, spec);
   if (!digests) return std::unexpected(digests.error());
   ev.digests = std::move(*digests);
-  auto data = readEventData(r, limits);
+  auto data = readEventData(r, limits, ev.data_offset);
   if (!data) return std::unexpected(data.error());
   ev.data = std::move(*data);
   return ev;
@@ -233,7 +234,7 @@ Result<EventLog> parseEventLog(ByteView log, const ParseLimits& limits) {
     if (!allZero(first->digests[0].digest)) {
       return fail(ErrorCode::kMalformed, "Spec ID event with a non-zero digest", offsetContext(0));
     }
-    auto spec = parseSpecIdEvent(first->data, first->offset + 32, limits.max_algorithms);
+    auto spec = parseSpecIdEvent(first->data, first->data_offset, limits.max_algorithms);
     if (!spec) return std::unexpected(withEvent(spec.error(), 0));
     out.format = LogFormat::kCryptoAgile;
     out.spec_id = std::move(*spec);

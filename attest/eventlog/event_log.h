@@ -47,7 +47,8 @@ struct EventDigest {
 
 struct Event {
   std::size_t index = 0;   // position in the log, 0 = first record
-  std::size_t offset = 0;  // byte offset of the record header
+  std::size_t offset = 0;       // byte offset of the record header
+  std::size_t data_offset = 0;  // byte offset of `data`
   std::uint32_t pcr = 0;
   std::uint32_t type = 0;
   std::vector<EventDigest> digests;

@@ -11,6 +11,12 @@
 #include "attest/core/bytes.h"
 #include "attest/core/error.h"
 
+// `BW_TRY(x, expr);` declares `x = expr` and returns its error from the enclosing
+// function (which must return a Result) when it failed.
+#define BW_TRY(var, expr) \
+  auto var = (expr);      \
+  if (!var) return std::unexpected(var.error())
+
 namespace bulwark::attest::eventlog {
 
 // "offset 0x1a2b" — the context string every parse error carries.
