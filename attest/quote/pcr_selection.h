@@ -58,12 +58,14 @@ class PcrSelection {
 struct PcrValue {
   std::uint32_t index = 0;
   Bytes value;
+  bool operator==(const PcrValue&) const = default;
 };
 
 // The values of one bank, ascending by index (as evidence and tpm2-tools carry them).
 struct PcrBankValues {
   HashAlg alg = HashAlg::kSha256;
   std::vector<PcrValue> values;
+  bool operator==(const PcrBankValues&) const = default;
 };
 using PcrValues = std::vector<PcrBankValues>;
 

@@ -60,7 +60,8 @@ class VerifiedQuote {
   std::uint32_t restartCount() const { return clock_.restart_count; }
   bool safe() const { return clock_.safe; }
   std::uint64_t firmwareVersion() const { return firmware_version_; }
-  // Name of the key that signed (TPM 2.0 Part 1 §16): nameAlg || H(TPMT_PUBLIC).
+  // Qualified Name of the signing key (TPM 2.0 Part 1 §16.6): nameAlg ||
+  // H(QN(parent) || Name(key)), so it also pins the AK's parent (the EK).
   ByteView qualifiedSigner() const { return {qualified_signer_.data(), signer_size_}; }
   ByteView pcrDigest() const { return {pcr_digest_.data(), digest_size_}; }
   const PcrSelection& selection() const { return selection_; }

@@ -24,7 +24,7 @@ done
 # name  ek-alg  ak-alg  ak-hash  ak-scheme  pcr-list
 make_quote() {
   name=$1 ekalg=$2 akalg=$3 akhash=$4 scheme=$5 list=$6
-  tpm2_createek -c ek.ctx -G "$ekalg" -u ek.pub > /dev/null
+  tpm2_createek -c ek.ctx -G "$ekalg" -u "$out/$name.ek.pub" > /dev/null
   flush
   tpm2_createak -C ek.ctx -c ak.ctx -G "$akalg" -g "$akhash" -s "$scheme" \
     -u "$out/$name.ak.pub" -n ak.name > /dev/null
