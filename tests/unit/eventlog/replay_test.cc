@@ -2,24 +2,16 @@
 // PCR the upstream project expects (pcrs.json), bank by bank.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 
 #include "attest/core/bytes.h"
 #include "attest/eventlog/event_log.h"
 #include "attest/eventlog/event_types.h"
 #include "attest/eventlog/replay.h"
+#include "tests/unit/eventlog/test_logs.h"
 
 namespace bulwark::attest::eventlog {
 namespace {
-
-std::string testdata(const std::string& rel) {
-  const char* src = std::getenv("BULWARK_SOURCE_DIR");
-  return std::string(src ? src : ".") + "/tests/testdata/eventlogs/" + rel;
-}
 
 struct LogCase {
   const char* name;
@@ -31,32 +23,17 @@ class RealLogReplay : public ::testing::TestWithParam<LogCase> {};
 
 TEST_P(RealLogReplay, EveryExpectedPcrMatches) {
   const LogCase& c = GetParam();
-  auto bytes = readFile(testdata(std::string(c.name) + "/eventlog.bin"));
-  ASSERT_TRUE(bytes.has_value()) << bytes.error().toString();
-  auto log = parseEventLog(*bytes);
+  auto log = parseEventLog(testing::loadLogBytes(c.name));
   ASSERT_TRUE(log.has_value()) << log.error().toString();
   EXPECT_EQ(log->format, c.format);
   auto rep = replay(*log);
   ASSERT_TRUE(rep.has_value()) << rep.error().toString();
   EXPECT_EQ(rep->startup_locality, c.locality);
 
-  std::ifstream in(testdata(std::string(c.name) + "/pcrs.json"));
-  ASSERT_TRUE(in.good());
-  auto expected = nlohmann::json::parse(in);
-  ASSERT_FALSE(expected.empty());
-  PcrBanks quoted;
-  int count = 0;
-  for (const auto& [bank, pcrs] : expected.items()) {
-    auto alg = hashAlgFromName(bank);
-    ASSERT_TRUE(alg.has_value()) << bank;
-    for (const auto& [pcr, hex] : pcrs.items()) {
-      auto value = fromHex(hex.get<std::string>());
-      ASSERT_TRUE(value.has_value());
-      quoted[*alg][static_cast<std::uint32_t>(std::stoul(pcr))] = *value;
-      ++count;
-    }
-  }
-  EXPECT_GE(count, 8);
+  PcrBanks quoted = testing::loadExpectedPcrs(c.name);
+  std::size_t count = 0;
+  for (const auto& [alg, pcrs] : quoted) count += pcrs.size();
+  EXPECT_GE(count, 8u);
   auto mismatches = comparePcrs(*rep, quoted);
   for (const auto& m : mismatches) ADD_FAILURE() << c.name << ": " << m.toString();
   EXPECT_TRUE(mismatches.empty());

@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "attest/core/bytes.h"
 #include "attest/eventlog/event_log.h"
+#include "attest/eventlog/replay.h"
 
 namespace bulwark::attest::eventlog::testing {
 
@@ -26,6 +29,27 @@ inline EventLog loadLog(const std::string& name) {
   auto log = parseEventLog(loadLogBytes(name));
   EXPECT_TRUE(log.has_value()) << name << ": " << (log ? "" : log.error().toString());
   return log ? *log : EventLog{};
+}
+
+// pcrs.json: {bank: {pcr: hex}} as the upstream project expects the log to replay.
+inline PcrBanks loadExpectedPcrs(const std::string& name) {
+  std::ifstream in(testdataPath("eventlogs/" + name + "/pcrs.json"));
+  EXPECT_TRUE(in.good()) << name;
+  auto doc = nlohmann::json::parse(in, nullptr, false);
+  EXPECT_FALSE(doc.is_discarded()) << name;
+  PcrBanks out;
+  if (doc.is_discarded()) return out;
+  for (const auto& [bank, pcrs] : doc.items()) {
+    auto alg = hashAlgFromName(bank);
+    EXPECT_TRUE(alg.has_value()) << bank;
+    if (!alg) continue;
+    for (const auto& [pcr, hex] : pcrs.items()) {
+      auto value = fromHex(hex.get<std::string>());
+      EXPECT_TRUE(value.has_value());
+      if (value) out[*alg][static_cast<std::uint32_t>(std::stoul(pcr))] = *value;
+    }
+  }
+  return out;
 }
 
 inline constexpr const char* kAllLogs[] = {
