@@ -37,12 +37,62 @@ TEST(RealLogDecode, EveryRecordDecodes) {
       auto d = decodeEventData(ev);
       EXPECT_TRUE(d.has_value()) << name << " event " << ev.index << " " << eventTypeName(ev.type)
                                  << ": " << (d ? "" : d.error().toString());
-      if (getenv("BULWARK_DUMP") && d) {
-        printf("%s #%zu pcr%u %s %s\n", name, ev.index, ev.pcr, eventTypeName(ev.type).c_str(),
-               describe(*d).c_str());
-      }
     }
   }
+}
+
+template <typename T>
+T decodedAs(const EventLog& log, std::size_t index) {
+  EXPECT_LT(index, log.events.size());
+  if (index >= log.events.size()) return T{};
+  auto d = decodeEventData(log.events[index]);
+  EXPECT_TRUE(d.has_value());
+  EXPECT_TRUE(d && std::holds_alternative<T>(*d)) << "event " << index << " " << (d ? describe(*d) : "");
+  return d && std::holds_alternative<T>(*d) ? std::get<T>(*d) : T{};
+}
+
+TEST(RealLogDecode, Sp800155Event3) {
+  EventLog log = load("eventlogwithsp800155");
+  auto sp = decodedAs<Sp800155Event>(log, 1);
+  EXPECT_EQ(sp.signature, "SP800-155 Event3");
+  EXPECT_EQ(sp.platform_manufacturer_id, 11129u);  // Google's IANA PEN
+  EXPECT_EQ(sp.platform_manufacturer, "Google, Inc.");
+  EXPECT_EQ(sp.platform_model, "Google Compute Engine");
+  EXPECT_EQ(sp.firmware_version, "2.7");
+  EXPECT_EQ(sp.rim_locator_type, 3u);
+  EXPECT_EQ(sp.rim_locator.size(), 40u);
+  auto spec = decodedAs<SpecIdEvent>(log, 0);
+  ASSERT_EQ(spec.algorithms.size(), 3u);
+  EXPECT_EQ(spec.algorithms[2].alg_id, 0x000C);
+  EXPECT_EQ(spec.algorithms[2].digest_size, 48);
+}
+
+TEST(RealLogDecode, StructuresOfKnownRecords) {
+  EventLog gdc = load("gdc_host");
+  EXPECT_EQ(decodedAs<StartupLocalityEvent>(gdc, 1).locality, 3);
+  EXPECT_EQ(decodedAs<TextData>(gdc, 3).text, "2.3.5");
+  auto blob = decodedAs<FirmwareBlob>(gdc, 4);
+  EXPECT_EQ(blob.base, 0xffdc0000u);
+  EXPECT_EQ(blob.length, 0x230000u);
+  auto tag = decodedAs<TaggedEvent>(gdc, 156);
+  EXPECT_EQ(tag.id, 0x8F3B22ECu);
+  EXPECT_EQ(decodeText(tag.data).text, "Linux initrd");
+
+  EventLog arch = load("arch_linux_workstation");
+  auto sb = decodedAs<UefiVariableData>(arch, 3);
+  EXPECT_EQ(sb.vendor, kEfiGlobalVariableGuid);
+  EXPECT_EQ(sb.name, "SecureBoot");
+  EXPECT_TRUE(sb.data.empty());
+  EXPECT_EQ(decodedAs<UefiVariableData>(arch, 7).vendor.toString(), "d719b2cb-3d3a-4596-a3bc-dad00e67656f");
+  auto gpt = decodedAs<GptEvent>(arch, 17);
+  EXPECT_EQ(gpt.disk_guid.toString(), "f9f4bb69-5418-46bb-9501-2d615a3edc79");
+  EXPECT_EQ(gpt.partitions.size(), 3u);
+  auto app = decodedAs<UefiImageLoad>(arch, 22);
+  EXPECT_EQ(app.length, 96725u);
+  EXPECT_TRUE(app.device_path_text.ends_with("/HD(1,GPT,1a504613-19b5-4b44-a83d-d926d40daa1c)/\\EFI\\SYSTEMD\\SYSTEMD-BOOTX64.EFI"))
+      << app.device_path_text;
+  EXPECT_TRUE(decodedAs<TextData>(arch, 24).utf16);
+  EXPECT_FALSE(decodedAs<SeparatorData>(arch, 8).isError());
 }
 
 }  // namespace
