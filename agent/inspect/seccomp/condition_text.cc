@@ -2,98 +2,198 @@
 
 #include <linux/filter.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "agent/inspect/seccomp/str_util.h"
 
 namespace bulwark::agent {
 namespace {
 
-// A constraint of the shape (word & mask) REL value on one half of a 64-bit
-// field; mask is all-ones for a plain comparison.
-struct WordTest {
+constexpr std::uint32_t kAllOnes = 0xffffffffu;
+
+// An expression of the shape (word & mask) over one half of a 64-bit field;
+// mask is all-ones for the plain word.
+struct WordRef {
   std::uint32_t field_offset = 0;  // 8 (ip) or 16 + 8 * i (args[i])
   bool high = false;
-  std::uint32_t mask = 0xffffffffu;
-  Rel rel = Rel::kEq;
-  std::uint32_t value = 0;
+  std::uint32_t mask = kAllOnes;
 };
 
-std::optional<WordTest> classify(const Constraint& c, const FieldNaming& naming) {
-  if (c.rhs_expr) return std::nullopt;
-  const SymExpr* e = c.lhs.get();
-  WordTest t;
+std::optional<WordRef> classify(const SymExpr& expr, const FieldNaming& naming) {
+  const SymExpr* e = &expr;
+  WordRef w;
   if (e->kind == SymExpr::Kind::kAlu && e->op == BPF_AND && e->rhs.isConstant() &&
       !e->lhs.isConstant()) {
-    t.mask = e->rhs.constant;
+    w.mask = e->rhs.constant;
     e = e->lhs.expr.get();
   }
   if (e->kind != SymExpr::Kind::kField) return std::nullopt;
-  t.field_offset = e->offset & ~7u;
+  w.field_offset = e->offset & ~7u;
   const bool low_offset = e->offset % 8 == 0;
-  t.high = naming.big_endian ? low_offset : !low_offset;
-  t.rel = c.rel;
-  t.value = c.rhs;
-  return t;
+  w.high = naming.big_endian ? low_offset : !low_offset;
+  return w;
 }
 
 std::string fieldName(std::uint32_t field_offset) {
   return field_offset < 16 ? std::string("ip") : strCat("args[", (field_offset - 16) / 8, "]");
 }
 
-std::string hex64(std::uint64_t v) { return numStr(v); }
+std::string bareText(const SymExpr& e) {
+  const std::string& t = e.text;
+  return t.size() >= 2 && t.front() == '(' && t.back() == ')' ? t.substr(1, t.size() - 2) : t;
+}
 
-// The whole-field rendering of the tests on one field, if exact.
-std::optional<std::string> fold(const std::vector<WordTest>& tests) {
-  const std::string name = fieldName(tests.front().field_offset);
-  if (tests.size() == 1) {
-    const WordTest& t = tests.front();
-    // A mask with no high bits tests only the low word: exact on the full value.
-    if (!t.high && t.mask != 0xffffffffu && (t.rel == Rel::kEq || t.rel == Rel::kNe)) {
-      return strCat(name, " & ", hex64(t.mask), " ", t.rel == Rel::kEq ? "==" : "!=", " ",
-                    hex64(t.value));
+// The few values a narrow domain leaves, if it leaves few.
+std::optional<std::vector<std::uint32_t>> enumerate(const Domain& d) {
+  if (std::uint64_t{d.hi} - d.lo + 1 > 16) return std::nullopt;
+  std::vector<std::uint32_t> vals;
+  for (std::uint64_t v = d.lo; v <= d.hi; ++v) {
+    const auto u = static_cast<std::uint32_t>(v);
+    if ((u & d.must_be_zero) == 0 && std::find(d.ne.begin(), d.ne.end(), u) == d.ne.end()) {
+      vals.push_back(u);
     }
+  }
+  if (vals.empty() || vals.size() > 4) return std::nullopt;
+  return vals;
+}
+
+// "name == v", "name in {a, b}", or bounds and exclusions. `bounded` tells
+// whether the atoms cap the value below 2^32 - 1.
+std::vector<std::string> atoms(const std::string& name, const Domain& d, const Domain& initial,
+                               bool* bounded = nullptr) {
+  if (bounded != nullptr) *bounded = true;
+  if (d.eq) return {strCat(name, " == ", numStr(*d.eq))};
+  if (auto vals = enumerate(d)) {
+    if (vals->size() == 1) return {strCat(name, " == ", numStr(vals->front()))};
+    std::string set;
+    for (std::uint32_t v : *vals) set += (set.empty() ? "" : ", ") + numStr(v);
+    return {strCat(name, " in {", set, "}")};
+  }
+  std::vector<std::string> out;
+  if (d.lo > initial.lo) out.push_back(strCat(name, " >= ", numStr(d.lo)));
+  if (d.hi < initial.hi) out.push_back(strCat(name, " <= ", numStr(d.hi)));
+  std::set<std::uint32_t> ne(d.ne.begin(), d.ne.end());
+  for (std::uint32_t v : ne) {
+    if (v >= d.lo && v <= d.hi) out.push_back(strCat(name, " != ", numStr(v)));
+  }
+  if (bounded != nullptr) *bounded = d.hi < kAllOnes;
+  return out;
+}
+
+struct FieldGroup {
+  const Domain* plain_hi = nullptr;
+  const Domain* plain_lo = nullptr;
+  std::vector<const PathConstraints::Entry*> masked_hi;
+  std::vector<const PathConstraints::Entry*> masked_lo;
+};
+
+bool onlyEqNe(const Domain& d) {
+  const Domain init = Domain{0, d.hi, std::nullopt, {}, d.must_be_zero};
+  return d.lo == 0 && (d.eq || d.ne.size() == 1) && d.hi == init.hi;
+}
+
+// Whole-argument rendering of what a path knows about a 64-bit field, when
+// exact. libseccomp tests the high word first, so "hi32 == 0" usually
+// accompanies every test of the low word.
+std::optional<std::vector<std::string>> fold(std::uint32_t field, const FieldGroup& g) {
+  const std::string name = fieldName(field);
+  const std::uint32_t lo_mask = g.masked_lo.size() == 1 ? g.masked_lo[0]->expr->rhs.constant : 0;
+  const Domain* mlo = g.masked_lo.size() == 1 ? &g.masked_lo[0]->domain : nullptr;
+  if (g.plain_hi && g.plain_lo && g.plain_hi->eq && g.plain_lo->eq && g.masked_hi.empty() &&
+      g.masked_lo.empty()) {
+    return std::vector{
+        strCat(name, " == ", numStr((std::uint64_t{*g.plain_hi->eq} << 32) | *g.plain_lo->eq))};
+  }
+  if (!g.plain_hi && !g.plain_lo && g.masked_hi.size() == 1 && mlo && g.masked_hi[0]->domain.eq &&
+      mlo->eq) {
+    const std::uint64_t mask = (std::uint64_t{g.masked_hi[0]->expr->rhs.constant} << 32) | lo_mask;
+    const std::uint64_t value = (std::uint64_t{*g.masked_hi[0]->domain.eq} << 32) | *mlo->eq;
+    return std::vector{strCat(name, " & ", numStr(mask), " == ", numStr(value))};
+  }
+  if (!g.masked_hi.empty() || g.masked_lo.size() > 1 || (mlo && !onlyEqNe(*mlo))) {
     return std::nullopt;
   }
-  if (tests.size() == 2 && tests[0].rel == Rel::kEq && tests[1].rel == Rel::kEq &&
-      tests[0].high != tests[1].high) {
-    const WordTest& hi = tests[0].high ? tests[0] : tests[1];
-    const WordTest& lo = tests[0].high ? tests[1] : tests[0];
-    const std::uint64_t mask = (std::uint64_t{hi.mask} << 32) | lo.mask;
-    const std::uint64_t value = (std::uint64_t{hi.value} << 32) | lo.value;
-    if (mask == ~std::uint64_t{0}) return strCat(name, " == ", hex64(value));
-    return strCat(name, " & ", hex64(mask), " == ", hex64(value));
+  std::vector<std::string> out;
+  bool bounded = false;
+  if (g.plain_hi) {
+    const Domain& h = *g.plain_hi;
+    if (h.eq && *h.eq == 0) {
+      bounded = false;
+    } else if (!h.eq && h.lo == 0 && h.hi == kAllOnes && h.ne == std::vector<std::uint32_t>{0}) {
+      out.push_back(strCat(name, " > 0xffffffff"));
+      bounded = true;
+      if (g.plain_lo) return std::nullopt;
+    } else {
+      return std::nullopt;
+    }
+  } else if (g.plain_lo) {
+    return std::nullopt;  // a low-word test alone says nothing about the whole value
+  } else {
+    bounded = true;
   }
-  return std::nullopt;
+  if (g.plain_lo) {
+    for (auto& a : atoms(name, *g.plain_lo, Domain{}, &bounded)) out.push_back(std::move(a));
+  }
+  if (mlo) {
+    out.push_back(strCat(name, " & ", numStr(lo_mask),
+                         mlo->eq ? " == " : " != ", numStr(mlo->eq ? *mlo->eq : mlo->ne.front())));
+  }
+  if (!bounded) out.push_back(strCat(name, " <= 0xffffffff"));
+  return out;
 }
 
 }  // namespace
 
 std::string renderConjunction(const std::vector<Constraint>& path, const FieldNaming& naming) {
-  // Group word tests by field; only 64-bit ABIs split fields into two words.
-  std::map<std::uint32_t, std::vector<WordTest>> by_field;
-  std::vector<std::optional<WordTest>> kinds;
+  PathConstraints pc;
+  std::vector<const Constraint*> opaque;
   for (const Constraint& c : path) {
-    kinds.push_back(naming.args_are_32bit ? std::nullopt : classify(c, naming));
-    if (kinds.back()) by_field[kinds.back()->field_offset].push_back(*kinds.back());
+    if (c.rhs_expr)
+      opaque.push_back(&c);
+    else
+      pc.add(c);
   }
-  std::string out;
-  std::map<std::uint32_t, bool> emitted;
-  for (std::size_t i = 0; i < path.size(); ++i) {
-    std::string part;
-    if (kinds[i]) {
-      const std::uint32_t f = kinds[i]->field_offset;
-      if (auto folded = fold(by_field[f])) {
-        if (emitted[f]) continue;
-        emitted[f] = true;
-        part = *folded;
-      }
+  // Group 64-bit field words; everything else renders on its own.
+  std::map<std::uint32_t, FieldGroup> groups;
+  std::vector<std::uint32_t> order;
+  std::vector<std::string> parts;
+  std::vector<const PathConstraints::Entry*> loose;
+  for (const auto& e : pc.entries()) {
+    auto w = naming.args_are_32bit ? std::nullopt : classify(*e.expr, naming);
+    if (!w) {
+      loose.push_back(&e);
+      continue;
     }
-    if (part.empty()) part = path[i].text();
-    if (!out.empty()) out += " && ";
-    out += part;
+    auto [it, inserted] = groups.try_emplace(w->field_offset);
+    if (inserted) order.push_back(w->field_offset);
+    FieldGroup& g = it->second;
+    if (w->mask == kAllOnes)
+      (w->high ? g.plain_hi : g.plain_lo) = &e.domain;
+    else
+      (w->high ? g.masked_hi : g.masked_lo).push_back(&e);
   }
+  for (std::uint32_t f : order) {
+    const FieldGroup& g = groups[f];
+    if (auto folded = fold(f, g)) {
+      for (auto& a : *folded) parts.push_back(std::move(a));
+      continue;
+    }
+    for (const auto& e : pc.entries()) {
+      auto w = classify(*e.expr, naming);
+      if (w && w->field_offset == f) loose.push_back(&e);
+    }
+  }
+  for (const auto* e : loose) {
+    for (auto& a : atoms(bareText(*e->expr), e->domain, Domain::of(*e->expr))) {
+      parts.push_back(std::move(a));
+    }
+  }
+  for (const Constraint* c : opaque) parts.push_back(c->text());
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : " && ") + p;
   return out;
 }
 

@@ -88,7 +88,16 @@ SyscallPolicy evaluateSyscall(std::span<const BpfProgram> chain, const ArchInfo&
 
 namespace {
 
-void summarize(ArchPolicy& ap) {
+// The first number inside the arch's range that has no syscall: no profile can
+// name it, so the filter answers it with its default action.
+std::optional<std::uint32_t> unnamedNumber(const std::vector<SyscallPolicy>& syscalls) {
+  for (std::size_t i = 1; i < syscalls.size(); ++i) {
+    if (syscalls[i].nr > syscalls[i - 1].nr + 1) return syscalls[i - 1].nr + 1;
+  }
+  return std::nullopt;
+}
+
+void summarize(ArchPolicy& ap, std::span<const BpfProgram> chain, const ExploreLimits& limits) {
   std::map<std::string, std::size_t> counts;
   for (const SyscallPolicy& s : ap.syscalls) {
     if (!s.conditional()) ++counts[s.cases.front().label];
@@ -101,6 +110,10 @@ void summarize(ArchPolicy& ap) {
     }
   }
   ap.uniform = !ap.syscalls.empty() && counts.size() == 1 && best == ap.syscalls.size();
+  if (auto nr = unnamedNumber(ap.syscalls)) {
+    const SyscallPolicy probe = evaluateSyscall(chain, ap.arch, *nr, limits);
+    if (!probe.conditional()) ap.default_action = probe.cases.front().label;
+  }
 }
 
 }  // namespace
@@ -130,7 +143,7 @@ Result<EffectivePolicy> computeEffectivePolicy(std::span<const BpfProgram> chain
       sp.name = s.name;
       ap.syscalls.push_back(std::move(sp));
     }
-    summarize(ap);
+    summarize(ap, chain, limits);
     policy.arches.push_back(std::move(ap));
   }
   return policy;

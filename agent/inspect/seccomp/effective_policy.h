@@ -45,8 +45,9 @@ struct SyscallPolicy {
 struct ArchPolicy {
   ArchInfo arch;
   std::vector<SyscallPolicy> syscalls;  // sorted by number
-  // The most common unconditional action: what the filter does with syscalls it
-  // does not name.
+  // What the filter does with syscalls it does not name: the action for the
+  // lowest unassigned number inside the arch's range (no profile can name it),
+  // else the most common unconditional action.
   std::string default_action;
   // Every syscall ends in the same unconditional action: the filter does not
   // distinguish syscalls on this architecture (e.g. a foreign arch it kills).

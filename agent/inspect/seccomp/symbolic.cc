@@ -219,7 +219,7 @@ Constraint negate(const Constraint& c) {
   return n;
 }
 
-PathConstraints::Domain PathConstraints::initialDomain(const SymExpr& e) {
+Domain Domain::of(const SymExpr& e) {
   Domain d;
   if (e.kind == SymExpr::Kind::kAlu && e.rhs.isConstant()) {
     if (e.op == BPF_AND) {
@@ -232,54 +232,59 @@ PathConstraints::Domain PathConstraints::initialDomain(const SymExpr& e) {
   return d;
 }
 
-bool PathConstraints::apply(Domain& d, Rel rel, std::uint32_t v) {
+bool Domain::apply(Rel rel, std::uint32_t v) {
   switch (rel) {
     case Rel::kEq:
-      if (d.eq && *d.eq != v) return false;
-      d.eq = v;
+      if (eq && *eq != v) return false;
+      eq = v;
       break;
     case Rel::kNe:
-      d.ne.push_back(v);
+      if (std::find(ne.begin(), ne.end(), v) == ne.end()) ne.push_back(v);
       break;
     case Rel::kGt:
       if (v == 0xffffffffu) return false;
-      d.lo = std::max(d.lo, v + 1);
+      lo = std::max(lo, v + 1);
       break;
     case Rel::kGe:
-      d.lo = std::max(d.lo, v);
+      lo = std::max(lo, v);
       break;
     case Rel::kLt:
       if (v == 0) return false;
-      d.hi = std::min(d.hi, v - 1);
+      hi = std::min(hi, v - 1);
       break;
     case Rel::kLe:
-      d.hi = std::min(d.hi, v);
+      hi = std::min(hi, v);
       break;
   }
-  return feasible(d);
+  return feasible();
 }
 
-bool PathConstraints::feasible(const Domain& d) {
-  if (d.lo > d.hi) return false;
-  if (d.eq) {
-    const std::uint32_t v = *d.eq;
-    return v >= d.lo && v <= d.hi && (v & d.must_be_zero) == 0 &&
-           std::find(d.ne.begin(), d.ne.end(), v) == d.ne.end();
+bool Domain::feasible() const {
+  if (lo > hi) return false;
+  if (eq) {
+    const std::uint32_t v = *eq;
+    return v >= lo && v <= hi && (v & must_be_zero) == 0 &&
+           std::find(ne.begin(), ne.end(), v) == ne.end();
   }
-  const std::uint64_t width = std::uint64_t{d.hi} - d.lo + 1;
-  if (width > d.ne.size()) return true;
+  const std::uint64_t width = std::uint64_t{hi} - lo + 1;
+  if (width > ne.size()) return true;
   std::set<std::uint32_t> excluded;
-  for (std::uint32_t v : d.ne) {
-    if (v >= d.lo && v <= d.hi) excluded.insert(v);
+  for (std::uint32_t v : ne) {
+    if (v >= lo && v <= hi) excluded.insert(v);
   }
   return excluded.size() < width;
 }
 
+const Domain* PathConstraints::find(const std::string& key) const {
+  auto it = index_.find(key);
+  return it == index_.end() ? nullptr : &entries_[it->second].domain;
+}
+
 bool PathConstraints::feasibleWith(const Constraint& c) const {
   if (c.rhs_expr) return true;
-  auto it = domains_.find(c.lhs->text);
-  Domain d = it != domains_.end() ? it->second : initialDomain(*c.lhs);
-  return apply(d, c.rel, c.rhs);
+  const Domain* known = find(c.lhs->text);
+  Domain d = known != nullptr ? *known : Domain::of(*c.lhs);
+  return d.apply(c.rel, c.rhs);
 }
 
 bool PathConstraints::add(const Constraint& c) {
@@ -289,15 +294,16 @@ bool PathConstraints::add(const Constraint& c) {
   }
   if (!feasibleWith(c)) return false;
   if (!feasibleWith(negate(c))) return true;  // already implied
-  auto [it, inserted] = domains_.try_emplace(c.lhs->text, initialDomain(*c.lhs));
-  apply(it->second, c.rel, c.rhs);
+  auto [it, inserted] = index_.try_emplace(c.lhs->text, entries_.size());
+  if (inserted) entries_.push_back(Entry{c.lhs, Domain::of(*c.lhs)});
+  entries_[it->second].domain.apply(c.rel, c.rhs);
   list_.push_back(c);
   return true;
 }
 
 std::optional<std::uint32_t> PathConstraints::pinned(const SymExpr& expr) const {
-  auto it = domains_.find(expr.text);
-  const Domain d = it != domains_.end() ? it->second : initialDomain(expr);
+  const Domain* known = find(expr.text);
+  const Domain d = known != nullptr ? *known : Domain::of(expr);
   if (d.eq) return d.eq;
   if (d.lo == d.hi) return d.lo;
   return std::nullopt;

@@ -68,9 +68,30 @@ struct Constraint {
 
 Constraint negate(const Constraint& c);
 
+// What one path knows about one expression: an interval, an exact value or
+// excluded values, and bits an AND-mask forces to zero.
+struct Domain {
+  std::uint32_t lo = 0;
+  std::uint32_t hi = 0xffffffffu;
+  std::optional<std::uint32_t> eq;
+  std::vector<std::uint32_t> ne;
+  std::uint32_t must_be_zero = 0;
+
+  // The domain an expression has before any constraint (an AND with k is <= k).
+  static Domain of(const SymExpr& e);
+  bool feasible() const;
+  // Narrows by "value REL v"; false when nothing is left.
+  bool apply(Rel rel, std::uint32_t v);
+};
+
 // The conjunction of constraints along one path.
 class PathConstraints {
  public:
+  struct Entry {
+    std::shared_ptr<const SymExpr> expr;
+    Domain domain;
+  };
+
   // Adds `c`. Returns false when the path becomes infeasible (the caller drops
   // it). A constraint already implied by the others is not recorded.
   bool add(const Constraint& c);
@@ -79,22 +100,18 @@ class PathConstraints {
   // If the recorded constraints pin `expr` to one value, that value.
   std::optional<std::uint32_t> pinned(const SymExpr& expr) const;
 
+  // Recorded constraints, in order.
   const std::vector<Constraint>& constraints() const { return list_; }
+  // Per-expression knowledge, in the order expressions were first constrained
+  // (constraints between two expressions are not summarised here).
+  const std::vector<Entry>& entries() const { return entries_; }
   bool holds(const SeccompData& data, bool big_endian) const;
 
  private:
-  struct Domain {
-    std::uint32_t lo = 0;
-    std::uint32_t hi = 0xffffffffu;
-    std::optional<std::uint32_t> eq;
-    std::vector<std::uint32_t> ne;
-    std::uint32_t must_be_zero = 0;  // bits an AND-mask clears
-  };
-  static Domain initialDomain(const SymExpr& e);
-  static bool apply(Domain& d, Rel rel, std::uint32_t v);
-  static bool feasible(const Domain& d);
+  const Domain* find(const std::string& key) const;
 
-  std::map<std::string, Domain> domains_;
+  std::map<std::string, std::size_t> index_;
+  std::vector<Entry> entries_;
   std::vector<Constraint> list_;
 };
 
