@@ -50,7 +50,7 @@ JsonText parseJsonText(std::string_view text, int max_depth) {
   } catch (const json::parse_error& e) {
     // e.byte is 1-based; past the end means the text stopped early.
     out.ran_out = e.byte > text.size();
-    out.problem = "invalid JSON at byte " + std::to_string(e.byte > 0 ? e.byte - 1 : 0);
+    out.problem = "invalid JSON at byte " + std::to_string(e.byte > 0 ? e.byte - 1 : 0) + " of the record";
     return out;
   } catch (const json::exception& e) {
     out.problem = std::string("invalid JSON: ") + e.what();
