@@ -5,7 +5,10 @@
 // Exit 0 + "OK ..." when every check passes, 1 + "REJECTED <reason>: ..." when a
 // check fails, 2 + "ERROR ..." (stderr) when the inputs cannot be read or parsed.
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "attest/core/bytes.h"
 #include "attest/quote/ak_key.h"
@@ -101,6 +104,9 @@ void registerQuote(CLI::App& app, int& exit_code) {
   verify->add_option("--pcr-list", opts->pcr_list,
                      "requested selection, e.g. sha256:0,1,2 (default: the PCR file's)");
   verify->callback([opts, &exit_code] {
+    // libtss2-mu logs WARNINGs for malformed input; our one-line ERROR says it all.
+    // An operator's own TSS2_LOG setting still wins.
+    ::setenv("TSS2_LOG", "marshal+none", 0);
     auto result = verifyQuote(*opts);
     if (!result) {
       std::fprintf(stderr, "ERROR %s\n", result.error().toString().c_str());
