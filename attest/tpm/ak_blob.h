@@ -1,10 +1,11 @@
 // The AK's persistent form. A TPM2_ContextSave blob of a transient object dies with
-// the TPM's reset (Part 1 §30.3: its context is bound to the reset/clear sequence), so
-// the AK is persisted as what TPM2_Create returned — TPM2B_PUBLIC and TPM2B_PRIVATE
-// (the private area wrapped by the EK's storage key) — and reloaded with TPM2_Load
-// under the re-created EK. The EK is deterministic per TPM, so this survives every
-// reboot and reset and stops working only when the endorsement seed changes
-// (TPM2_ChangeEPS / a cleared TPM), which the recorded EK Name detects.
+// the TPM's reset (Part 1, Context Management: a saved object context is bound to the
+// reset cycle), so the AK is persisted as what TPM2_Create returned — TPM2B_PUBLIC and
+// TPM2B_PRIVATE (the private area wrapped by the EK's storage key) — and reloaded with
+// TPM2_Load under the re-created EK. This survives every reboot and TPM reset. It stops
+// loading when the endorsement seed changes (another TPM, TPM2_ChangeEPS: the recorded
+// EK Name detects it) and after TPM2_Clear, which keeps the EK but replaces the
+// hierarchy proof (TPM_RC_INTEGRITY on load). Both mean: enroll a new AK.
 //
 // Layout (big-endian, docs/tpm.md):
 //   "BWAK" | u16 version = 1 | u8 EkType | u8 AkType

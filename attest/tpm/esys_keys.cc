@@ -127,8 +127,8 @@ Result<TpmObject> EsysTpm::loadAk(const TpmObject& ek, ByteView blob_bytes) {
   }
   if (!constantTimeEqual(ek.name(), blob->ek_name)) {
     return fail(ErrorCode::kInvalidArgument,
-                "AK blob was created under another EK (different TPM, or endorsement seed "
-                "changed by TPM2_Clear/ChangeEPS): create and enroll a new AK", "loadAk");
+                "AK blob was created under another EK (a different TPM, or the endorsement "
+                "seed changed): create and enroll a new AK", "loadAk");
   }
   auto pub = esys::unmarshal<TPM2B_PUBLIC>(blob->tpm2b_public, Tss2_MU_TPM2B_PUBLIC_Unmarshal,
                                            "TPM2B_PUBLIC");
@@ -141,7 +141,19 @@ Result<TpmObject> EsysTpm::loadAk(const TpmObject& ek, ByteView blob_bytes) {
   ESYS_TR handle = ESYS_TR_NONE;
   TSS2_RC rc = Esys_Load(core_->ctx, ek.handle(), session->get(), ESYS_TR_NONE, ESYS_TR_NONE,
                          &*priv, &*pub, &handle);
-  if (rc != TSS2_RC_SUCCESS) return std::unexpected(tssError("Esys_Load", rc).within("AK"));
+  if (rc != TSS2_RC_SUCCESS) {
+    Error e = tssError("Esys_Load", rc).within("AK");
+    if (esys::isIntegrityError(rc)) {
+      // Same EK (the Name matched) but the wrapping no longer verifies: the hierarchy
+      // proof changed (TPM2_Clear) or the blob's private area was altered.
+      return fail(ErrorCode::kTpm,
+                  e.message() + ": the AK no longer loads under this EK (TPM cleared since "
+                                "the AK was created, or the blob was altered); create and "
+                                "enroll a new AK",
+                  e.context());
+    }
+    return std::unexpected(std::move(e));
+  }
   return makeObject(core_, ScopedHandle(core_->ctx, handle), *pub);
 }
 

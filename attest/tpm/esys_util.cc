@@ -16,14 +16,21 @@ bool isTransportError(TSS2_RC rc) {
          (layer == TSS2_TCTI_RC_LAYER && base == TSS2_BASE_RC_TRY_AGAIN);
 }
 
-bool isHandleError(TSS2_RC rc) {
-  // Part 2 §6.6: format-1 codes have bit 7 set; the error number is in bits 0..5.
+namespace {
+
+// Part 2 §6.6: format-1 codes have bit 7 set; the error number is in bits 0..5.
+bool isFormat1(TSS2_RC rc, TSS2_RC code) {
   if ((rc & TSS2_RC_LAYER_MASK) != TSS2_TPM_RC_LAYER &&
       (rc & TSS2_RC_LAYER_MASK) != TSS2_RESMGR_TPM_RC_LAYER) {
     return false;
   }
-  return (rc & TPM2_RC_FMT1) != 0 && (rc & 0x3f) == (TPM2_RC_HANDLE & 0x3f);
+  return (rc & TPM2_RC_FMT1) != 0 && (rc & 0x3f) == (code & 0x3f);
 }
+
+}  // namespace
+
+bool isHandleError(TSS2_RC rc) { return isFormat1(rc, TPM2_RC_HANDLE); }
+bool isIntegrityError(TSS2_RC rc) { return isFormat1(rc, TPM2_RC_INTEGRITY); }
 
 Error tssError(std::string_view operation, TSS2_RC rc) {
   char hex[16];

@@ -18,6 +18,8 @@ Error tssError(std::string_view operation, TSS2_RC rc);
 bool isTransportError(TSS2_RC rc);
 // TPM_RC_HANDLE (format 1, any handle number): the referenced entity does not exist.
 bool isHandleError(TSS2_RC rc);
+// TPM_RC_INTEGRITY (format 1, any parameter): a wrapped private area did not verify.
+bool isIntegrityError(TSS2_RC rc);
 
 // Frees ESAPI output structures (Esys_Free).
 struct EsysFree {

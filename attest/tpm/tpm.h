@@ -125,7 +125,8 @@ class Tpm {
   // loadAk() after a TPM reset or reboot.
   [[nodiscard]] virtual Result<CreatedAk> createAk(const TpmObject& ek, AkType type) = 0;
   // Loads a blob from createAk() under `ek`, which must be the same EK type and key
-  // (kInvalidArgument otherwise, e.g. after TPM2_Clear; kMalformed for a bad blob).
+  // (kInvalidArgument otherwise: another TPM or endorsement seed; kMalformed for a bad
+  // blob; kTpm "no longer loads" after TPM2_Clear, whose new hierarchy proof voids it).
   [[nodiscard]] virtual Result<TpmObject> loadAk(const TpmObject& ek, ByteView blob) = 0;
 
   // Values of the selected PCRs, banks in selection order, indices ascending.
