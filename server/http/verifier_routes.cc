@@ -1,0 +1,98 @@
+#include "server/http/verifier_routes.h"
+
+#include <mutex>
+
+#include "server/http/content_type.h"
+
+namespace bulwark::server {
+
+namespace {
+const RoleSet kReaders{Role::kScheduler, Role::kAuditor, Role::kAdmin};
+const RoleSet kAuditors{Role::kAuditor, Role::kAdmin};
+const RoleSet kAdmins{Role::kAdmin};
+const RoleSet kAgents{Role::kAgent};
+
+Handler notImplemented(const std::string& method, const std::string& pattern) {
+  return [what = method + " " + pattern](const RouteContext&) {
+    return HttpResponse::error(501, "not implemented yet: " + what +
+                                        " (verifier pipeline, issue 5; see docs/verifier.md)");
+  };
+}
+}  // namespace
+
+const std::vector<RouteSpec>& verifierRouteTable() {
+  static const std::vector<RouteSpec> kTable = {
+      {"GET", "/healthz", Access::anyone(), true, "liveness"},
+      {"GET", "/readyz", Access::anyone(), true, "readiness: the store is reachable"},
+      {"GET", "/metrics", Access::only(kAuditors), true, "Prometheus metrics"},
+      {"GET", "/v1/jwks", Access::anyone(), true, "EAR signing keys (JWKS)"},
+      // Enrollment is authenticated by the TPM (EK certificate chain +
+      // credential activation), not by HTTP credentials: the agent has none yet.
+      {"POST", "/v1/enroll", Access::anyone(), false, "start enrollment (EK cert, AK)"},
+      {"POST", "/v1/enroll/{id}/activate", Access::anyone(), false,
+       "finish enrollment (activation proof) -> client certificate"},
+      {"POST", "/v1/attest", Access::only(kAgents), false, "submit Evidence -> result + next nonce"},
+      {"GET", "/v1/nodes", Access::only(kReaders), false, "fleet verdicts"},
+      {"GET", "/v1/nodes/{name}", Access::only(kReaders), false, "one node's verdict"},
+      {"GET", "/v1/nodes/{name}/ear", Access::only(kReaders), false, "signed EAR of a node"},
+      {"GET", "/v1/nodes/{name}/history", Access::only(kAuditors), false, "appraisal history"},
+      {"POST", "/v1/nodes/{name}/approve", Access::only(kAdmins), false, "approve an enrollment"},
+      {"POST", "/v1/nodes/{name}/revoke", Access::only(kAdmins), false, "revoke a node"},
+      {"GET", "/v1/policy", Access::only(kAuditors), false, "reference values and rules"},
+      {"POST", "/v1/policy/learn/{name}", Access::only(kAdmins), false,
+       "learn pending reference values from a node"},
+      {"POST", "/v1/policy/approve", Access::only(kAdmins), false, "approve pending values"},
+      {"POST", "/v1/policy/packages", Access::only(kAdmins), false, "import .deb/.rpm hashes"},
+      {"POST", "/v1/policy/revoke", Access::only(kAdmins), false, "revoke reference values"},
+      {"POST", "/v1/policy/image-rules", Access::only(kAdmins), false, "image allow/deny rules"},
+  };
+  return kTable;
+}
+
+void addVerifierRoutes(Router& router, const VerifierRouteDeps& deps) {
+  for (const RouteSpec& spec : verifierRouteTable()) {
+    Handler h;
+    if (spec.pattern == "/healthz") {
+      h = [](const RouteContext&) { return HttpResponse::json(200, R"({"status":"ok"})"); };
+    } else if (spec.pattern == "/readyz") {
+      h = [ready = deps.ready](const RouteContext&) {
+        return ready && ready() ? HttpResponse::json(200, R"({"status":"ready"})")
+                                : HttpResponse::error(503, "store unreachable");
+      };
+    } else if (spec.pattern == "/metrics") {
+      h = [metrics = deps.metrics](const RouteContext&) {
+        return HttpResponse::text(200, metrics->render(), std::string(kPrometheusText));
+      };
+    } else if (spec.pattern == "/v1/jwks") {
+      h = [body = deps.jwks.dump()](const RouteContext&) {
+        // RFC 7517 §8.5.1 media type for a JWK Set.
+        return HttpResponse::text(200, body, "application/jwk-set+json");
+      };
+    } else {
+      h = notImplemented(spec.method, spec.pattern);
+    }
+    router.add(spec.method, spec.pattern, spec.access, std::move(h));
+  }
+}
+
+std::function<bool()> cachedProbe(std::function<bool()> probe, std::chrono::milliseconds ttl) {
+  struct State {
+    std::mutex mu;
+    std::chrono::steady_clock::time_point at{};
+    bool has = false;
+    bool value = false;
+  };
+  auto state = std::make_shared<State>();
+  return [probe = std::move(probe), ttl, state] {
+    std::lock_guard lock(state->mu);
+    auto now = std::chrono::steady_clock::now();
+    if (!state->has || now - state->at >= ttl) {
+      state->value = probe();
+      state->at = now;
+      state->has = true;
+    }
+    return state->value;
+  };
+}
+
+}  // namespace bulwark::server
