@@ -15,6 +15,8 @@ PACKAGES=(
   swtpm swtpm-tools tpm2-tools
   # test peers
   openssl dbus xxd
+  # PostgreSQL server for the store suite (tests/support/postgres.h runs a private one)
+  postgresql
 )
 
 missing=()
