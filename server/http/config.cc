@@ -34,11 +34,14 @@ class Section {
                               std::initializer_list<std::string_view> allowed) {
     std::string where = path.empty() ? "configuration" : path;
     if (!node.IsMap()) return bad(where, "must be a mapping");
+    std::set<std::string> seen;
     for (const auto& kv : node) {
       std::string key = kv.first.Scalar();
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         return bad(join(path, key), "unknown key");
       }
+      // yaml-cpp keeps one of two equal keys silently; an ambiguous file is an error.
+      if (!seen.insert(key).second) return bad(join(path, key), "duplicate key");
     }
     return Section(node, std::move(path));
   }

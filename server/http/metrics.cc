@@ -1,14 +1,15 @@
 #include "server/http/metrics.h"
 
-#include <cstdio>
+#include <charconv>
 
 namespace bulwark::server {
 
 namespace {
+// Shortest text that reads back as the same double ("0.005", not "0.0050000000000000001").
 std::string number(double v) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() ? std::string(buf, end) : "NaN";
 }
 
 void header(std::string& out, std::string_view name, std::string_view type,

@@ -22,8 +22,11 @@ using tcp = net::ip::tcp;
 constexpr std::chrono::seconds kCloseTimeout{2};
 constexpr std::size_t kMaxDrainBytes = 1u << 20;
 
+// A malformed request (answered 400), as opposed to the peer going away.
 bool isParseError(const beast::error_code& ec) {
-  return ec.category() == http::make_error_code(http::error::bad_target).category();
+  return ec.category() == http::make_error_code(http::error::bad_target).category() &&
+         ec != http::error::end_of_stream && ec != http::error::partial_message &&
+         ec != http::error::need_more && ec != http::error::need_buffer;
 }
 
 bool isPeerGone(const beast::error_code& ec) {
