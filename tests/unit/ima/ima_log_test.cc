@@ -139,6 +139,25 @@ TEST(ImaTemplates, EachTemplateRoundTrips) {
   EXPECT_EQ(legacy->templateData().size(), 20u + 256);
 }
 
+// Lines encoded by an independent Python implementation (tests/testdata/ima/README.md).
+TEST(ImaTemplates, HandmadeLinesFromAnIndependentEncoder) {
+  auto bytes = readFile(testdata("handmade_templates.txt"));
+  ASSERT_TRUE(bytes.has_value());
+  auto log = parseImaLog(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
+  ASSERT_TRUE(log.has_value()) << log.error().toString();
+  ASSERT_EQ(log->entries.size(), 7u);
+  const Template kinds[] = {Template::kImaNg, Template::kImaSig, Template::kImaSig, Template::kImaBuf,
+                            Template::kIma,   Template::kImaNg,  Template::kImaNg};
+  for (std::size_t i = 0; i < 6; ++i) {
+    EXPECT_TRUE(log->entries[i].template_hash_ok) << "line " << i;
+    EXPECT_EQ(log->entries[i].tmpl, kinds[i]) << "line " << i;
+  }
+  EXPECT_EQ(log->entries[0].path, "/usr/bin/with space");
+  EXPECT_EQ(log->entries[5].pcr, 9u);
+  EXPECT_TRUE(log->entries[6].isViolation());
+  EXPECT_TRUE(log->state.pcrs.at(HashAlg::kSha1).contains(9));
+}
+
 TEST(ImaViolations, ExtendWithAllOnesInEveryBank) {
   std::string text = "10 " + std::string(40, '0') + " ima-ng sha256:" + std::string(64, '0') + " /tmp/x\n";
   auto log = parseImaLog(text, {HashAlg::kSha1, HashAlg::kSha256});
