@@ -51,10 +51,10 @@ std::string oidText(const ASN1_OBJECT* obj) {
                : std::string("?");
 }
 
-std::chrono::system_clock::time_point timeOf(const ASN1_TIME* t) {
+std::chrono::sys_seconds timeOf(const ASN1_TIME* t) {
   std::tm tm{};
   if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return {};
-  return std::chrono::system_clock::from_time_t(::timegm(&tm));
+  return std::chrono::sys_seconds(std::chrono::seconds(::timegm(&tm)));
 }
 
 std::string asn1String(const ASN1_STRING* s) {
@@ -63,7 +63,7 @@ std::string asn1String(const ASN1_STRING* s) {
                      static_cast<std::size_t>(ASN1_STRING_length(s)));
 }
 
-// TCG EK Credential Profile §3.2.9: the TPM manufacturer, model and firmware
+// TCG EK Credential Profile (subject alternative name): the TPM manufacturer, model and firmware
 // version sit in a directoryName of the subjectAltName (which is critical when the
 // subject is empty, RFC 5280 §4.2.1.6).
 void readTpmAttributes(X509* cert, EkCertInfo& info) {

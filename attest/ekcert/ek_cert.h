@@ -37,7 +37,9 @@ struct EkCertInfo {
   std::string subject;  // RFC 2253 form; often empty for EK certificates
   std::string issuer;
   std::string serial_hex;
-  std::chrono::system_clock::time_point not_before, not_after;
+  // Seconds precision: EK certificates commonly say notAfter 9999-12-31 (RFC 5280
+  // §4.1.2.5 "no well-defined expiration"), beyond system_clock's nanosecond range.
+  std::chrono::sys_seconds not_before{}, not_after{};
   // From the subjectAltName directoryName (TCG OIDs 2.23.133.2.1/.2/.3), if present.
   std::string tpm_manufacturer, tpm_model, tpm_version;
   std::vector<std::string> critical_extensions;  // OIDs in dotted form

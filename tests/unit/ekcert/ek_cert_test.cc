@@ -325,6 +325,9 @@ TEST_F(SwtpmTestdata, RsaAndEccCertificatesValidate) {
     EXPECT_EQ(v->chain, (std::vector<std::string>{"CN=unknown", "CN=swtpm-localca",
                                                   "CN=swtpm-localca-rootca"}));
     EXPECT_EQ(v->info.tpm_model, "swtpm");
+    using namespace std::chrono;
+    EXPECT_EQ(v->info.not_before, sys_days{year{2026} / November / 22} + 21h + 52min + 1s);
+    EXPECT_EQ(v->info.not_after, sys_days{year{9999} / December / 31} + 23h + 59min + 59s);
     EXPECT_EQ(v->info.critical_extensions,
               (std::vector<std::string>{"2.5.29.17", "2.5.29.19", "2.5.29.15"}));
   }
