@@ -43,8 +43,8 @@ std::unexpected<Error> notFound(std::string_view what, std::string_view key) {
               "store");
 }
 
-Result<NodeRecord> nodeFromRow(const SqlRow& row, std::size_t first) {
-  std::size_t i = first;
+Result<NodeRecord> nodeFromRow(const SqlRow& row) {
+  std::size_t i = 0;
   NodeRecord n;
   n.name = row.text(i++);
   std::string state = row.text(i++);

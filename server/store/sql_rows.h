@@ -25,7 +25,7 @@ inline constexpr std::string_view kTokenColumns = "name, role, token_hash, creat
 
 // Each returns kInternal when a stored enum spelling is unknown (a schema the CHECK
 // constraints should have prevented), instead of guessing.
-Result<NodeRecord> nodeFromRow(const SqlRow& row, std::size_t first = 0);
+Result<NodeRecord> nodeFromRow(const SqlRow& row);
 PendingEnrollment pendingFromRow(const SqlRow& row);
 Result<AppraisalRecord> appraisalFromRow(const SqlRow& row);
 Result<ReferenceValue> referenceFromRow(const SqlRow& row);

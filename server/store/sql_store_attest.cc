@@ -201,10 +201,11 @@ Result<std::vector<FleetEntry>> SqlStore::fleet(std::optional<std::string_view> 
   if (group) {
     if (auto ok = validateGroup(*group); !ok) return std::unexpected(ok.error());
   }
-  // One pass over nodes joined to appraisals by primary key: O(nodes), no per-node query.
+  // One pass over nodes joined to appraisals by primary key: O(nodes), no per-node query,
+  // and only the columns a listing needs (no key material, no EAR).
   std::string sql = rows::select(
-      rows::prefixed(rows::kNodeColumns, "n") +
-          ", a.id, a.appraised_at, a.status, a.reasons, a.fresh_until, a.policy_version",
+      "n.name, n.state, n.node_group, n.enrolled_at, n.approved_at, n.updated_at, "
+      "a.id, a.appraised_at, a.status, a.reasons, a.fresh_until, a.policy_version",
       "nodes n LEFT JOIN appraisals a ON a.id = n.latest_appraisal_id",
       group ? "WHERE n.node_group = $1 ORDER BY n.name" : "ORDER BY n.name");
   SqlParams params;
@@ -214,17 +215,17 @@ Result<std::vector<FleetEntry>> SqlStore::fleet(std::optional<std::string_view> 
     if (!r) return std::unexpected(r.error());
     std::vector<FleetEntry> out;
     out.reserve(r->rows.size());
-    constexpr std::size_t kA = 14;  // first appraisal column, after the 14 node columns
     for (const auto& row : r->rows) {
-      auto node = rows::nodeFromRow(row);
-      if (!node) return std::unexpected(node.error());
-      FleetEntry entry{std::move(*node), std::nullopt};
-      if (!row.isNull(kA)) {
-        auto status = appraisalStatusFromName(row.text(kA + 2));
+      auto state = nodeStateFromName(row.text(1));
+      if (!state) return fail(ErrorCode::kInternal, "unknown stored node state", "store");
+      FleetEntry entry{NodeSummary{row.text(0), *state, row.text(2), row.integer(3),
+                                   row.optInteger(4), row.integer(5)},
+                       std::nullopt};
+      if (!row.isNull(6)) {
+        auto status = appraisalStatusFromName(row.text(8));
         if (!status) return fail(ErrorCode::kInternal, "unknown stored status", "store");
-        entry.latest = AppraisalSummary{row.integer(kA), row.integer(kA + 1), *status,
-                                        row.text(kA + 3), row.integer(kA + 4),
-                                        row.integer(kA + 5)};
+        entry.latest = AppraisalSummary{row.integer(6), row.integer(7), *status, row.text(9),
+                                        row.integer(10), row.integer(11)};
       }
       out.push_back(std::move(entry));
     }

@@ -107,8 +107,18 @@ struct AppraisalSummary {
   std::int64_t policy_version = 0;
 };
 
+// A node without its key material, for fleet listings (keys are fetched per node).
+struct NodeSummary {
+  std::string name;
+  NodeState state = NodeState::kEnrolling;
+  std::string group;
+  Millis enrolled_at = 0;
+  std::optional<Millis> approved_at;
+  Millis updated_at = 0;
+};
+
 struct FleetEntry {
-  NodeRecord node;
+  NodeSummary node;
   std::optional<AppraisalSummary> latest;
 };
 
