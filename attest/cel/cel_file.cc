@@ -66,7 +66,8 @@ Result<void> makeParent(const std::string& path, unsigned dir_mode) {
 }  // namespace
 
 Result<Bytes> readCelFile(const std::string& path, std::size_t max_bytes) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
+  // O_NONBLOCK: opening a FIFO must not hang; it is then refused as not regular.
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK));
   if (fd.get() < 0) return errnoFail("open", path);
   struct stat st {};
   if (::fstat(fd.get(), &st) < 0) return errnoFail("fstat", path);

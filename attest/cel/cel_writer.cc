@@ -119,47 +119,54 @@ Result<CelAppendResult> CelWriter::appendContent(const nlohmann::json& content) 
   if (text.size() > options_.parse.max_record_bytes) {
     return fail(ErrorCode::kInvalidArgument, "record exceeds the record size limit", "cel writer");
   }
-
   auto file = CelLogFile::openLocked(options_.path, options_.dir_mode);  // LOCK_EX until return
   if (!file) return std::unexpected(file.error());
-  CelAppendResult result;
-  auto recovery = recoverTail(*file, options_.parse);
+  auto prepared = prepareLog(*file, text.size());
+  if (!prepared) return std::unexpected(prepared.error());
+  auto offset = extendAndAppend(*file, *digests, text);
+  if (!offset) return std::unexpected(offset.error());
+  return CelAppendResult{*offset, std::move(*digests), *prepared};
+}
+
+Result<CelRecovery> CelWriter::prepareLog(CelLogFile& file, std::size_t record_size) {
+  auto recovery = recoverTail(file, options_.parse);
   if (!recovery) return std::unexpected(recovery.error());
-  result.recovery = *recovery;
-  auto size = file->size();
+  auto size = file.size();
   if (!size) return std::unexpected(size.error());
-  if (*size + 2 * text.size() > options_.max_log_bytes) {  // room for a recovery marker too
+  if (*size + 2 * record_size > options_.max_log_bytes) {  // room for a recovery marker too
     return fail(ErrorCode::kIo, "log would exceed " + std::to_string(options_.max_log_bytes) + " bytes",
                 options_.path);
   }
   if (recovery->any()) {
-    auto marker = appendMarker(*file, options_.pcr,
+    auto marker = appendMarker(file, options_.pcr,
                                makeRecoveryContent(recovery->torn_bytes, recovery->interrupted));
     if (!marker) return std::unexpected(marker.error());
   }
-  auto offset = file->size();
-  if (!offset) return std::unexpected(offset.error());
-  result.offset = static_cast<std::size_t>(*offset);
+  return recovery;
+}
 
+Result<std::size_t> CelWriter::extendAndAppend(CelLogFile& file, const std::vector<CelDigest>& digests,
+                                               std::string_view text) {
+  auto offset = file.size();
+  if (!offset) return std::unexpected(offset.error());
   // Mark first: from here until the mark is cleared, a crash leaves evidence. No fsync
   // is needed for the mark: a power loss also resets the PCR (TPM 2.0 Part 1 §17.3).
-  if (auto m = file->setInProgress(true); !m) return std::unexpected(m.error());
+  if (auto m = file.setInProgress(true); !m) return std::unexpected(m.error());
   std::vector<std::pair<HashAlg, Bytes>> pairs;
-  for (const auto& d : *digests) pairs.emplace_back(d.alg, d.value);
+  for (const auto& d : digests) pairs.emplace_back(d.alg, d.value);
   if (auto e = extender_->extend(options_.pcr, pairs); !e) {
     Error err = e.error();
     return std::unexpected(err.within("pcr extend (log left marked in progress)"));
   }
-  if (auto a = file->append(text); !a) {
-    (void)file->truncate(*offset);  // drop a partial record now; the mark stays set
+  if (auto a = file.append(text); !a) {
+    (void)file.truncate(*offset);  // drop a partial record now; the mark stays set
     Error err = a.error();
     return std::unexpected(err.within("pcr extended but record not appended"));
   }
-  if (auto s = file->sync(); !s) return std::unexpected(s.error());
-  if (auto m = file->setInProgress(false); !m) return std::unexpected(m.error());
-  if (auto s = file->sync(); !s) return std::unexpected(s.error());
-  result.digests = std::move(*digests);
-  return result;
+  if (auto sy = file.sync(); !sy) return std::unexpected(sy.error());
+  if (auto m = file.setInProgress(false); !m) return std::unexpected(m.error());
+  if (auto sy = file.sync(); !sy) return std::unexpected(sy.error());
+  return static_cast<std::size_t>(*offset);
 }
 
 Result<CelBootLogResult> CelWriter::beginBoot(std::string_view boot_id) {
@@ -175,18 +182,7 @@ Result<CelBootLogResult> CelWriter::beginBoot(std::string_view boot_id) {
                                   std::min<std::uint64_t>(*size, options_.parse.max_record_bytes)));
     if (!head) return std::unexpected(head.error());
     auto previous = firstBootId(*head, options_.parse);
-    if (previous == *id) {
-      auto recovery = recoverTail(*file, options_.parse);
-      if (!recovery) return std::unexpected(recovery.error());
-      result.recovery = *recovery;
-      if (recovery->any()) {
-        auto marker = appendMarker(*file, options_.pcr,
-                                   makeRecoveryContent(recovery->torn_bytes, recovery->interrupted));
-        if (!marker) return std::unexpected(marker.error());
-        if (auto m = file->setInProgress(false); !m) return std::unexpected(m.error());
-      }
-      return result;
-    }
+    if (previous == *id) return continueBootLog(*file);
     // Another boot's log (or not a Bulwark log): keep it for audit, start afresh.
     // Writers waiting on the old inode notice the rename in openLocked and retry.
     std::string prev = options_.path + ".prev";
@@ -204,6 +200,19 @@ Result<CelBootLogResult> CelWriter::beginBoot(std::string_view boot_id) {
     return std::unexpected(m.error());
   }
   if (auto d = file->syncDirectory(); !d) return std::unexpected(d.error());
+  return result;
+}
+
+// Same boot: keep the log, repair a crashed writer's leftovers and clear its mark
+// (the recovery record now documents it).
+Result<CelBootLogResult> CelWriter::continueBootLog(CelLogFile& file) {
+  CelBootLogResult result;
+  auto recovery = prepareLog(file, 0);
+  if (!recovery) return std::unexpected(recovery.error());
+  result.recovery = *recovery;
+  if (recovery->interrupted) {
+    if (auto m = file.setInProgress(false); !m) return std::unexpected(m.error());
+  }
   return result;
 }
 

@@ -89,6 +89,13 @@ class CelWriter {
   CelWriter(CelWriterOptions options, PcrExtender& extender)
       : options_(std::move(options)), extender_(&extender) {}
 
+  // Under the lock: repair leftovers (writing a recovery record) and check room.
+  Result<CelRecovery> prepareLog(CelLogFile& file, std::size_t record_size);
+  // Mark, extend, append, fsync, unmark. Returns the record's offset.
+  Result<std::size_t> extendAndAppend(CelLogFile& file, const std::vector<CelDigest>& digests,
+                                      std::string_view text);
+  Result<CelBootLogResult> continueBootLog(CelLogFile& file);
+
   CelWriterOptions options_;
   PcrExtender* extender_;
 };

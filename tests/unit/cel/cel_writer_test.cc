@@ -402,6 +402,7 @@ TEST(CelFile, ReadErrorsAreClear) {
   std::string file = dir.file("log");
   std::ofstream(file) << "\x1e{}\n";
   std::filesystem::create_symlink(file, dir.file("link"));
+  ASSERT_EQ(::mkfifo(dir.file("fifo").c_str(), 0600), 0);  // must not block the reader
   struct Case {
     std::string path;
     std::size_t max;
@@ -409,7 +410,8 @@ TEST(CelFile, ReadErrorsAreClear) {
   };
   for (const auto& c : {Case{file, 1024, std::nullopt}, Case{file, 2, ErrorCode::kInvalidArgument},
                         Case{dir.file("missing"), 1024, ErrorCode::kNotFound},
-                        Case{dir.file("link"), 1024, ErrorCode::kIo}, Case{dir.path(), 1024, ErrorCode::kInvalidArgument}}) {
+                        Case{dir.file("link"), 1024, ErrorCode::kIo}, Case{dir.path(), 1024, ErrorCode::kInvalidArgument},
+                        Case{dir.file("fifo"), 1024, ErrorCode::kInvalidArgument}}) {
     SCOPED_TRACE(c.path);
     auto r = readCelFile(c.path, c.max);
     EXPECT_EQ(r.has_value(), !c.code.has_value());
