@@ -83,9 +83,22 @@ std::vector<std::string> atoms(const std::string& name, const Domain& d, const D
   return out;
 }
 
+// The same set of values, stated tightly: bounds moved past excluded values,
+// a single remaining value as an equality.
+Domain normalized(Domain d) {
+  if (d.eq) return d;
+  auto excluded = [&](std::uint32_t v) {
+    return std::find(d.ne.begin(), d.ne.end(), v) != d.ne.end();
+  };
+  while (d.lo < d.hi && excluded(d.lo)) ++d.lo;
+  while (d.hi > d.lo && excluded(d.hi)) --d.hi;
+  if (d.lo == d.hi && (d.lo & d.must_be_zero) == 0) d.eq = d.lo;
+  return d;
+}
+
 struct FieldGroup {
-  const Domain* plain_hi = nullptr;
-  const Domain* plain_lo = nullptr;
+  std::optional<Domain> plain_hi;
+  std::optional<Domain> plain_lo;
   std::vector<const PathConstraints::Entry*> masked_hi;
   std::vector<const PathConstraints::Entry*> masked_lo;
 };
@@ -120,12 +133,15 @@ std::optional<std::vector<std::string>> fold(std::uint32_t field, const FieldGro
   bool bounded = false;
   if (g.plain_hi) {
     const Domain& h = *g.plain_hi;
+    const bool no_holes = std::none_of(h.ne.begin(), h.ne.end(),
+                                       [&](std::uint32_t v) { return v > h.lo && v <= h.hi; });
     if (h.eq && *h.eq == 0) {
       bounded = false;
-    } else if (!h.eq && h.lo == 0 && h.hi == kAllOnes && h.ne == std::vector<std::uint32_t>{0}) {
-      out.push_back(strCat(name, " > 0xffffffff"));
+    } else if (!h.eq && h.lo > 0 && h.hi == kAllOnes && no_holes && !g.plain_lo) {
+      // hi32(x) >= k  <=>  x >= k << 32
+      out.push_back(h.lo == 1 ? strCat(name, " > 0xffffffff")
+                              : strCat(name, " >= ", numStr(std::uint64_t{h.lo} << 32)));
       bounded = true;
-      if (g.plain_lo) return std::nullopt;
     } else {
       return std::nullopt;
     }
@@ -171,7 +187,7 @@ std::string renderConjunction(const std::vector<Constraint>& path, const FieldNa
     if (inserted) order.push_back(w->field_offset);
     FieldGroup& g = it->second;
     if (w->mask == kAllOnes)
-      (w->high ? g.plain_hi : g.plain_lo) = &e.domain;
+      (w->high ? g.plain_hi : g.plain_lo) = normalized(e.domain);
     else
       (w->high ? g.masked_hi : g.masked_lo).push_back(&e);
   }
@@ -187,7 +203,7 @@ std::string renderConjunction(const std::vector<Constraint>& path, const FieldNa
     }
   }
   for (const auto* e : loose) {
-    for (auto& a : atoms(bareText(*e->expr), e->domain, Domain::of(*e->expr))) {
+    for (auto& a : atoms(bareText(*e->expr), normalized(e->domain), Domain::of(*e->expr))) {
       parts.push_back(std::move(a));
     }
   }
