@@ -51,16 +51,21 @@ Result<std::uint32_t> readPcrIndex(Reader& r) {
   return *pcr;
 }
 
-// TCG_PCClientPCREvent: pcr, type, SHA1 digest, size, data (PFP §10.2.1).
-Result<Event> readLegacyEvent(Reader& r, const ParseLimits& limits) {
+// pcrIndex and eventType, common to both record layouts.
+Result<Event> readHeader(Reader& r) {
   Event ev;
   ev.offset = r.offset();
-  auto pcr = readPcrIndex(r);
-  if (!pcr) return std::unexpected(pcr.error());
+  BW_TRY(pcr, readPcrIndex(r));
+  BW_TRY(type, r.u32("event type"));
   ev.pcr = *pcr;
-  auto type = r.u32("event type");
-  if (!type) return std::unexpected(type.error());
   ev.type = *type;
+  return ev;
+}
+
+// TCG_PCClientPCREvent: pcr, type, SHA1 digest, size, data (PFP §10.2.1).
+Result<Event> readLegacyEvent(Reader& r, const ParseLimits& limits) {
+  BW_TRY(head, readHeader(r));
+  Event ev = std::move(*head);
   auto d = r.take(kSha1Size, "SHA1 digest");
   if (!d) return std::unexpected(d.error());
   ev.digests.push_back({static_cast<std::uint16_t>(HashAlg::kSha1), Bytes(d->begin(), d->end())});
@@ -111,14 +116,8 @@ Result<std::vector<EventDigest>> readDigests(Reader& r, const SpecIdEvent& spec)
 }
 
 Result<Event> readAgileEvent(Reader& r, const SpecIdEvent& spec, const ParseLimits& limits) {
-  Event ev;
-  ev.offset = r.offset();
-  auto pcr = readPcrIndex(r);
-  if (!pcr) return std::unexpected(pcr.error());
-  ev.pcr = *pcr;
-  auto type = r.u32("event type");
-  if (!type) return std::unexpected(type.error());
-  ev.type = *type;
+  BW_TRY(head, readHeader(r));
+  Event ev = std::move(*head);
   auto digests = readDigests(r, spec);
   if (!digests) return std::unexpected(digests.error());
   ev.digests = std::move(*digests);

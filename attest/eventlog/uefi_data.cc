@@ -22,6 +22,13 @@ Result<void> expectEnd(const Reader& r, std::string_view what) {
               offsetContext(r.offset()));
 }
 
+// u8 size then that many bytes of text: the *2 variants' description (PFP §10.2.4-5).
+Result<std::string> readDescription(Reader& r, std::string_view what) {
+  BW_TRY(n, r.u8(what));
+  BW_TRY(desc, r.take(*n, what));
+  return decodeText(*desc).text;
+}
+
 std::string hex32(std::uint32_t v) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "0x%x", v);
@@ -212,9 +219,8 @@ Result<FirmwareBlob> decodeFirmwareBlob(ByteView data, std::size_t base, bool v2
   Reader r(data, base);
   FirmwareBlob b;
   if (v2) {
-    BW_TRY(n, r.u8("BlobDescriptionSize"));
-    BW_TRY(desc, r.take(*n, "BlobDescription"));
-    b.description = decodeText(*desc).text;
+    BW_TRY(desc, readDescription(r, "BlobDescription"));
+    b.description = std::move(*desc);
   }
   BW_TRY(addr, r.u64("BlobBase"));
   BW_TRY(len, r.u64("BlobLength"));
@@ -228,9 +234,8 @@ Result<HandoffTables> decodeHandoffTables(ByteView data, std::size_t base, bool 
   Reader r(data, base);
   HandoffTables h;
   if (v2) {
-    BW_TRY(n, r.u8("TableDescriptionSize"));
-    BW_TRY(desc, r.take(*n, "TableDescription"));
-    h.description = decodeText(*desc).text;
+    BW_TRY(desc, readDescription(r, "TableDescription"));
+    h.description = std::move(*desc);
   }
   BW_TRY(count, readCount(r, 24, "NumberOfTables"));
   for (std::uint64_t i = 0; i < *count; ++i) {
