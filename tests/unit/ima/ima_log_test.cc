@@ -11,19 +11,12 @@
 #include <random>
 #include <string>
 
+#include "tests/unit/ima/ima_testdata.h"
+
 namespace bulwark::attest::ima {
 namespace {
 
-std::string testdata(const std::string& rel) {
-  const char* src = std::getenv("BULWARK_SOURCE_DIR");
-  return std::string(src ? src : ".") + "/tests/testdata/ima/" + rel;
-}
-
-std::string realLog() {
-  auto bytes = readFile(testdata("rust_keylime_agent_826/ascii_runtime_measurements"));
-  EXPECT_TRUE(bytes.has_value());
-  return bytes ? std::string(bytes->begin(), bytes->end()) : std::string();
-}
+std::string testdata(const std::string& rel) { return imaTestdata(rel); }
 
 nlohmann::json expected() {
   std::ifstream in(testdata("rust_keylime_agent_826/expected.json"));

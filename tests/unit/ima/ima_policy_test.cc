@@ -4,20 +4,13 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <string>
 
 #include "attest/ima/ima_log.h"
+#include "tests/unit/ima/ima_testdata.h"
 
 namespace bulwark::attest::ima {
 namespace {
-
-std::string realLog() {
-  const char* src = std::getenv("BULWARK_SOURCE_DIR");
-  auto bytes = readFile(std::string(src ? src : ".") + "/tests/testdata/ima/rust_keylime_agent_826/ascii_runtime_measurements");
-  EXPECT_TRUE(bytes.has_value());
-  return bytes ? std::string(bytes->begin(), bytes->end()) : std::string();
-}
 
 std::vector<ImaEntry> realEntries() {
   auto log = parseImaLog(realLog());
@@ -116,3 +109,4 @@ TEST(ImaPolicyJson, ParsesNormalisesAndRejects) {
 
 }  // namespace
 }  // namespace bulwark::attest::ima
+
