@@ -58,8 +58,9 @@ class Reader {
 Result<void> checkAkPublic(ByteView tpm2b_public, AkType type) {
   auto pub = parseTpm2bPublic(tpm2b_public);
   if (!pub) return fail(ErrorCode::kMalformed, "AK public area: " + pub.error().message());
-  bool type_ok = type == AkType::kRsa2048 ? pub->type == KeyType::kRsa && pub->rsa_bits == 2048
-                                          : pub->type == KeyType::kEcc && pub->curve == kEccNistP256;
+  bool type_ok = type == AkType::kRsa2048
+                     ? pub->type == KeyType::kRsa && pub->rsa_bits == 2048
+                     : pub->type == KeyType::kEcc && pub->curve == kEccNistP256;
   if (!type_ok) return fail(ErrorCode::kMalformed, "AK public area is not the recorded key type");
   if (!pub->has(object_attr::kRestricted | object_attr::kSign | object_attr::kFixedTpm |
                 object_attr::kFixedParent | object_attr::kSensitiveDataOrigin)) {

@@ -26,9 +26,9 @@ inline constexpr std::uint16_t kAkBlobVersion = 1;
 struct AkBlob {
   EkType ek_type = EkType::kRsa2048;
   AkType ak_type = AkType::kRsa2048;
-  Bytes ek_name;         // Name of the parent EK when the AK was created
-  Bytes tpm2b_public;    // marshalled TPM2B_PUBLIC of the AK
-  Bytes tpm2b_private;   // marshalled TPM2B_PRIVATE of the AK (opaque, EK-wrapped)
+  Bytes ek_name;        // Name of the parent EK when the AK was created
+  Bytes tpm2b_public;   // marshalled TPM2B_PUBLIC of the AK
+  Bytes tpm2b_private;  // marshalled TPM2B_PRIVATE of the AK (opaque, EK-wrapped)
 };
 
 Bytes encodeAkBlob(const AkBlob& blob);

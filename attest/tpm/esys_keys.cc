@@ -55,9 +55,8 @@ Result<ScopedHandle> EsysTpm::Core::ekUserSession(const TpmObject& ek) {
   // authorised with the endorsement hierarchy's authValue (Part 3 §23.4).
   TPM2B_TIMEOUT* timeout = nullptr;
   TPMT_TK_AUTH* ticket = nullptr;
-  rc = Esys_PolicySecret(ctx, ESYS_TR_RH_ENDORSEMENT, guard.get(), ESYS_TR_PASSWORD,
-                         ESYS_TR_NONE, ESYS_TR_NONE, nullptr, nullptr, nullptr, 0, &timeout,
-                         &ticket);
+  rc = Esys_PolicySecret(ctx, ESYS_TR_RH_ENDORSEMENT, guard.get(), ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                         ESYS_TR_NONE, nullptr, nullptr, nullptr, 0, &timeout, &ticket);
   EsysPtr<TPM2B_TIMEOUT> free_timeout(timeout);
   EsysPtr<TPMT_TK_AUTH> free_ticket(ticket);
   if (rc != TSS2_RC_SUCCESS) return std::unexpected(tssError("Esys_PolicySecret", rc));
@@ -122,18 +121,20 @@ Result<TpmObject> EsysTpm::loadAk(const TpmObject& ek, ByteView blob_bytes) {
   if (!ek_type) return std::unexpected(ek_type.error());
   if (*ek_type != blob->ek_type) {
     return fail(ErrorCode::kInvalidArgument,
-                "AK blob belongs under a " + std::string(ekTypeName(blob->ek_type)) +
-                    " EK, not " + std::string(ekTypeName(*ek_type)), "loadAk");
+                "AK blob belongs under a " + std::string(ekTypeName(blob->ek_type)) + " EK, not " +
+                    std::string(ekTypeName(*ek_type)),
+                "loadAk");
   }
   if (!constantTimeEqual(ek.name(), blob->ek_name)) {
     return fail(ErrorCode::kInvalidArgument,
                 "AK blob was created under another EK (a different TPM, or the endorsement "
-                "seed changed): create and enroll a new AK", "loadAk");
+                "seed changed): create and enroll a new AK",
+                "loadAk");
   }
   auto pub = esys::unmarshal<TPM2B_PUBLIC>(blob->tpm2b_public, Tss2_MU_TPM2B_PUBLIC_Unmarshal,
                                            "TPM2B_PUBLIC");
-  auto priv = esys::unmarshal<TPM2B_PRIVATE>(blob->tpm2b_private,
-                                             Tss2_MU_TPM2B_PRIVATE_Unmarshal, "TPM2B_PRIVATE");
+  auto priv = esys::unmarshal<TPM2B_PRIVATE>(blob->tpm2b_private, Tss2_MU_TPM2B_PRIVATE_Unmarshal,
+                                             "TPM2B_PRIVATE");
   if (!pub) return std::unexpected(pub.error());
   if (!priv) return std::unexpected(priv.error());
   auto session = core_->ekUserSession(ek);
@@ -147,9 +148,10 @@ Result<TpmObject> EsysTpm::loadAk(const TpmObject& ek, ByteView blob_bytes) {
       // Same EK (the Name matched) but the wrapping no longer verifies: the hierarchy
       // proof changed (TPM2_Clear) or the blob's private area was altered.
       return fail(ErrorCode::kTpm,
-                  e.message() + ": the AK no longer loads under this EK (TPM cleared since "
-                                "the AK was created, or the blob was altered); create and "
-                                "enroll a new AK",
+                  e.message() +
+                      ": the AK no longer loads under this EK (TPM cleared since "
+                      "the AK was created, or the blob was altered); create and "
+                      "enroll a new AK",
                   e.context());
     }
     return std::unexpected(std::move(e));

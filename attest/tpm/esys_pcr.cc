@@ -89,8 +89,8 @@ Result<bool> readPass(ESYS_CONTEXT* ctx, const PcrSelection& selection, PcrValue
     UINT32 counter = 0;
     TPML_PCR_SELECTION* sel_raw = nullptr;
     TPML_DIGEST* val_raw = nullptr;
-    TSS2_RC rc = Esys_PCR_Read(ctx, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &remaining,
-                               &counter, &sel_raw, &val_raw);
+    TSS2_RC rc = Esys_PCR_Read(ctx, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &remaining, &counter,
+                               &sel_raw, &val_raw);
     EsysPtr<TPML_PCR_SELECTION> sel(sel_raw);
     EsysPtr<TPML_DIGEST> values(val_raw);
     if (rc != TSS2_RC_SUCCESS) return std::unexpected(tssError("Esys_PCR_Read", rc));
@@ -128,7 +128,8 @@ Result<PcrValues> EsysTpm::readPcrs(const PcrSelection& selection) {
 
 Result<void> EsysTpm::extendPcr(std::uint32_t index, std::span<const TaggedDigest> digests) {
   if (index >= TPM2_MAX_PCRS) {
-    return fail(ErrorCode::kInvalidArgument, "PCR index " + std::to_string(index) + " out of range");
+    return fail(ErrorCode::kInvalidArgument,
+                "PCR index " + std::to_string(index) + " out of range");
   }
   if (digests.empty() || digests.size() > TPM2_NUM_PCR_BANKS) {
     return fail(ErrorCode::kInvalidArgument, "extendPcr needs 1..16 bank digests");
@@ -136,9 +137,9 @@ Result<void> EsysTpm::extendPcr(std::uint32_t index, std::span<const TaggedDiges
   TPML_DIGEST_VALUES values{};
   for (const TaggedDigest& d : digests) {
     if (d.digest.size() != hashAlgSize(d.alg)) {
-      return fail(ErrorCode::kInvalidArgument,
-                  std::string(hashAlgName(d.alg)) + " digest must be " +
-                      std::to_string(hashAlgSize(d.alg)) + " bytes");
+      return fail(ErrorCode::kInvalidArgument, std::string(hashAlgName(d.alg)) +
+                                                   " digest must be " +
+                                                   std::to_string(hashAlgSize(d.alg)) + " bytes");
     }
     TPMT_HA& ha = values.digests[values.count++];
     ha.hashAlg = static_cast<TPMI_ALG_HASH>(d.alg);
@@ -191,8 +192,8 @@ Result<QuoteResult> EsysTpm::quote(const TpmObject& ak, const PcrSelection& sele
   for (int attempt = 0; attempt < 8; ++attempt) {
     auto q = quoteOnce(ak, selection, qualifying_data);
     if (!q) return q;
-    auto attest = esys::unmarshal<TPMS_ATTEST>(q->attest, Tss2_MU_TPMS_ATTEST_Unmarshal,
-                                               "TPMS_ATTEST");
+    auto attest =
+        esys::unmarshal<TPMS_ATTEST>(q->attest, Tss2_MU_TPMS_ATTEST_Unmarshal, "TPMS_ATTEST");
     if (!attest) return std::unexpected(attest.error().within("Esys_Quote"));
     if (attest->magic != TPM2_GENERATED_VALUE || attest->type != TPM2_ST_ATTEST_QUOTE) {
       return fail(ErrorCode::kTpm, "TPM returned something other than a quote", "Esys_Quote");

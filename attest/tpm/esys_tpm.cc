@@ -81,8 +81,9 @@ Result<void> EsysTpm::checkOwned(const TpmObject& object, std::string_view what)
 
 Result<Bytes> EsysTpm::readEkCertificate(EkType type) {
   auto cert = readNv(ekCertNvIndex(type));
-  if (!cert) return std::unexpected(cert.error().within(std::string("EK certificate ") +
-                                                        std::string(ekTypeName(type))));
+  if (!cert)
+    return std::unexpected(
+        cert.error().within(std::string("EK certificate ") + std::string(ekTypeName(type))));
   return cert;
 }
 
@@ -109,7 +110,8 @@ Result<Bytes> EsysTpm::readNv(std::uint32_t nv_index) {
   Bytes out;
   out.reserve(size);
   while (out.size() < size) {
-    auto chunk = static_cast<UINT16>(std::min<std::size_t>(size - out.size(), core_->nv_buffer_max));
+    auto chunk =
+        static_cast<UINT16>(std::min<std::size_t>(size - out.size(), core_->nv_buffer_max));
     TPM2B_MAX_NV_BUFFER* data_raw = nullptr;
     rc = Esys_NV_Read(ctx, auth, nv.get(), ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, chunk,
                       static_cast<UINT16>(out.size()), &data_raw);
@@ -134,7 +136,8 @@ Result<Bytes> EsysTpm::getRandom(std::size_t count) {
     TSS2_RC rc = Esys_GetRandom(core_->ctx, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, want, &raw);
     EsysPtr<TPM2B_DIGEST> rnd(raw);
     if (rc != TSS2_RC_SUCCESS) return std::unexpected(tssError("Esys_GetRandom", rc));
-    if (rnd->size == 0) return fail(ErrorCode::kTpm, "TPM returned no random bytes", "Esys_GetRandom");
+    if (rnd->size == 0)
+      return fail(ErrorCode::kTpm, "TPM returned no random bytes", "Esys_GetRandom");
     out.insert(out.end(), rnd->buffer, rnd->buffer + std::min<std::size_t>(rnd->size, want));
   }
   return out;

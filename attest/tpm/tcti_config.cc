@@ -72,8 +72,8 @@ Result<TctiConfig> parseTctiConfig(std::string_view text) {
   if (text.empty()) text = kDefaultTcti;
   std::size_t colon = text.find(':');
   std::string_view name = text.substr(0, colon);
-  std::string_view conf = colon == std::string_view::npos ? std::string_view{}
-                                                          : text.substr(colon + 1);
+  std::string_view conf =
+      colon == std::string_view::npos ? std::string_view{} : text.substr(colon + 1);
   TctiConfig cfg;
   if (name == "device") {
     cfg.kind = TctiKind::kDevice;

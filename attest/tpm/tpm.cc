@@ -38,8 +38,8 @@ std::uint32_t ekCertNvIndex(EkType type) {
   return 0;
 }
 
-TpmObject::TpmObject(std::weak_ptr<TpmObjectOwner> owner, std::uint32_t handle,
-                     Bytes tpm2b_public, Bytes name)
+TpmObject::TpmObject(std::weak_ptr<TpmObjectOwner> owner, std::uint32_t handle, Bytes tpm2b_public,
+                     Bytes name)
     : owner_(std::move(owner)),
       handle_(handle),
       public_(std::move(tpm2b_public)),

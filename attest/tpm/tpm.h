@@ -23,14 +23,14 @@ namespace bulwark::attest {
 
 // EK templates of the TCG EK Credential Profile 2.5, Annex B (docs/tpm.md).
 enum class EkType : std::uint8_t {
-  kRsa2048 = 1,   // template L-1, certificate NV 0x01c00002
-  kEccP256 = 2,   // template L-2, certificate NV 0x01c0000a
-  kEccP384 = 3,   // template H-3, certificate NV 0x01c00016 (what swtpm 0.7 provisions)
+  kRsa2048 = 1,  // template L-1, certificate NV 0x01c00002
+  kEccP256 = 2,  // template L-2, certificate NV 0x01c0000a
+  kEccP384 = 3,  // template H-3, certificate NV 0x01c00016 (what swtpm 0.7 provisions)
 };
 // Restricted signing AKs (like tpm2_createak).
 enum class AkType : std::uint8_t {
-  kRsa2048 = 1,   // RSASSA-PKCS1-v1_5 with SHA-256
-  kEccP256 = 2,   // ECDSA with SHA-256
+  kRsa2048 = 1,  // RSASSA-PKCS1-v1_5 with SHA-256
+  kEccP256 = 2,  // ECDSA with SHA-256
 };
 
 std::string_view ekTypeName(EkType type);  // "rsa2048", "ecc-p256", "ecc-p384"
@@ -146,8 +146,7 @@ class Tpm {
   // TPM2_ActivateCredential: `credential_blob` is a marshalled TPM2B_ID_OBJECT,
   // `encrypted_secret` a marshalled TPM2B_ENCRYPTED_SECRET (Part 1 §24). Returns the
   // certInfo secret. kTpm when the credential was not made for this AK/EK pair.
-  [[nodiscard]] virtual Result<Bytes> activateCredential(const TpmObject& ak,
-                                                         const TpmObject& ek,
+  [[nodiscard]] virtual Result<Bytes> activateCredential(const TpmObject& ak, const TpmObject& ek,
                                                          ByteView credential_blob,
                                                          ByteView encrypted_secret) = 0;
 

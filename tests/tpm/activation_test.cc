@@ -31,7 +31,9 @@ struct ToolsCredential {
 };
 
 std::optional<ToolsCredential> parseToolsCredential(const Bytes& file) {
-  auto u16 = [&](std::size_t at) { return static_cast<std::size_t>((file[at] << 8) | file[at + 1]); };
+  auto u16 = [&](std::size_t at) {
+    return static_cast<std::size_t>((file[at] << 8) | file[at + 1]);
+  };
   if (file.size() < 10) return std::nullopt;
   const Bytes header = {0xba, 0xdc, 0xc0, 0xde, 0x00, 0x00, 0x00, 0x01};
   if (!std::equal(header.begin(), header.end(), file.begin())) return std::nullopt;
@@ -41,7 +43,8 @@ std::optional<ToolsCredential> parseToolsCredential(const Bytes& file) {
     if (file.size() - pos < 2) return std::nullopt;
     std::size_t n = u16(pos);
     if (file.size() - pos - 2 < n) return std::nullopt;
-    dst->assign(file.begin() + static_cast<long>(pos), file.begin() + static_cast<long>(pos + 2 + n));
+    dst->assign(file.begin() + static_cast<long>(pos),
+                file.begin() + static_cast<long>(pos + 2 + n));
     pos += 2 + n;
   }
   if (pos != file.size()) return std::nullopt;
@@ -213,10 +216,11 @@ TEST_F(Activation, TamperedOrMalformedBlobsAreErrorsNotCrashes) {
   Bytes truncated(cred->id_object.begin(), cred->id_object.end() - 1);
   Bytes trailing = cred->encrypted_secret;
   trailing.push_back(0);
-  for (const Malformed& m : {Malformed{"empty id", {}, cred->encrypted_secret},
-                             Malformed{"truncated id", truncated, cred->encrypted_secret},
-                             Malformed{"trailing secret", cred->id_object, trailing},
-                             Malformed{"oversized", Bytes{0xff, 0xff, 1, 2}, cred->encrypted_secret}}) {
+  for (const Malformed& m :
+       {Malformed{"empty id", {}, cred->encrypted_secret},
+        Malformed{"truncated id", truncated, cred->encrypted_secret},
+        Malformed{"trailing secret", cred->id_object, trailing},
+        Malformed{"oversized", Bytes{0xff, 0xff, 1, 2}, cred->encrypted_secret}}) {
     auto r = tpm_->activateCredential(ak->key, *ek, m.id_object, m.secret);
     ASSERT_FALSE(r.has_value()) << m.what;
     EXPECT_EQ(r.error().code(), ErrorCode::kMalformed) << m.what << ": " << r.error().toString();

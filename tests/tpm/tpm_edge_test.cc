@@ -248,8 +248,8 @@ TEST_F(TpmEdge, AkBlobSurvivesTpmResetAndStillSigns) {
     EkType ek;
     AkType ak;
   };
-  for (Case c : {Case{EkType::kRsa2048, AkType::kRsa2048},
-                 Case{EkType::kEccP384, AkType::kEccP256}}) {
+  for (Case c :
+       {Case{EkType::kRsa2048, AkType::kRsa2048}, Case{EkType::kEccP384, AkType::kEccP256}}) {
     SCOPED_TRACE(std::string(ekTypeName(c.ek)) + "/" + std::string(akTypeName(c.ak)));
     if (!tpm_ && !openTpm()) return;
     std::string file = path("ak-" + std::string(akTypeName(c.ak)) + ".blob");
@@ -266,7 +266,7 @@ TEST_F(TpmEdge, AkBlobSurvivesTpmResetAndStillSigns) {
       ASSERT_TRUE(clock.has_value());
       resets_before = clock->reset_count;
     }
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::stat(file.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
 
@@ -437,8 +437,7 @@ TEST_F(TpmEdge, PcrExtendOfTwoBanksMatchesSoftwareAndTpm2Pcrread) {
   for (std::size_t b = 0; b < 2; ++b) {
     ASSERT_EQ((*after)[b].values.size(), 1u);
     Bytes expected = pcrExtend(digests[b].alg, (*before)[b].values[0].value, digests[b].digest);
-    EXPECT_EQ(toHex((*after)[b].values[0].value), toHex(expected))
-        << hashAlgName(digests[b].alg);
+    EXPECT_EQ(toHex((*after)[b].values[0].value), toHex(expected)) << hashAlgName(digests[b].alg);
   }
   tpm_.reset();
   // tpm2_pcrread -o writes the raw values in selection order.
@@ -449,8 +448,9 @@ TEST_F(TpmEdge, PcrExtendOfTwoBanksMatchesSoftwareAndTpm2Pcrread) {
 }
 
 TEST_F(TpmEdge, ReadingMoreThanEightPcrsChunksAndMatchesTpm2Pcrread) {
-  auto selection = PcrSelection::parse("sha1:0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,"
-                                       "20,21,22,23+sha256:0,2,4,6,8,10,12,14,15,16,23");
+  auto selection = PcrSelection::parse(
+      "sha1:0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,"
+      "20,21,22,23+sha256:0,2,4,6,8,10,12,14,15,16,23");
   ASSERT_TRUE(selection.has_value());
   auto values = tpm_->readPcrs(*selection);
   ASSERT_TRUE(values.has_value()) << values.error().toString();
@@ -494,8 +494,7 @@ TEST_F(TpmEdge, QuoteArgumentChecks) {
   auto ak = tpm_->createAk(*ek, AkType::kEccP256);
   ASSERT_TRUE(ak.has_value());
   Bytes too_long(65, 7);
-  EXPECT_EQ(tpm_->quote(ak->key, *selection, too_long).error().code(),
-            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(tpm_->quote(ak->key, *selection, too_long).error().code(), ErrorCode::kInvalidArgument);
   // An EK (decrypt key, no signing scheme) is refused before the TPM is asked.
   auto by_ek = tpm_->quote(*ek, *selection, {});
   ASSERT_FALSE(by_ek.has_value());

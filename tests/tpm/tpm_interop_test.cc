@@ -68,7 +68,8 @@ Bytes pemOf(const TpmPublic& pub) {
 // (what tpm2_checkquote -l <selection> -f FILE reads).
 Bytes rawPcrValues(const PcrSelection& selection, const PcrValues& values) {
   Bytes out;
-  forEachQuotedValue(selection, values, [&](ByteView v) { out.insert(out.end(), v.begin(), v.end()); });
+  forEachQuotedValue(selection, values,
+                     [&](ByteView v) { out.insert(out.end(), v.begin(), v.end()); });
   return out;
 }
 
@@ -119,13 +120,13 @@ void makeQuote(const Swtpm& swtpm, Case c, const std::string& selection_text, Qu
   out.signature = q->signature;
   out.raw_pcrs = rawPcrValues(*selection, q->pcrs);
   const std::string& t = out.tag;
-  for (auto [name, bytes] : std::vector<std::pair<std::string, Bytes>>{
-           {t + ".ak.pub", ak->key.tpm2bPublic()},
-           {t + ".ak.pem", pemOf(*pub)},
-           {t + ".msg", q->attest},
-           {t + ".sig", q->signature},
-           {t + ".pcrs.raw", out.raw_pcrs},
-           {t + ".pcrs.ser", *serialized}}) {
+  for (auto [name, bytes] :
+       std::vector<std::pair<std::string, Bytes>>{{t + ".ak.pub", ak->key.tpm2bPublic()},
+                                                  {t + ".ak.pem", pemOf(*pub)},
+                                                  {t + ".msg", q->attest},
+                                                  {t + ".sig", q->signature},
+                                                  {t + ".pcrs.raw", out.raw_pcrs},
+                                                  {t + ".pcrs.ser", *serialized}}) {
     ASSERT_FALSE(bytes.empty()) << name;
     ASSERT_TRUE(writeFileAtomic(swtpm.dir() + "/" + name, bytes, 0644).has_value()) << name;
   }
@@ -159,8 +160,8 @@ TEST_F(TpmInterop, OurQuotesPassTpm2CheckquoteAndTamperingFails) {
     const std::string w = wide.tag;
     // Accepted: PEM + serialized PCR file, and TPM2B_PUBLIC + serialized PCR file.
     for (const std::string& pub : {w + ".ak.pem", w + ".ak.pub"}) {
-      auto ok = swtpm_->run(checkquote(wide, pub, w + ".msg", w + ".sig", w + ".pcrs.ser", false,
-                                       wide.nonce_hex));
+      auto ok = swtpm_->run(
+          checkquote(wide, pub, w + ".msg", w + ".sig", w + ".pcrs.ser", false, wide.nonce_hex));
       EXPECT_EQ(ok.exit_code, 0) << pub << "\n" << ok.output;
     }
 
@@ -170,8 +171,8 @@ TEST_F(TpmInterop, OurQuotesPassTpm2CheckquoteAndTamperingFails) {
     if (HasFatalFailure()) return;
     const std::string t = f.tag;
     // Accepted: TPM2B_PUBLIC + raw PCR values.
-    auto ok1 = swtpm_->run(checkquote(f, t + ".ak.pub", t + ".msg", t + ".sig", t + ".pcrs.raw",
-                                      true, f.nonce_hex));
+    auto ok1 = swtpm_->run(
+        checkquote(f, t + ".ak.pub", t + ".msg", t + ".sig", t + ".pcrs.raw", true, f.nonce_hex));
     EXPECT_EQ(ok1.exit_code, 0) << ok1.output;
 
     // Tampered message: one bit in the signed TPMS_ATTEST (its last byte is in pcrDigest).
@@ -198,24 +199,34 @@ TEST_F(TpmInterop, OurQuotesPassTpm2CheckquoteAndTamperingFails) {
     const std::string kSig = "Error validating signed message";
     const std::string kPcr = "Error validating PCR composite";
     const std::vector<Tamper> tampers = {
-        {"message", checkquote(f, t + ".ak.pub", t + ".bad.msg", t + ".sig", t + ".pcrs.raw",
-                               true, f.nonce_hex), kSig},
-        {"signature", checkquote(f, t + ".ak.pub", t + ".msg", t + ".bad.sig", t + ".pcrs.raw",
-                                 true, f.nonce_hex), kSig},
-        {"pcr value", checkquote(f, t + ".ak.pub", t + ".msg", t + ".sig", t + ".bad.pcrs", true,
-                                 f.nonce_hex), kPcr},
-        {"nonce", checkquote(f, t + ".ak.pub", t + ".msg", t + ".sig", t + ".pcrs.raw", true,
-                             toHex(other_nonce)), "Error validating nonce"},
-        {"quote of other PCRs", checkquote(f, t + ".ak.pub", t + ".msg", t + ".sig",
-                                           w + ".pcrs.ser", false, f.nonce_hex), kPcr},
-        {"other AK", checkquote(f, w + ".ak.pub", t + ".msg", t + ".sig", t + ".pcrs.raw", true,
-                                f.nonce_hex), kSig},
+        {"message",
+         checkquote(f, t + ".ak.pub", t + ".bad.msg", t + ".sig", t + ".pcrs.raw", true,
+                    f.nonce_hex),
+         kSig},
+        {"signature",
+         checkquote(f, t + ".ak.pub", t + ".msg", t + ".bad.sig", t + ".pcrs.raw", true,
+                    f.nonce_hex),
+         kSig},
+        {"pcr value",
+         checkquote(f, t + ".ak.pub", t + ".msg", t + ".sig", t + ".bad.pcrs", true, f.nonce_hex),
+         kPcr},
+        {"nonce",
+         checkquote(f, t + ".ak.pub", t + ".msg", t + ".sig", t + ".pcrs.raw", true,
+                    toHex(other_nonce)),
+         "Error validating nonce"},
+        {"quote of other PCRs",
+         checkquote(f, t + ".ak.pub", t + ".msg", t + ".sig", w + ".pcrs.ser", false, f.nonce_hex),
+         kPcr},
+        {"other AK",
+         checkquote(f, w + ".ak.pub", t + ".msg", t + ".sig", t + ".pcrs.raw", true, f.nonce_hex),
+         kSig},
     };
     for (const Tamper& tamper : tampers) {
       auto r = swtpm_->run(tamper.cmd);
       EXPECT_NE(r.exit_code, 0) << "tampered " << tamper.what << " accepted:\n" << r.output;
       EXPECT_NE(r.output.find(tamper.reason), std::string::npos)
-          << "tampered " << tamper.what << " failed for another reason:\n" << r.output;
+          << "tampered " << tamper.what << " failed for another reason:\n"
+          << r.output;
     }
   }
 }
@@ -235,7 +246,8 @@ TEST_F(TpmInterop, OurVerifierAcceptsWhatTpm2CheckquoteAccepts) {
   auto parsed = parseTpm2ToolsPcrs(*readFile(path("self.pcrs.ser")));
   ASSERT_TRUE(parsed.has_value()) << parsed.error().toString();
   Bytes nonce = *fromHex(f.nonce_hex);
-  auto verdict = verifier->verify(f.attest, f.signature, {nonce, &parsed->selection, parsed->values});
+  auto verdict =
+      verifier->verify(f.attest, f.signature, {nonce, &parsed->selection, parsed->values});
   ASSERT_TRUE(verdict.has_value()) << verdict.error().toString();
   EXPECT_TRUE(verdict->verified()) << verdict->summary();
   parsed->values.back().values.back().value[0] ^= 1;
