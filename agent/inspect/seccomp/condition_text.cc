@@ -83,16 +83,24 @@ std::vector<std::string> atoms(const std::string& name, const Domain& d, const D
   return out;
 }
 
-// The same set of values, stated tightly: bounds moved past excluded values,
-// a single remaining value as an equality.
+bool excludes(const Domain& d, std::uint32_t v) {
+  return std::find(d.ne.begin(), d.ne.end(), v) != d.ne.end();
+}
+
+// The lowest value the domain admits once excluded values are skipped.
+std::uint32_t effectiveLow(const Domain& d) {
+  std::uint32_t lo = d.lo;
+  while (lo < d.hi && excludes(d, lo)) ++lo;
+  return lo;
+}
+
+// A domain that admits a single value, stated as an equality.
 Domain normalized(Domain d) {
   if (d.eq) return d;
-  auto excluded = [&](std::uint32_t v) {
-    return std::find(d.ne.begin(), d.ne.end(), v) != d.ne.end();
-  };
-  while (d.lo < d.hi && excluded(d.lo)) ++d.lo;
-  while (d.hi > d.lo && excluded(d.hi)) --d.hi;
-  if (d.lo == d.hi && (d.lo & d.must_be_zero) == 0) d.eq = d.lo;
+  std::uint32_t hi = d.hi;
+  const std::uint32_t lo = effectiveLow(d);
+  while (hi > lo && excludes(d, hi)) --hi;
+  if (lo == hi && (lo & d.must_be_zero) == 0) d.eq = lo;
   return d;
 }
 
@@ -133,14 +141,15 @@ std::optional<std::vector<std::string>> fold(std::uint32_t field, const FieldGro
   bool bounded = false;
   if (g.plain_hi) {
     const Domain& h = *g.plain_hi;
+    const std::uint32_t low = effectiveLow(h);
     const bool no_holes = std::none_of(h.ne.begin(), h.ne.end(),
-                                       [&](std::uint32_t v) { return v > h.lo && v <= h.hi; });
+                                       [&](std::uint32_t v) { return v > low && v <= h.hi; });
     if (h.eq && *h.eq == 0) {
       bounded = false;
-    } else if (!h.eq && h.lo > 0 && h.hi == kAllOnes && no_holes && !g.plain_lo) {
+    } else if (!h.eq && low > 0 && h.hi == kAllOnes && no_holes && !g.plain_lo) {
       // hi32(x) >= k  <=>  x >= k << 32
-      out.push_back(h.lo == 1 ? strCat(name, " > 0xffffffff")
-                              : strCat(name, " >= ", numStr(std::uint64_t{h.lo} << 32)));
+      out.push_back(low == 1 ? strCat(name, " > 0xffffffff")
+                             : strCat(name, " >= ", numStr(std::uint64_t{low} << 32)));
       bounded = true;
     } else {
       return std::nullopt;
