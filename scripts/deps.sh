@@ -14,7 +14,7 @@ PACKAGES=(
   # TPM: emulator with local CA, and tpm2-tools as an independent peer
   swtpm swtpm-tools tpm2-tools
   # test peers
-  openssl dbus xxd
+  openssl dbus xxd curl python3-jwt python3-cryptography
   # PostgreSQL server for the store suite (tests/support/postgres.h runs a private one)
   postgresql
 )
