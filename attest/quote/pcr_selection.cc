@@ -141,17 +141,17 @@ Result<void> checkPcrValuesMatch(const PcrSelection& selection,
       }
     }
     for (const PcrValue& v : bank.values) {
-      std::string label = bankLabel(bank.alg, v.index);
+      // Labels are built only on failure: this runs on every verification.
       if (sel == nullptr || v.index >= kMaxPcrs || (sel->mask & (1u << v.index)) == 0) {
-        return fail(ErrorCode::kMalformed, "value for PCR " + label + " is not in the selection " +
-                                               selection.toString());
+        return fail(ErrorCode::kMalformed, "value for PCR " + bankLabel(bank.alg, v.index) +
+                                               " is not in the selection " + selection.toString());
       }
       if (v.value.size() != hashAlgSize(bank.alg)) {
-        return fail(ErrorCode::kMalformed, "value for PCR " + label + " has " +
-                                               std::to_string(v.value.size()) + " bytes");
+        return fail(ErrorCode::kMalformed, "value for PCR " + bankLabel(bank.alg, v.index) +
+                                               " has " + std::to_string(v.value.size()) + " bytes");
       }
       if (findPcrValue(values, bank.alg, v.index) != &v.value) {
-        return fail(ErrorCode::kMalformed, "PCR " + label + " has two values");
+        return fail(ErrorCode::kMalformed, "PCR " + bankLabel(bank.alg, v.index) + " has two values");
       }
       ++supplied;
     }

@@ -239,7 +239,10 @@ Result<QuoteVerifier::SigCheck> QuoteVerifier::checkSignature(ByteView attest,
   SigCheck out;
   out.scheme = sig.sigAlg;
   std::optional<std::uint16_t> hash_id = signatureHashId(sig);
-  std::string used = sigSchemeName(sig.sigAlg) + (hash_id ? "-" + hashIdName(*hash_id) : "");
+  // Names are built only for a rejection or error: the success path allocates no strings.
+  auto used = [&] {
+    return sigSchemeName(sig.sigAlg) + (hash_id ? "-" + hashIdName(*hash_id) : "");
+  };
   bool fits = schemeFitsKey(sig.sigAlg, key_.type());
   if (fits && key_.scheme() != AkKey::kAlgNull) {
     fits = sig.sigAlg == key_.scheme() && hash_id == key_.schemeHash();
@@ -247,19 +250,19 @@ Result<QuoteVerifier::SigCheck> QuoteVerifier::checkSignature(ByteView attest,
   if (hash_id) out.hash = hashAlgFromId(*hash_id);
   if (!fits) {
     reasons.push_back({RejectReason::kSignatureSchemeMismatch,
-                       "AK " + key_.describe() + " does not sign " + used});
+                       "AK " + key_.describe() + " does not sign " + used()});
     return out;  // the key cannot check this signature at all
   }
-  if (!out.hash) return fail(ErrorCode::kUnsupported, "signature hash " + used);
+  if (!out.hash) return fail(ErrorCode::kUnsupported, "signature hash " + used());
   if (*out.hash == HashAlg::kSha1) {
     reasons.push_back({RejectReason::kSignatureHashWeak,
-                       "signature uses " + used + ", sha256 or stronger required"});
+                       "signature uses " + used() + ", sha256 or stronger required"});
   }
   auto valid = signatureVerifies(attest, sig, *out.hash);
   if (!valid) return std::unexpected(valid.error());
   if (!*valid) {
     reasons.push_back({RejectReason::kSignatureInvalid,
-                       used + " signature does not verify with AK " + key_.describe()});
+                       used() + " signature does not verify with AK " + key_.describe()});
   }
   return out;
 }
