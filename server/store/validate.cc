@@ -49,6 +49,29 @@ Result<void> checkJson(std::string_view what, std::string_view text, std::size_t
   return {};
 }
 
+// RFC 3629 well-formedness (no overlongs, no surrogates, max U+10FFFF). PostgreSQL
+// rejects malformed UTF-8 in TEXT while SQLite stores it; checking here keeps both
+// engines behaving the same.
+bool validUtf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    // Continuation bytes that follow the lead byte c.
+    std::size_t n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2 : (c >> 3) == 0x1e ? 3 : 4;
+    if (n == 4 || i + n >= s.size()) return false;
+    std::uint32_t cp = n == 0 ? c : c & (0x3f >> n);
+    for (std::size_t k = 1; k <= n; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc >> 6) != 0x2) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
 bool isLowerHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
 }  // namespace
@@ -146,8 +169,8 @@ Result<void> validateReferenceValue(const ReferenceValue& v) {
     return bad("reference kind must be 1..32 characters of [a-z0-9_.-]");
   }
   if (v.subject.empty() || v.subject.size() > kMaxSubject ||
-      v.subject.find('\0') != std::string::npos) {
-    return bad("reference subject must be 1..4096 bytes without NUL");
+      v.subject.find('\0') != std::string::npos || !validUtf8(v.subject)) {
+    return bad("reference subject must be 1..4096 bytes of UTF-8 without NUL");
   }
   if (auto r = checkBlob("reference sha256", v.sha256, 32, 32); !r) return r;
   if (auto r = validateReferenceSource(v.source); !r) return r;

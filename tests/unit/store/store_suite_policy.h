@@ -28,7 +28,7 @@ inline std::string digestRule(std::uint8_t seed) {
 TYPED_TEST_P(StoreSuite, ReferenceValueLifecycleBumpsPolicyVersion) {
   Store& s = *this->store_;
   EXPECT_EQ(*s.policyVersion(), 0);
-  std::vector<ReferenceValue> learned = {refValue("/usr/bin/runc", "learned:ref-node"),
+  std::vector<ReferenceValue> learned = {refValue("/usr/bin/rünc-ütf8-名前", "learned:ref-node"),
                                          refValue("/usr/bin/containerd", "learned:ref-node"),
                                          refValue("/usr/bin/dockerd", "learned:ref-node")};
   auto added = s.addReferenceValues(learned, 100);
@@ -59,6 +59,7 @@ TYPED_TEST_P(StoreSuite, ReferenceValueLifecycleBumpsPolicyVersion) {
   EXPECT_EQ((*listed)[0].approved_by, "alice");
   EXPECT_EQ((*listed)[0].approved_at, 400);
   EXPECT_EQ((*listed)[0].sha256, learned[0].sha256);
+  EXPECT_EQ((*listed)[0].subject, learned[0].subject);  // UTF-8 intact in both engines
   EXPECT_EQ((*listed)[3].approved_by, "importer");
 
   ReferenceFilter old_runc;
@@ -93,6 +94,10 @@ TYPED_TEST_P(StoreSuite, MalformedReferenceValuesAreAllOrNothing) {
       {"upper-case kind", [](ReferenceValue& v) { v.kind = "File"; }},
       {"empty subject", [](ReferenceValue& v) { v.subject.clear(); }},
       {"NUL in subject", [](ReferenceValue& v) { v.subject = std::string("/a\0b", 4); }},
+      {"Latin-1 subject", [](ReferenceValue& v) { v.subject = "/caf\xe9"; }},
+      {"overlong UTF-8 '/'", [](ReferenceValue& v) { v.subject = "/a\xc0\xaf" "b"; }},
+      {"UTF-16 surrogate", [](ReferenceValue& v) { v.subject = "/\xed\xa0\x80"; }},
+      {"truncated UTF-8", [](ReferenceValue& v) { v.subject = "/caf\xc3"; }},
       {"unknown source", [](ReferenceValue& v) { v.source = "internet"; }},
       {"package without version", [](ReferenceValue& v) { v.source = "package:runc="; }},
       {"package without =", [](ReferenceValue& v) { v.source = "package:runc"; }},
