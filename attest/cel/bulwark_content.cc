@@ -95,7 +95,8 @@ void checkRecord(const CelRecord& r, std::vector<CelFinding>& out) {
   }
   if (!r.pcr) return add("bulwark batch record targets an NV index, not a PCR");
   if (r.isNoAction()) return add("bulwark batch record has no digests (it was not extended)");
-  if (!r.unknown_algs.empty()) add("bulwark batch record uses unsupported hashAlg \"" + r.unknown_algs[0] + "\"");
+  if (!r.unknown_algs.empty())
+    add("bulwark batch record uses unsupported hashAlg \"" + r.unknown_algs[0] + "\"");
   auto canonical = canonicalContent(r.content);
   if (!canonical) return add("bulwark content: " + canonical.error().message());
   for (const auto& d : r.digests) {
@@ -116,13 +117,16 @@ json makeBatchContent(std::span<const BatchEntry> entries) {
 }
 
 json makeLogStartContent(std::string_view boot_id) {
-  return {{"version", kBulwarkContentVersion}, {"event", "log-start"},
+  return {{"version", kBulwarkContentVersion},
+          {"event", "log-start"},
           {"boot_id", std::string(boot_id)}};
 }
 
 json makeRecoveryContent(std::size_t torn_bytes, bool interrupted) {
-  return {{"version", kBulwarkContentVersion}, {"event", "recovery"},
-          {"torn_bytes", static_cast<std::uint64_t>(torn_bytes)}, {"interrupted", interrupted}};
+  return {{"version", kBulwarkContentVersion},
+          {"event", "recovery"},
+          {"torn_bytes", static_cast<std::uint64_t>(torn_bytes)},
+          {"interrupted", interrupted}};
 }
 
 Result<std::string> canonicalContent(const json& content) {

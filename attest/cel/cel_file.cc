@@ -17,7 +17,7 @@ namespace bulwark::attest {
 namespace {
 
 std::unexpected<Error> errnoFail(std::string_view op, const std::string& path, int err = errno) {
-  ErrorCode code = err == ENOENT   ? ErrorCode::kNotFound
+  ErrorCode code = err == ENOENT                   ? ErrorCode::kNotFound
                    : err == EACCES || err == EPERM ? ErrorCode::kPermission
                                                    : ErrorCode::kIo;
   return fail(code, std::string(op) + ": " + std::strerror(err), path);
@@ -106,7 +106,8 @@ Result<std::string> normalizeBootId(std::string_view text) {
 Result<std::string> readBootId(const std::string& path) {
   auto bytes = readFile(path, 256);
   if (!bytes) return std::unexpected(bytes.error());
-  auto id = normalizeBootId(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
+  auto id = normalizeBootId(
+      std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
   if (!id) return std::unexpected(id.error().within(path));
   return id;
 }
@@ -114,12 +115,15 @@ Result<std::string> readBootId(const std::string& path) {
 Result<CelLogFile> CelLogFile::openLocked(const std::string& path, unsigned dir_mode) {
   if (auto dir = makeParent(path, dir_mode); !dir) return std::unexpected(dir.error());
   for (int attempt = 0; attempt < 16; ++attempt) {
-    Fd fd(::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600));
+    Fd fd(::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
+                 0600));
     if (fd.get() < 0) return errnoFail("open", path);
     if (lockRetrying(fd.get(), LOCK_EX) < 0) return errnoFail("flock", path);
-    struct stat locked {}, current {};
+    struct stat locked {
+    }, current{};
     if (::fstat(fd.get(), &locked) < 0) return errnoFail("fstat", path);
-    if (!S_ISREG(locked.st_mode)) return fail(ErrorCode::kInvalidArgument, "not a regular file", path);
+    if (!S_ISREG(locked.st_mode))
+      return fail(ErrorCode::kInvalidArgument, "not a regular file", path);
     if (::lstat(path.c_str(), &current) == 0 && current.st_dev == locked.st_dev &&
         current.st_ino == locked.st_ino) {
       return CelLogFile(fd.release(), path);

@@ -31,7 +31,9 @@ JsonText parseJsonText(std::string_view text, int max_depth) {
     if (!violation.empty()) return true;
     if (depth > max_depth) violation = "JSON nested deeper than " + std::to_string(max_depth);
     switch (event) {
-      case json::parse_event_t::object_start: members.emplace_back(); break;
+      case json::parse_event_t::object_start:
+        members.emplace_back();
+        break;
       case json::parse_event_t::object_end:
         if (!members.empty()) members.pop_back();
         break;
@@ -41,7 +43,8 @@ JsonText parseJsonText(std::string_view text, int max_depth) {
           violation = "duplicate member name \"" + parsed.get_ref<const std::string&>() + "\"";
         }
         break;
-      default: break;
+      default:
+        break;
     }
     return true;
   };
@@ -50,7 +53,8 @@ JsonText parseJsonText(std::string_view text, int max_depth) {
   } catch (const json::parse_error& e) {
     // e.byte is 1-based; past the end means the text stopped early.
     out.ran_out = e.byte > text.size();
-    out.problem = "invalid JSON at byte " + std::to_string(e.byte > 0 ? e.byte - 1 : 0) + " of the record";
+    out.problem =
+        "invalid JSON at byte " + std::to_string(e.byte > 0 ? e.byte - 1 : 0) + " of the record";
     return out;
   } catch (const json::exception& e) {
     out.problem = std::string("invalid JSON: ") + e.what();
@@ -91,7 +95,8 @@ Result<void> parseDigest(const json& entry, CelRecord& record) {
   if (!entry.contains("hashAlg") || !entry.at("hashAlg").is_string()) {
     return fail(ErrorCode::kMalformed, "'digests' element lacks a string 'hashAlg'");
   }
-  if (!entry.contains("digest")) return fail(ErrorCode::kMalformed, "'digests' element lacks 'digest'");
+  if (!entry.contains("digest"))
+    return fail(ErrorCode::kMalformed, "'digests' element lacks 'digest'");
   const auto& name = entry.at("hashAlg").get_ref<const std::string&>();
   auto value = hexField(entry.at("digest"));
   if (!value) return std::unexpected(value.error());
@@ -108,8 +113,9 @@ Result<void> parseDigest(const json& entry, CelRecord& record) {
     return {};
   }
   if (value->size() != hashAlgSize(*alg)) {
-    return fail(ErrorCode::kMalformed, "'" + name + "' digest has " + std::to_string(value->size()) +
-                                           " bytes, expected " + std::to_string(hashAlgSize(*alg)));
+    return fail(ErrorCode::kMalformed, "'" + name + "' digest has " +
+                                           std::to_string(value->size()) + " bytes, expected " +
+                                           std::to_string(hashAlgSize(*alg)));
   }
   record.digests.push_back(CelDigest{*alg, std::move(*value)});
   return {};
@@ -202,12 +208,13 @@ Result<CelLog> parseCel(ByteView data, const CelParseOptions& options) {
     std::size_t index = log.records.size();
     auto where = "record " + std::to_string(index) + " at offset " + std::to_string(pos) + ": ";
     if (end - pos > options.max_record_bytes) {
-      return fail(ErrorCode::kMalformed, where + "record exceeds " +
-                                             std::to_string(options.max_record_bytes) + " bytes", "cel");
+      return fail(ErrorCode::kMalformed,
+                  where + "record exceeds " + std::to_string(options.max_record_bytes) + " bytes",
+                  "cel");
     }
     if (index >= options.max_records) {
-      return fail(ErrorCode::kMalformed, where + "more than " + std::to_string(options.max_records) +
-                                             " records", "cel");
+      return fail(ErrorCode::kMalformed,
+                  where + "more than " + std::to_string(options.max_records) + " records", "cel");
     }
     CelSegment seg = decodeCelSegment(all.substr(pos + 1, end - pos - 1), options);
     if (seg.state == CelSegmentState::kTorn && last) {

@@ -8,13 +8,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "attest/core/bytes.h"
 #include "attest/core/digest.h"
@@ -34,14 +33,14 @@ struct CelDigest {
 };
 
 struct CelRecord {
-  std::size_t index = 0;   // position in the log, 0-based
-  std::size_t offset = 0;  // byte offset of the record's leading 0x1E
-  std::size_t size = 0;    // bytes from 0x1E through the closing '\n'
-  std::optional<std::uint64_t> recnum;   // CEL field; systemd omits it
-  std::optional<std::uint32_t> pcr;      // exactly one of pcr / nv_index is set
-  std::optional<std::uint32_t> nv_index; // systemd NvPCR records; never replayed into PCRs
-  std::vector<CelDigest> digests;        // known banks, in file order, no duplicates
-  std::vector<std::string> unknown_algs; // hashAlg names we do not implement (skipped)
+  std::size_t index = 0;                  // position in the log, 0-based
+  std::size_t offset = 0;                 // byte offset of the record's leading 0x1E
+  std::size_t size = 0;                   // bytes from 0x1E through the closing '\n'
+  std::optional<std::uint64_t> recnum;    // CEL field; systemd omits it
+  std::optional<std::uint32_t> pcr;       // exactly one of pcr / nv_index is set
+  std::optional<std::uint32_t> nv_index;  // systemd NvPCR records; never replayed into PCRs
+  std::vector<CelDigest> digests;         // known banks, in file order, no duplicates
+  std::vector<std::string> unknown_algs;  // hashAlg names we do not implement (skipped)
   std::string content_type;
   nlohmann::json content;
 

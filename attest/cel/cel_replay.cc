@@ -25,7 +25,8 @@ Result<CelPcrValues> replayBank(const CelLog& log, HashAlg alg, const CelReplayO
     if (key.second > kCelMaxPcr || value.size() != hashAlgSize(alg)) {
       return fail(ErrorCode::kInvalidArgument,
                   "bad start value for " + std::string(hashAlgName(alg)) + " pcr" +
-                      std::to_string(key.second), "cel replay");
+                      std::to_string(key.second),
+                  "cel replay");
     }
     values[key.second] = value;
   }
@@ -36,7 +37,8 @@ Result<CelPcrValues> replayBank(const CelLog& log, HashAlg alg, const CelReplayO
       return fail(ErrorCode::kMalformed,
                   "record " + std::to_string(r.index) + " at offset " + std::to_string(r.offset) +
                       " extends pcr" + std::to_string(*r.pcr) + " but has no " +
-                      std::string(hashAlgName(alg)) + " digest", "cel replay");
+                      std::string(hashAlgName(alg)) + " digest",
+                  "cel replay");
     }
     auto it = values.find(*r.pcr);
     if (it == values.end()) it = values.emplace(*r.pcr, pcrResetValue(alg, *r.pcr)).first;

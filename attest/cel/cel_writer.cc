@@ -1,8 +1,8 @@
 #include "attest/cel/cel_writer.h"
 
-#include <cstdio>
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 
@@ -25,8 +25,10 @@ Result<std::uint64_t> findLastSeparator(const CelLogFile& file, std::uint64_t si
     if (pos != std::string::npos) return start + pos;
     scanned += step;
   }
-  return fail(ErrorCode::kMalformed, "no record separator in the last " + std::to_string(limit) +
-                                         " bytes; refusing to append", file.path());
+  return fail(
+      ErrorCode::kMalformed,
+      "no record separator in the last " + std::to_string(limit) + " bytes; refusing to append",
+      file.path());
 }
 
 // Repairs what a crashed writer left: a torn final record is cut back to the last
@@ -46,8 +48,9 @@ Result<CelRecovery> recoverTail(CelLogFile& file, const CelParseOptions& parse) 
   if (!tail) return std::unexpected(tail.error());
   CelSegment seg = decodeCelSegment(*tail, parse);
   if (seg.state == CelSegmentState::kCorrupt) {
-    return fail(ErrorCode::kMalformed, "last record at offset " + std::to_string(*rs) +
-                                           " is corrupt (" + seg.problem + "); refusing to append",
+    return fail(ErrorCode::kMalformed,
+                "last record at offset " + std::to_string(*rs) + " is corrupt (" + seg.problem +
+                    "); refusing to append",
                 file.path());
   }
   if (seg.state == CelSegmentState::kTorn) {
@@ -83,9 +86,11 @@ std::optional<std::string> firstBootId(std::string_view head, const CelParseOpti
 }  // namespace
 
 Result<CelWriter> CelWriter::create(CelWriterOptions options, PcrExtender& extender) {
-  if (options.path.empty()) return fail(ErrorCode::kInvalidArgument, "log path is empty", "cel writer");
+  if (options.path.empty())
+    return fail(ErrorCode::kInvalidArgument, "log path is empty", "cel writer");
   if (options.pcr > kCelMaxPcr) {
-    return fail(ErrorCode::kInvalidArgument, "pcr " + std::to_string(options.pcr) + " out of range", "cel writer");
+    return fail(ErrorCode::kInvalidArgument, "pcr " + std::to_string(options.pcr) + " out of range",
+                "cel writer");
   }
   if ((options.pcr == 16 || options.pcr == 23) && !options.allow_resettable_pcr) {
     // Anyone can TPM2_PCR_Reset these from locality 0, erasing the measurements.
@@ -134,7 +139,8 @@ Result<CelRecovery> CelWriter::prepareLog(CelLogFile& file, std::size_t record_s
   auto size = file.size();
   if (!size) return std::unexpected(size.error());
   if (*size + 2 * record_size > options_.max_log_bytes) {  // room for a recovery marker too
-    return fail(ErrorCode::kIo, "log would exceed " + std::to_string(options_.max_log_bytes) + " bytes",
+    return fail(ErrorCode::kIo,
+                "log would exceed " + std::to_string(options_.max_log_bytes) + " bytes",
                 options_.path);
   }
   if (recovery->any()) {
@@ -145,7 +151,8 @@ Result<CelRecovery> CelWriter::prepareLog(CelLogFile& file, std::size_t record_s
   return recovery;
 }
 
-Result<std::size_t> CelWriter::extendAndAppend(CelLogFile& file, const std::vector<CelDigest>& digests,
+Result<std::size_t> CelWriter::extendAndAppend(CelLogFile& file,
+                                               const std::vector<CelDigest>& digests,
                                                std::string_view text) {
   auto offset = file.size();
   if (!offset) return std::unexpected(offset.error());
@@ -187,7 +194,8 @@ Result<CelBootLogResult> CelWriter::beginBoot(std::string_view boot_id) {
     // Writers waiting on the old inode notice the rename in openLocked and retry.
     std::string prev = options_.path + ".prev";
     if (std::rename(options_.path.c_str(), prev.c_str()) < 0) {
-      return fail(ErrorCode::kIo, std::string("rename to .prev: ") + std::strerror(errno), options_.path);
+      return fail(ErrorCode::kIo, std::string("rename to .prev: ") + std::strerror(errno),
+                  options_.path);
     }
     result.rotated = true;
     result.previous_boot_id = previous.value_or("");

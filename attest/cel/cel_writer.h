@@ -8,13 +8,12 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "attest/cel/bulwark_content.h"
 #include "attest/cel/cel_file.h"
@@ -32,18 +31,18 @@ class PcrExtender {
   // Extends `pcr` with every (bank, digest) pair in one operation. An Error means the
   // extend may or may not have reached the TPM (a lost response looks like a failure),
   // so the writer keeps the log marked as possibly incomplete.
-  [[nodiscard]] virtual Result<void> extend(std::uint32_t pcr,
-                                            const std::vector<std::pair<HashAlg, Bytes>>& digests) = 0;
+  [[nodiscard]] virtual Result<void> extend(
+      std::uint32_t pcr, const std::vector<std::pair<HashAlg, Bytes>>& digests) = 0;
 };
 
 struct CelWriterOptions {
-  std::string path;                                // e.g. /run/bulwark/measure.log
-  std::uint32_t pcr = 15;                          // DESIGN §4 default
-  std::vector<HashAlg> banks{HashAlg::kSha256};    // every active bank of that PCR
-  bool allow_resettable_pcr = false;               // PCR 16 and 23: debug mode only
-  unsigned dir_mode = 0700;                        // for a missing parent directory
+  std::string path;                              // e.g. /run/bulwark/measure.log
+  std::uint32_t pcr = 15;                        // DESIGN §4 default
+  std::vector<HashAlg> banks{HashAlg::kSha256};  // every active bank of that PCR
+  bool allow_resettable_pcr = false;             // PCR 16 and 23: debug mode only
+  unsigned dir_mode = 0700;                      // for a missing parent directory
   std::size_t max_log_bytes = 64u << 20;
-  CelParseOptions parse;                           // limits used on the log's tail
+  CelParseOptions parse;  // limits used on the log's tail
 };
 
 // What a writer found left behind by a crashed predecessor, and repaired.
@@ -57,14 +56,14 @@ struct CelRecovery {
 struct CelAppendResult {
   std::size_t offset = 0;  // where the new record starts
   std::vector<CelDigest> digests;
-  CelRecovery recovery;    // non-empty: a "recovery" marker record precedes this one
+  CelRecovery recovery;  // non-empty: a "recovery" marker record precedes this one
 };
 
 struct CelBootLogResult {
-  bool created = false;   // the log did not exist or was empty
-  bool rotated = false;   // the log belonged to another boot and is now <path>.prev
+  bool created = false;          // the log did not exist or was empty
+  bool rotated = false;          // the log belonged to another boot and is now <path>.prev
   std::string previous_boot_id;  // the rotated log's boot_id ("" if it had none)
-  CelRecovery recovery;   // same boot: leftovers repaired in the current log
+  CelRecovery recovery;          // same boot: leftovers repaired in the current log
 };
 
 class CelWriter {

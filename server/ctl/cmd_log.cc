@@ -10,10 +10,9 @@
 // be replayed. Format: docs/measurement-log.md.
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "attest/cel/bulwark_content.h"
 #include "attest/cel/cel_file.h"
@@ -49,7 +48,8 @@ Result<LogReport> replayFile(const LogReplayOptions& o) {
     return fail(ErrorCode::kMalformed,
                 "torn final record at offset " + std::to_string(log->torn->offset) + " (" +
                     std::to_string(log->torn->size) + " bytes): " + log->torn->reason +
-                    " (--allow-torn replays the complete records)", o.file);
+                    " (--allow-torn replays the complete records)",
+                o.file);
   }
   attest::CelReplayOptions replay_options;
   for (const auto& name : o.banks) {
@@ -70,7 +70,8 @@ std::string textOutput(const LogReport& r) {
   std::string out;
   for (const auto& [alg, values] : r.replay.banks) {
     for (const auto& [pcr, value] : *values) {
-      out += std::string(hashAlgName(alg)) + " pcr" + std::to_string(pcr) + " 0x" + toHex(value) + "\n";
+      out += std::string(hashAlgName(alg)) + " pcr" + std::to_string(pcr) + " 0x" + toHex(value) +
+             "\n";
     }
   }
   return out;
@@ -125,7 +126,8 @@ void registerLog(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<LogReplayOptions>();
   replay->add_option("FILE", opts->file, "the log file")->required();
   replay->add_flag("--json", opts->json, "machine-readable output");
-  replay->add_option("--bank", opts->banks, "replay only these banks (sha1, sha256, ...); repeatable");
+  replay->add_option("--bank", opts->banks,
+                     "replay only these banks (sha1, sha256, ...); repeatable");
   replay->add_flag("--allow-torn", opts->allow_torn,
                    "replay the complete records when the final one is torn (warns)");
   replay->callback([opts, &exit_code] { exit_code = runReplay(*opts); });

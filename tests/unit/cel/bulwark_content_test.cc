@@ -22,8 +22,8 @@ std::vector<BatchEntry> entries() {
 }
 
 // A record whose digests are computed from `digest_source` but which carries `content`.
-std::string bulwarkRecord(const json& content, const json& digest_source, std::span<const HashAlg> banks,
-                          std::uint32_t pcr = 15) {
+std::string bulwarkRecord(const json& content, const json& digest_source,
+                          std::span<const HashAlg> banks, std::uint32_t pcr = 15) {
   auto digests = bulwarkDigests(digest_source, banks);
   EXPECT_TRUE(digests.has_value());
   auto canonical = canonicalContent(content);
@@ -40,15 +40,18 @@ std::vector<CelFinding> findings(const std::string& text) {
 }
 
 TEST(BulwarkContent, CanonicalBytesAreExact) {
-  auto j = json::parse(R"({"z":"a/b\u0001\u007f\n\t\"\\é","B":1,"a":{"y":-3,"x":null},"arr":[true,false,"€"]})");
+  auto j = json::parse(
+      R"({"z":"a/b\u0001\u007f\n\t\"\\é","B":1,"a":{"y":-3,"x":null},"arr":[true,false,"€"]})");
   auto c = canonicalContent(j);
   ASSERT_TRUE(c.has_value());
-  EXPECT_EQ(*c, "{\"B\":1,\"a\":{\"x\":null,\"y\":-3},\"arr\":[true,false,\"\xe2\x82\xac\"],"
-                "\"z\":\"a/b\\u0001\x7f\\n\\t\\\"\\\\\xc3\xa9\"}");
+  EXPECT_EQ(*c,
+            "{\"B\":1,\"a\":{\"x\":null,\"y\":-3},\"arr\":[true,false,\"\xe2\x82\xac\"],"
+            "\"z\":\"a/b\\u0001\x7f\\n\\t\\\"\\\\\xc3\xa9\"}");
 }
 
 TEST(BulwarkContent, CanonicalRejectsFloats) {
-  for (const char* text : {R"({"a":1.5})", R"({"a":[{"b":1e3}]})", R"({"a":18446744073709551616})"}) {
+  for (const char* text :
+       {R"({"a":1.5})", R"({"a":[{"b":1e3}]})", R"({"a":18446744073709551616})"}) {
     SCOPED_TRACE(text);
     auto c = canonicalContent(json::parse(text));
     ASSERT_FALSE(c.has_value());
@@ -63,13 +66,15 @@ TEST(BulwarkContent, DigestIsHashOfCanonicalBytes) {
   auto digests = bulwarkDigests(content, kBanks);
   ASSERT_TRUE(digests.has_value());
   ASSERT_EQ(digests->size(), 2u);
-  EXPECT_EQ((*digests)[0], (CelDigest{HashAlg::kSha1, digest(HashAlg::kSha1, asBytes(*canonical))}));
+  EXPECT_EQ((*digests)[0],
+            (CelDigest{HashAlg::kSha1, digest(HashAlg::kSha1, asBytes(*canonical))}));
   EXPECT_EQ((*digests)[1], (CelDigest{HashAlg::kSha256, sha256(asBytes(*canonical))}));
 }
 
 TEST(BulwarkContent, BuildersValidate) {
   EXPECT_EQ(validateBulwarkContent(makeBatchContent(entries())), BulwarkEvent::kBatch);
-  EXPECT_EQ(validateBulwarkContent(makeLogStartContent(std::string(32, 'a'))), BulwarkEvent::kLogStart);
+  EXPECT_EQ(validateBulwarkContent(makeLogStartContent(std::string(32, 'a'))),
+            BulwarkEvent::kLogStart);
   EXPECT_EQ(validateBulwarkContent(makeRecoveryContent(12, true)), BulwarkEvent::kRecovery);
 }
 
@@ -121,14 +126,17 @@ std::vector<FindingCase> findingCases() {
   const HashAlg sha256_only[] = {HashAlg::kSha256};
   std::string sm3 = bulwarkRecord(batch);
   sm3.replace(sm3.find("\"sha1\""), 6, "\"sm3_256\"");
-  std::string start_rec = formatCelRecord(15, {}, kBulwarkContentType, canonicalContent(start).value());
+  std::string start_rec =
+      formatCelRecord(15, {}, kBulwarkContentType, canonicalContent(start).value());
   std::string nv = bulwarkRecord(batch);
   nv.replace(nv.find("\"pcr\":15"), 8, "\"nv_index\":15");
   return {
-      {"content_changed_after_hashing", bulwarkRecord(other, batch, kBanks), "sha1 digest does not match"},
-      {"sha256_mismatch_only_bank", bulwarkRecord(other, batch, sha256_only), "sha256 digest does not match"},
-      {"batch_not_extended", formatCelRecord(15, {}, kBulwarkContentType, canonicalContent(batch).value()),
-       "no digests"},
+      {"content_changed_after_hashing", bulwarkRecord(other, batch, kBanks),
+       "sha1 digest does not match"},
+      {"sha256_mismatch_only_bank", bulwarkRecord(other, batch, sha256_only),
+       "sha256 digest does not match"},
+      {"batch_not_extended",
+       formatCelRecord(15, {}, kBulwarkContentType, canonicalContent(batch).value()), "no digests"},
       {"marker_with_digests", bulwarkRecord(start), "must not extend"},
       {"log_start_not_first", bulwarkRecord(batch) + start_rec, "log-start record is not first"},
       {"version_2", bulwarkRecord(v2), "content version 2"},
@@ -136,12 +144,15 @@ std::vector<FindingCase> findingCases() {
       {"upper_case_hex", bulwarkRecord(upper), "lower-case hex"},
       {"empty_batch", bulwarkRecord(empty_batch), "'batch'"},
       {"empty_kind", bulwarkRecord(no_kind), "batch[1]: 'kind'"},
-      {"float_in_content", testing::rec("{\"pcr\":15,\"digests\":[{\"hashAlg\":\"sha256\",\"digest\":\"" +
-                                        std::string(64, '0') + "\"}],\"content_type\":\"bulwark\",\"content\":" +
-                                        floaty.dump() + "}"), "floating-point"},
+      {"float_in_content",
+       testing::rec("{\"pcr\":15,\"digests\":[{\"hashAlg\":\"sha256\",\"digest\":\"" +
+                    std::string(64, '0') +
+                    "\"}],\"content_type\":\"bulwark\",\"content\":" + floaty.dump() + "}"),
+       "floating-point"},
       {"unsupported_alg", sm3, "unsupported hashAlg \"sm3_256\""},
       {"nv_index_batch", nv, "NV index"},
-      {"content_not_object", testing::rec("{\"pcr\":15,\"digests\":[],\"content_type\":\"bulwark\",\"content\":[]}"),
+      {"content_not_object",
+       testing::rec("{\"pcr\":15,\"digests\":[],\"content_type\":\"bulwark\",\"content\":[]}"),
        "not an object"},
   };
 }

@@ -31,7 +31,8 @@ std::string withDigests(const std::string& inner) {
   return rec("{\"pcr\":15," + digestsJson(inner) + ",\"content_type\":\"t\",\"content\":{}}");
 }
 std::string nested(int depth) {
-  return std::string(static_cast<std::size_t>(depth), '[') + std::string(static_cast<std::size_t>(depth), ']');
+  return std::string(static_cast<std::size_t>(depth), '[') +
+         std::string(static_cast<std::size_t>(depth), ']');
 }
 
 enum class Expect { kOk, kTorn, kError };
@@ -40,8 +41,8 @@ struct Case {
   const char* name;
   std::string input;
   Expect expect;
-  std::size_t records = 0;        // complete records (kOk / kTorn)
-  std::string needle;             // substring of the error message or torn reason
+  std::size_t records = 0;  // complete records (kOk / kTorn)
+  std::string needle;       // substring of the error message or torn reason
 };
 
 std::vector<Case> cases() {
@@ -50,67 +51,91 @@ std::vector<Case> cases() {
       {"empty", "", Expect::kOk, 0, ""},
       {"one", kGood, Expect::kOk, 1, ""},
       {"three", kGood + kGood + kGood, Expect::kOk, 3, ""},
-      {"recnum", rec("{\"recnum\":0,\"pcr\":11," + digestsJson(sha256Entry(kD)) +
-                     ",\"content_type\":\"cel\",\"content\":{}}"), Expect::kOk, 1, ""},
-      {"nv_index", rec("{\"nv_index\":25165824," + digestsJson(sha256Entry(kD)) +
-                       ",\"content_type\":\"systemd\",\"content\":{}}"), Expect::kOk, 1, ""},
-      {"whitespace_and_crlf", "\x1e {\"pcr\":1, " + digestsJson("") +
-                                  ",\"content_type\":\"t\",\"content\":null} \r\n", Expect::kOk, 1, ""},
-      {"unknown_alg_kept_aside", withDigests(sha256Entry(kD) +
-                                             ",{\"hashAlg\":\"sm3_256\",\"digest\":\"" + kD + "\"}"),
+      {"recnum",
+       rec("{\"recnum\":0,\"pcr\":11," + digestsJson(sha256Entry(kD)) +
+           ",\"content_type\":\"cel\",\"content\":{}}"),
+       Expect::kOk, 1, ""},
+      {"nv_index",
+       rec("{\"nv_index\":25165824," + digestsJson(sha256Entry(kD)) +
+           ",\"content_type\":\"systemd\",\"content\":{}}"),
+       Expect::kOk, 1, ""},
+      {"whitespace_and_crlf",
+       "\x1e {\"pcr\":1, " + digestsJson("") + ",\"content_type\":\"t\",\"content\":null} \r\n",
+       Expect::kOk, 1, ""},
+      {"unknown_alg_kept_aside",
+       withDigests(sha256Entry(kD) + ",{\"hashAlg\":\"sm3_256\",\"digest\":\"" + kD + "\"}"),
        Expect::kOk, 1, ""},
       {"torn_mid_json", kGood + "\x1e{\"pcr\":11,\"dig", Expect::kTorn, 1, "truncated"},
       {"torn_separator_only", kGood + "\x1e", Expect::kTorn, 1, "truncated"},
       {"torn_no_newline", kGood + kGood.substr(0, g - 1), Expect::kTorn, 1, "closing newline"},
       {"torn_in_string", kGood + kGood.substr(0, 40), Expect::kTorn, 1, "truncated"},
-      {"corrupt_middle", kGood + rec("{garbage}") + kGood, Expect::kError, 0, "record 1 at offset " + std::to_string(g)},
-      {"truncated_middle", kGood + "\x1e{\"pcr\":1" + kGood, Expect::kError, 0, "record 1 at offset"},
+      {"corrupt_middle", kGood + rec("{garbage}") + kGood, Expect::kError, 0,
+       "record 1 at offset " + std::to_string(g)},
+      {"truncated_middle", kGood + "\x1e{\"pcr\":1" + kGood, Expect::kError, 0,
+       "record 1 at offset"},
       {"empty_middle", kGood + "\x1e" + kGood, Expect::kError, 0, "record 1"},
       {"final_complete_but_invalid", kGood + rec("{\"pcr\":}"), Expect::kError, 0, "record 1"},
       {"final_cut_json_then_newline", kGood + "\x1e{\"pcr\":1\n", Expect::kError, 0, "record 1"},
-      {"final_damage_before_end", kGood + "\x1e{\"pcr\" 11, \"digests\"", Expect::kError, 0, "record 1"},
+      {"final_damage_before_end", kGood + "\x1e{\"pcr\" 11, \"digests\"", Expect::kError, 0,
+       "record 1"},
       {"no_leading_separator", kGood.substr(1), Expect::kError, 0, "offset 0"},
       {"leading_garbage", "xx" + kGood, Expect::kError, 0, "offset 0"},
-      {"embedded_nul", kGood + rec(std::string("{\"pcr\":1\0}", 10)) + kGood, Expect::kError, 0, "record 1"},
-      {"invalid_utf8", rec("{\"pcr\":1," + digestsJson("") + ",\"content_type\":\"\xff\",\"content\":1}"),
+      {"embedded_nul", kGood + rec(std::string("{\"pcr\":1\0}", 10)) + kGood, Expect::kError, 0,
+       "record 1"},
+      {"invalid_utf8",
+       rec("{\"pcr\":1," + digestsJson("") + ",\"content_type\":\"\xff\",\"content\":1}"),
        Expect::kError, 0, "invalid JSON"},
       {"not_object", rec("[1,2]"), Expect::kError, 0, "not a JSON object"},
-      {"duplicate_member", rec("{\"pcr\":11,\"pcr\":12," + digestsJson("") +
-                               ",\"content_type\":\"t\",\"content\":{}}"), Expect::kError, 0, "duplicate member"},
-      {"duplicate_member_nested", rec("{\"pcr\":11," + digestsJson("") +
-                                      ",\"content_type\":\"t\",\"content\":{\"a\":1,\"a\":2}}"),
+      {"duplicate_member",
+       rec("{\"pcr\":11,\"pcr\":12," + digestsJson("") + ",\"content_type\":\"t\",\"content\":{}}"),
        Expect::kError, 0, "duplicate member"},
-      {"too_deep", rec("{\"pcr\":1," + digestsJson("") + ",\"content_type\":\"t\",\"content\":" +
-                       nested(40) + "}"), Expect::kError, 0, "nested deeper"},
+      {"duplicate_member_nested",
+       rec("{\"pcr\":11," + digestsJson("") +
+           ",\"content_type\":\"t\",\"content\":{\"a\":1,\"a\":2}}"),
+       Expect::kError, 0, "duplicate member"},
+      {"too_deep",
+       rec("{\"pcr\":1," + digestsJson("") + ",\"content_type\":\"t\",\"content\":" + nested(40) +
+           "}"),
+       Expect::kError, 0, "nested deeper"},
       {"pcr_24", withPcr("24"), Expect::kError, 0, "out of range"},
       {"pcr_negative", withPcr("-1"), Expect::kError, 0, "unsigned"},
       {"pcr_float", withPcr("1.0"), Expect::kError, 0, "unsigned"},
       {"pcr_string", withPcr("\"11\""), Expect::kError, 0, "unsigned"},
-      {"pcr_and_nv", rec("{\"pcr\":1,\"nv_index\":2," + digestsJson("") +
-                         ",\"content_type\":\"t\",\"content\":{}}"), Expect::kError, 0, "exactly one"},
+      {"pcr_and_nv",
+       rec("{\"pcr\":1,\"nv_index\":2," + digestsJson("") +
+           ",\"content_type\":\"t\",\"content\":{}}"),
+       Expect::kError, 0, "exactly one"},
       {"no_target", rec("{" + digestsJson("") + ",\"content_type\":\"t\",\"content\":{}}"),
        Expect::kError, 0, "exactly one"},
-      {"recnum_negative", rec("{\"recnum\":-3,\"pcr\":1," + digestsJson("") +
-                              ",\"content_type\":\"t\",\"content\":{}}"), Expect::kError, 0, "recnum"},
-      {"digests_missing", rec("{\"pcr\":1,\"content_type\":\"t\",\"content\":{}}"), Expect::kError, 0, "'digests'"},
+      {"recnum_negative",
+       rec("{\"recnum\":-3,\"pcr\":1," + digestsJson("") +
+           ",\"content_type\":\"t\",\"content\":{}}"),
+       Expect::kError, 0, "recnum"},
+      {"digests_missing", rec("{\"pcr\":1,\"content_type\":\"t\",\"content\":{}}"), Expect::kError,
+       0, "'digests'"},
       {"digests_object", rec("{\"pcr\":1,\"digests\":{},\"content_type\":\"t\",\"content\":{}}"),
        Expect::kError, 0, "'digests'"},
       {"digest_wrong_length", withDigests(sha256Entry(sha1Hex("x"))), Expect::kError, 0,
        "has 20 bytes, expected 32"},
-      {"digest_not_hex", withDigests(sha256Entry(std::string(64, 'g'))), Expect::kError, 0, "not a hex"},
-      {"digest_0x_prefix", withDigests(sha256Entry("0x" + kD.substr(2))), Expect::kError, 0, "not a hex"},
-      {"digest_odd", withDigests(sha256Entry(kD.substr(1))), Expect::kError, 0, "odd"},
-      {"digest_number", withDigests("{\"hashAlg\":\"sha256\",\"digest\":5}"), Expect::kError, 0, "not a string"},
-      {"hashalg_missing", withDigests("{\"digest\":\"" + kD + "\"}"), Expect::kError, 0, "hashAlg"},
-      {"hashalg_duplicate", withDigests(sha256Entry(kD) + "," + sha256Entry(kD)), Expect::kError, 0, "twice"},
-      {"unknown_alg_bad_hex", withDigests("{\"hashAlg\":\"sm3_256\",\"digest\":\"zz\"}"), Expect::kError, 0,
+      {"digest_not_hex", withDigests(sha256Entry(std::string(64, 'g'))), Expect::kError, 0,
        "not a hex"},
-      {"content_type_missing", rec("{\"pcr\":1," + digestsJson("") + ",\"content\":{}}"), Expect::kError, 0,
-       "content_type"},
-      {"content_type_number", rec("{\"pcr\":1," + digestsJson("") + ",\"content_type\":7,\"content\":{}}"),
+      {"digest_0x_prefix", withDigests(sha256Entry("0x" + kD.substr(2))), Expect::kError, 0,
+       "not a hex"},
+      {"digest_odd", withDigests(sha256Entry(kD.substr(1))), Expect::kError, 0, "odd"},
+      {"digest_number", withDigests("{\"hashAlg\":\"sha256\",\"digest\":5}"), Expect::kError, 0,
+       "not a string"},
+      {"hashalg_missing", withDigests("{\"digest\":\"" + kD + "\"}"), Expect::kError, 0, "hashAlg"},
+      {"hashalg_duplicate", withDigests(sha256Entry(kD) + "," + sha256Entry(kD)), Expect::kError, 0,
+       "twice"},
+      {"unknown_alg_bad_hex", withDigests("{\"hashAlg\":\"sm3_256\",\"digest\":\"zz\"}"),
+       Expect::kError, 0, "not a hex"},
+      {"content_type_missing", rec("{\"pcr\":1," + digestsJson("") + ",\"content\":{}}"),
        Expect::kError, 0, "content_type"},
-      {"content_missing", rec("{\"pcr\":1," + digestsJson("") + ",\"content_type\":\"t\"}"), Expect::kError, 0,
-       "'content'"},
+      {"content_type_number",
+       rec("{\"pcr\":1," + digestsJson("") + ",\"content_type\":7,\"content\":{}}"), Expect::kError,
+       0, "content_type"},
+      {"content_missing", rec("{\"pcr\":1," + digestsJson("") + ",\"content_type\":\"t\"}"),
+       Expect::kError, 0, "'content'"},
   };
 }
 
@@ -138,9 +163,10 @@ TEST(CelParser, Table) {
 }
 
 TEST(CelParser, RecordFieldsAndOffsets) {
-  std::string input = kGood + rec("{\"recnum\":7,\"nv_index\":3," + digestsJson(sha256Entry(kD) +
-                                  ",{\"hashAlg\":\"sm3_256\",\"digest\":\"00\"}") +
-                                  ",\"content_type\":\"x\",\"content\":[1]}");
+  std::string input =
+      kGood + rec("{\"recnum\":7,\"nv_index\":3," +
+                  digestsJson(sha256Entry(kD) + ",{\"hashAlg\":\"sm3_256\",\"digest\":\"00\"}") +
+                  ",\"content_type\":\"x\",\"content\":[1]}");
   auto log = parseCel(view(input));
   ASSERT_TRUE(log.has_value()) << log.error().toString();
   ASSERT_EQ(log->records.size(), 2u);
@@ -170,7 +196,8 @@ TEST(CelParser, NoActionMeansEmptyDigestList) {
   auto empty = parseCel(view(withDigests("")));
   ASSERT_TRUE(empty.has_value());
   EXPECT_TRUE(empty->records[0].isNoAction());
-  auto only_unknown = parseCel(view(withDigests("{\"hashAlg\":\"sm3_256\",\"digest\":\"" + kD + "\"}")));
+  auto only_unknown =
+      parseCel(view(withDigests("{\"hashAlg\":\"sm3_256\",\"digest\":\"" + kD + "\"}")));
   ASSERT_TRUE(only_unknown.has_value());
   EXPECT_FALSE(only_unknown->records[0].isNoAction());
 }

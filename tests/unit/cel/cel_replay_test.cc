@@ -22,7 +22,8 @@ std::string format(const CelReplay& replay) {
   for (const auto& [alg, values] : replay.banks) {
     if (!values) return "error: " + values.error().message();
     for (const auto& [pcr, value] : *values) {
-      out += std::string(hashAlgName(alg)) + " pcr" + std::to_string(pcr) + " 0x" + toHex(value) + "\n";
+      out += std::string(hashAlgName(alg)) + " pcr" + std::to_string(pcr) + " 0x" + toHex(value) +
+             "\n";
     }
   }
   return out;
@@ -39,8 +40,8 @@ std::string record(unsigned pcr, const std::string& digests) {
              "],\"content_type\":\"t\",\"content\":{}}");
 }
 std::string both(const std::string& word) {
-  return "{\"hashAlg\":\"sha1\",\"digest\":\"" + sha1Hex(word) + "\"},{\"hashAlg\":\"sha256\",\"digest\":\"" +
-         sha256Hex(word) + "\"}";
+  return "{\"hashAlg\":\"sha1\",\"digest\":\"" + sha1Hex(word) +
+         "\"},{\"hashAlg\":\"sha256\",\"digest\":\"" + sha256Hex(word) + "\"}";
 }
 std::string only256(const std::string& word) {
   return "{\"hashAlg\":\"sha256\",\"digest\":\"" + sha256Hex(word) + "\"}";
@@ -51,7 +52,8 @@ TEST(CelReplay, MatchesIndependentReplayOfSamples) {
   for (const char* name : {"systemd-tpm2-measure", "bulwark-measure"}) {
     SCOPED_TRACE(name);
     std::string log = testing::readText(testing::testdataPath(std::string(name) + ".log"));
-    std::string expected = testing::readText(testing::testdataPath(std::string(name) + ".expected"));
+    std::string expected =
+        testing::readText(testing::testdataPath(std::string(name) + ".expected"));
     ASSERT_FALSE(log.empty());
     ASSERT_FALSE(expected.empty());
     EXPECT_EQ(format(replayCel(parsed(log))), expected);
@@ -74,8 +76,11 @@ TEST(CelReplay, MissingBankFailsOnlyThatBank) {
   CelReplay r = replayCel(parsed(first + record(15, only256("b"))));
   ASSERT_EQ(r.banks.size(), 2u);
   ASSERT_FALSE(r.banks.at(HashAlg::kSha1).has_value());
-  EXPECT_NE(r.banks.at(HashAlg::kSha1).error().message().find(
-                "record 1 at offset " + std::to_string(first.size()) + " extends pcr15 but has no sha1"),
+  EXPECT_NE(r.banks.at(HashAlg::kSha1)
+                .error()
+                .message()
+                .find("record 1 at offset " + std::to_string(first.size()) +
+                      " extends pcr15 but has no sha1"),
             std::string::npos);
   EXPECT_TRUE(r.banks.at(HashAlg::kSha256).has_value());
 }
@@ -98,8 +103,8 @@ TEST(CelReplay, SkipsNoActionAndNvRecords) {
   std::string nv = rec("{\"nv_index\":5,\"digests\":[" + only256("nv") +
                        "],\"content_type\":\"systemd\",\"content\":{}}");
   CelReplay plain = replayCel(parsed(record(15, only256("a")) + record(15, only256("b"))));
-  CelReplay mixed = replayCel(parsed(record(15, "") + record(15, only256("a")) + nv + record(15, "") +
-                                     record(15, only256("b"))));
+  CelReplay mixed = replayCel(parsed(record(15, "") + record(15, only256("a")) + nv +
+                                     record(15, "") + record(15, only256("b"))));
   EXPECT_EQ(format(mixed), format(plain));
   EXPECT_EQ(mixed.no_action_records, 2u);
   EXPECT_EQ(mixed.nv_records, 1u);
@@ -132,7 +137,8 @@ TEST(CelReplay, ResetValues) {
     std::uint32_t pcr;
     std::uint8_t fill;
   };
-  for (auto c : {Case{0, 0}, Case{15, 0}, Case{16, 0}, Case{17, 0xff}, Case{22, 0xff}, Case{23, 0}}) {
+  for (auto c :
+       {Case{0, 0}, Case{15, 0}, Case{16, 0}, Case{17, 0xff}, Case{22, 0xff}, Case{23, 0}}) {
     SCOPED_TRACE(c.pcr);
     EXPECT_EQ(pcrResetValue(HashAlg::kSha384, c.pcr), Bytes(48, c.fill));
     CelReplay r = replayCel(parsed(record(c.pcr, only256("a"))));

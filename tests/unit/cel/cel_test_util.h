@@ -82,10 +82,13 @@ inline std::string testdataPath(const std::string& name) {
   const char* src = std::getenv("BULWARK_SOURCE_DIR");
   // ctest sets BULWARK_SOURCE_DIR; running the binary by hand falls back to this
   // header's location (tests/unit/cel/ under the source root).
-  std::string root = src != nullptr
-                         ? std::string(src)
-                         : std::filesystem::path(__FILE__).parent_path().parent_path().parent_path()
-                               .parent_path().string();
+  std::string root = src != nullptr ? std::string(src)
+                                    : std::filesystem::path(__FILE__)
+                                          .parent_path()
+                                          .parent_path()
+                                          .parent_path()
+                                          .parent_path()
+                                          .string();
   return root + "/tests/testdata/cel/" + name;
 }
 

@@ -46,7 +46,8 @@ CelLog parseFile(const std::string& path) {
 }
 
 // The log, replayed, equals what the (fake) TPM holds in every bank.
-void expectReplayMatchesTpm(const std::string& path, const FakePcrExtender& fake, std::uint32_t pcr = 15) {
+void expectReplayMatchesTpm(const std::string& path, const FakePcrExtender& fake,
+                            std::uint32_t pcr = 15) {
   CelLog log = parseFile(path);
   EXPECT_FALSE(log.torn.has_value());
   EXPECT_TRUE(checkBulwarkRecords(log).empty());
@@ -103,10 +104,12 @@ TEST(CelWriter, ByteIdenticalToIndependentSample) {
                                 {"file", "/usr/bin/containerd", sha256(asBytes("containerd"))}};
   std::string ab(64, 'a');
   for (std::size_t i = 1; i < ab.size(); i += 2) ab[i] = 'b';
-  std::vector<BatchEntry> second{{"image", "registry.example/app@sha256:" + ab, fromHex(ab).value()}};
+  std::vector<BatchEntry> second{
+      {"image", "registry.example/app@sha256:" + ab, fromHex(ab).value()}};
   ASSERT_TRUE(w.appendBatch(first).has_value());
   ASSERT_TRUE(w.appendBatch(second).has_value());
-  EXPECT_EQ(testing::readText(path), testing::readText(testing::testdataPath("bulwark-measure.log")));
+  EXPECT_EQ(testing::readText(path),
+            testing::readText(testing::testdataPath("bulwark-measure.log")));
 }
 
 TEST(CelWriter, BeginBootCreatesKeepsAndRotates) {
@@ -212,10 +215,11 @@ TEST(CelWriter, AppendFailureAfterExtendIsDetectedNextTime) {
   ::signal(SIGXFSZ, old_handler);
   fake.after_extend = nullptr;
   ASSERT_FALSE(failed.has_value());
-  EXPECT_NE(failed.error().toString().find("pcr extended but record not appended"), std::string::npos);
+  EXPECT_NE(failed.error().toString().find("pcr extended but record not appended"),
+            std::string::npos);
   EXPECT_EQ(fake.calls.size(), 2u);
   EXPECT_EQ(std::filesystem::file_size(path), size_before);  // partial bytes dropped
-  EXPECT_EQ(fileMode(path), 0600u | S_ISVTX);               // mark left for the next writer
+  EXPECT_EQ(fileMode(path), 0600u | S_ISVTX);                // mark left for the next writer
 
   auto r = w.appendBatch(batch("b"));
   ASSERT_TRUE(r.has_value()) << r.error().toString();
@@ -245,7 +249,9 @@ TEST(CelWriter, CrashMidWriteLeavesTornTailThatTheNextWriterRepairs) {
   pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    struct rlimit no_core {0, 0};
+    struct rlimit no_core {
+      0, 0
+    };
     ::setrlimit(RLIMIT_CORE, &no_core);
     ::signal(SIGXFSZ, SIG_DFL);
     fake.after_extend = [&] {
@@ -262,7 +268,8 @@ TEST(CelWriter, CrashMidWriteLeavesTornTailThatTheNextWriterRepairs) {
   ASSERT_TRUE(WIFSIGNALED(status));
   EXPECT_EQ(WTERMSIG(status), SIGXFSZ);
   // The TPM kept the child's extend; model that in the parent's fake TPM.
-  auto lost = bulwarkDigests(makeBatchContent(batch("lost")), std::vector{HashAlg::kSha1, HashAlg::kSha256});
+  auto lost = bulwarkDigests(makeBatchContent(batch("lost")),
+                             std::vector{HashAlg::kSha1, HashAlg::kSha256});
   ASSERT_TRUE(lost.has_value());
   fake.apply(15, {{lost->at(0).alg, lost->at(0).value}, {lost->at(1).alg, lost->at(1).value}});
 
@@ -306,15 +313,17 @@ TEST(CelWriter, ExtendFailureAppendsNothingAndKeepsMark) {
 TEST(CelWriter, RefusesBeforeExtending) {
   struct Case {
     const char* name;
-    std::string existing;    // log content before the append
+    std::string existing;  // log content before the append
     std::size_t max_log_bytes;
     ErrorCode code;
   };
-  const std::string garbage_tail = testing::rec("{\"pcr\":15,\"digests\":[],\"content_type\":\"t\",\"content\":{}}") +
-                                    testing::rec("{bad}");
-  for (const auto& c : {Case{"corrupt_tail", garbage_tail, 64u << 20, ErrorCode::kMalformed},
-                        Case{"no_separator", "junk without separators", 64u << 20, ErrorCode::kMalformed},
-                        Case{"log_full", "", 100, ErrorCode::kIo}}) {
+  const std::string garbage_tail =
+      testing::rec("{\"pcr\":15,\"digests\":[],\"content_type\":\"t\",\"content\":{}}") +
+      testing::rec("{bad}");
+  for (const auto& c :
+       {Case{"corrupt_tail", garbage_tail, 64u << 20, ErrorCode::kMalformed},
+        Case{"no_separator", "junk without separators", 64u << 20, ErrorCode::kMalformed},
+        Case{"log_full", "", 100, ErrorCode::kIo}}) {
     SCOPED_TRACE(c.name);
     TempDir dir;
     FakePcrExtender fake;
@@ -341,10 +350,11 @@ TEST(CelWriter, OptionsAndContentAreValidated) {
     std::vector<HashAlg> banks;
     bool ok;
   };
-  for (const auto& c : {Case{15, false, {HashAlg::kSha256}, true}, Case{16, false, {HashAlg::kSha256}, false},
-                        Case{23, false, {HashAlg::kSha256}, false}, Case{16, true, {HashAlg::kSha256}, true},
-                        Case{24, true, {HashAlg::kSha256}, false}, Case{15, false, {}, false},
-                        Case{15, false, {HashAlg::kSha256, HashAlg::kSha256}, false}}) {
+  for (const auto& c :
+       {Case{15, false, {HashAlg::kSha256}, true}, Case{16, false, {HashAlg::kSha256}, false},
+        Case{23, false, {HashAlg::kSha256}, false}, Case{16, true, {HashAlg::kSha256}, true},
+        Case{24, true, {HashAlg::kSha256}, false}, Case{15, false, {}, false},
+        Case{15, false, {HashAlg::kSha256, HashAlg::kSha256}, false}}) {
     SCOPED_TRACE(c.pcr);
     CelWriterOptions opts;
     opts.path = "/nonexistent/measure.log";
@@ -380,7 +390,8 @@ TEST(CelWriter, ConcurrentWritersSerialize) {
       FakePcrExtender own;
       CelWriter w = makeWriter(path, own);
       int failures = 0;
-      for (int i = 0; i < kEach; ++i) failures += w.appendBatch(batch("c" + std::to_string(c * 100 + i))) ? 0 : 1;
+      for (int i = 0; i < kEach; ++i)
+        failures += w.appendBatch(batch("c" + std::to_string(c * 100 + i))) ? 0 : 1;
       ::_exit(failures);
     }
     kids.push_back(pid);
@@ -410,7 +421,8 @@ TEST(CelFile, ReadErrorsAreClear) {
   };
   for (const auto& c : {Case{file, 1024, std::nullopt}, Case{file, 2, ErrorCode::kInvalidArgument},
                         Case{dir.file("missing"), 1024, ErrorCode::kNotFound},
-                        Case{dir.file("link"), 1024, ErrorCode::kIo}, Case{dir.path(), 1024, ErrorCode::kInvalidArgument},
+                        Case{dir.file("link"), 1024, ErrorCode::kIo},
+                        Case{dir.path(), 1024, ErrorCode::kInvalidArgument},
                         Case{dir.file("fifo"), 1024, ErrorCode::kInvalidArgument}}) {
     SCOPED_TRACE(c.path);
     auto r = readCelFile(c.path, c.max);
