@@ -17,6 +17,8 @@ PACKAGES=(
   openssl dbus xxd curl python3-jwt python3-cryptography
   # PostgreSQL server for the store suite (tests/support/postgres.h runs a private one)
   postgresql
+  # real container runtimes for the measurement/isolation suites (tests/support/dockerd.h)
+  docker.io runc busybox-static
 )
 
 missing=()
