@@ -208,7 +208,22 @@ Result<void> parseAccess(const Section& root, VerifierConfig& c) {
   auto certs = parseCredentials(root, "client_certs");
   if (!certs) return std::unexpected(certs.error());
   for (const Credential& cc : *certs) c.access.client_certs.push_back({cc.name, cc.role, cc.sha256});
-  BULWARK_TRY(root.optText("agent_ca", c.agent_ca_file));
+  bool agent_ca_map = root.has("agent_ca") && root.child("agent_ca").IsMap();
+  if (agent_ca_map) {
+    // Mapping form {cert, key, validity}: the verifier's own agent CA, created on first
+    // start (server/api/pipeline_config.h parses the rest). Its certificate is what
+    // authenticates agents here, and the client CA when no other is configured.
+    auto ca = Section::open(root.child("agent_ca"), "agent_ca", {"cert", "key", "validity"});
+    if (!ca) return std::unexpected(ca.error());
+    auto cert = ca->text("cert");
+    if (!cert) return std::unexpected(cert.error());
+    c.agent_ca_file = *cert;
+    if (c.server.client_ca_file.empty() && c.access.client_certs.empty()) {
+      c.server.client_ca_file = c.agent_ca_file;
+    }
+  } else {
+    BULWARK_TRY(root.optText("agent_ca", c.agent_ca_file));
+  }
   bool wants_mtls = !c.access.client_certs.empty() || !c.agent_ca_file.empty();
   if (wants_mtls && c.server.client_ca_file.empty()) {
     return bad("tls.client_ca", "is required when client_certs or agent_ca are set");
@@ -256,7 +271,9 @@ Result<VerifierConfig> parseVerifierConfig(std::string_view yaml) {
     auto root = Section::open(doc, "",
                               {"listen", "tls", "agent_ca", "threads", "limits", "timeouts",
                                "tokens", "client_certs", "database", "verifier_key",
-                               "freshness_ttl"});
+                               "freshness_ttl",
+                               // appraisal pipeline sections (server/api/pipeline_config.h)
+                               "enrollment", "appraisal", "isolation_profiles"});
     if (!root) return std::unexpected(root.error());
     if (!root->has("tls")) return bad("tls", "is required");
     VerifierConfig c;

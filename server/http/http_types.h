@@ -17,6 +17,7 @@ struct PeerCertificate {
   std::string subject_cn;                       // first CN of the subject, may be empty
   std::string sha256;                           // lower-case hex of SHA-256(DER certificate)
   std::vector<std::string> chain_sha256;        // verified chain, leaf first, same encoding
+  std::string serial_hex;                       // certificate serial, lower-case hex (BN_bn2hex)
 };
 
 struct HttpRequest {

@@ -25,7 +25,10 @@ Result<std::unique_ptr<HttpsServer>> HttpsServer::create(ServerConfig config, Ro
 }
 
 HttpsServer::HttpsServer(std::shared_ptr<ServerCore> core)
-    : core_(std::move(core)), ioc_(static_cast<int>(core_->config.threads)), acceptor_(ioc_) {}
+    : core_(std::move(core)),
+      ioc_(static_cast<int>(core_->config.threads)),
+      work_(ioc_.get_executor()),
+      acceptor_(ioc_) {}
 
 HttpsServer::~HttpsServer() { shutdown(); }
 
@@ -99,6 +102,7 @@ void HttpsServer::shutdown() {
                {{"open_connections", core_->sessions.size()}});
     }
   }
+  work_.reset();
   ioc_.stop();
   for (auto& t : threads_) t.join();
   threads_.clear();

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
@@ -43,6 +44,9 @@ class HttpsServer {
 
   std::shared_ptr<ServerCore> core_;
   boost::asio::io_context ioc_;
+  // Keeps the worker threads in run() while nothing is pending, so work posted
+  // during shutdown (stop requests to sessions) always finds a thread.
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
   std::uint16_t port_ = 0;

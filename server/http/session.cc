@@ -84,6 +84,8 @@ void Session::run() {
 
 void Session::requestStop() {
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    logEvent(LogLevel::kDebug, "stop requested",
+             {{"remote", self->remote_}, {"state", static_cast<int>(self->state_)}});
     if (self->state_ == State::kHandshake || self->state_ == State::kIdle) self->closeSocket();
   });
 }
@@ -112,8 +114,8 @@ void Session::readHeader() {
 }
 
 void Session::onHeader(error_code ec) {
-  if (ec == http::error::header_limit) return reject(431, "request header too large", "header_limit");
-  if (ec && isParseError(ec)) return reject(400, "malformed HTTP request", "bad_request");
+  if (ec == http::error::header_limit) return reject(431, "request header too large", "header_limit", ec);
+  if (ec && isParseError(ec)) return reject(400, "malformed HTTP request", "bad_request", ec);
   if (ec) return connectionError(ec, "header");
   state_ = State::kBusy;
   request_start_ = std::chrono::steady_clock::now();
@@ -153,7 +155,7 @@ void Session::onBody(error_code ec) {
     return reject(413, "request body exceeds " + std::to_string(core_->config.max_body_bytes) +
                            " bytes", "body_limit");
   }
-  if (ec && isParseError(ec)) return reject(400, "malformed HTTP request body", "bad_request");
+  if (ec && isParseError(ec)) return reject(400, "malformed HTTP request body", "bad_request", ec);
   if (ec) return connectionError(ec, "body");
   dispatch();
 }
@@ -179,12 +181,14 @@ void Session::dispatch() {
   send(std::move(d.response), keep_alive && !core_->stopping);
 }
 
-void Session::reject(int status, std::string_view message, std::string_view reason) {
+void Session::reject(int status, std::string_view message, std::string_view reason,
+                     error_code ec) {
   state_ = State::kBusy;
   core_->metrics->connectionRejected(reason);
   core_->metrics->observeRequest("rejected", "-", status, 0.0);
   logEvent(LogLevel::kInfo, "request rejected",
-           {{"remote", remote_}, {"status", status}, {"reason", reason}});
+           {{"remote", remote_}, {"status", status}, {"reason", reason},
+            {"error", ec ? ec.message() : ""}});
   send(HttpResponse::error(status, message), false);
 }
 

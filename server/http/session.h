@@ -42,7 +42,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void readBody();
   void onBody(error_code ec);
   void dispatch();
-  void reject(int status, std::string_view message, std::string_view reason);
+  void reject(int status, std::string_view message, std::string_view reason,
+              error_code ec = {});
   void send(HttpResponse response, bool keep_alive);
   void onWrite(bool keep_alive, error_code ec);
   void shutdownTls();

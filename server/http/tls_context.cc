@@ -1,7 +1,9 @@
 #include "server/http/tls_context.h"
 
+#include <cctype>
 #include <memory>
 
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -85,6 +87,15 @@ std::optional<PeerCertificate> verifiedPeerCertificate(SSL* ssl) {
   PeerCertificate peer;
   peer.subject_cn = commonName(cert);
   peer.sha256 = fingerprint(cert);
+  // Enrollment binds a node to the serial of the certificate it issued (docs/api.md).
+  if (BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr)) {
+    if (char* hex = BN_bn2hex(bn)) {
+      for (char* c = hex; *c != '\0'; ++c) *c = static_cast<char>(std::tolower(static_cast<unsigned char>(*c)));
+      peer.serial_hex = hex;
+      OPENSSL_free(hex);
+    }
+    BN_free(bn);
+  }
   if (STACK_OF(X509)* chain = SSL_get0_verified_chain(ssl)) {
     for (int i = 0; i < sk_X509_num(chain); ++i) {
       peer.chain_sha256.push_back(fingerprint(sk_X509_value(chain, i)));

@@ -21,6 +21,7 @@ Handler notImplemented(const std::string& method, const std::string& pattern) {
 }  // namespace
 
 const std::vector<RouteSpec>& verifierRouteTable() {
+  // Paths and roles as in docs/api.md ("Roles").
   static const std::vector<RouteSpec> kTable = {
       {"GET", "/healthz", Access::anyone(), true, "liveness"},
       {"GET", "/readyz", Access::anyone(), true, "readiness: the store is reachable"},
@@ -28,9 +29,11 @@ const std::vector<RouteSpec>& verifierRouteTable() {
       {"GET", "/v1/jwks", Access::anyone(), true, "EAR signing keys (JWKS)"},
       // Enrollment is authenticated by the TPM (EK certificate chain +
       // credential activation), not by HTTP credentials: the agent has none yet.
-      {"POST", "/v1/enroll", Access::anyone(), false, "start enrollment (EK cert, AK)"},
-      {"POST", "/v1/enroll/{id}/activate", Access::anyone(), false,
+      {"POST", "/v1/enroll", Access::anyone(), false, "start enrollment (EK cert, AK, CSR)"},
+      {"POST", "/v1/enroll/activate", Access::anyone(), false,
        "finish enrollment (activation proof) -> client certificate"},
+      {"POST", "/v1/enroll/{id}/activate", Access::anyone(), false, "alias of /v1/enroll/activate"},
+      {"GET", "/v1/nonce", Access::only(kAgents), false, "fresh nonce for the calling node"},
       {"POST", "/v1/attest", Access::only(kAgents), false, "submit Evidence -> result + next nonce"},
       {"GET", "/v1/nodes", Access::only(kReaders), false, "fleet verdicts"},
       {"GET", "/v1/nodes/{name}", Access::only(kReaders), false, "one node's verdict"},
@@ -38,21 +41,39 @@ const std::vector<RouteSpec>& verifierRouteTable() {
       {"GET", "/v1/nodes/{name}/history", Access::only(kAuditors), false, "appraisal history"},
       {"POST", "/v1/nodes/{name}/approve", Access::only(kAdmins), false, "approve an enrollment"},
       {"POST", "/v1/nodes/{name}/revoke", Access::only(kAdmins), false, "revoke a node"},
-      {"GET", "/v1/policy", Access::only(kAuditors), false, "reference values and rules"},
+      {"DELETE", "/v1/nodes/{name}", Access::only(kAdmins), false, "delete a node"},
+      {"GET", "/v1/policy", Access::only(kAuditors), false, "reference values and image rules"},
       {"POST", "/v1/policy/learn/{name}", Access::only(kAdmins), false,
        "learn pending reference values from a node"},
       {"POST", "/v1/policy/approve", Access::only(kAdmins), false, "approve pending values"},
-      {"POST", "/v1/policy/packages", Access::only(kAdmins), false, "import .deb/.rpm hashes"},
+      {"POST", "/v1/policy/reference-values", Access::only(kAdmins), false,
+       "add approved reference values (e.g. hashed from packages)"},
       {"POST", "/v1/policy/revoke", Access::only(kAdmins), false, "revoke reference values"},
-      {"POST", "/v1/policy/image-rules", Access::only(kAdmins), false, "image allow/deny rules"},
+      {"DELETE", "/v1/policy/reference-values/{id}", Access::only(kAdmins), false,
+       "revoke one reference value"},
+      {"POST", "/v1/policy/images", Access::only(kAdmins), false, "add an image rule"},
+      {"POST", "/v1/policy/image-rules", Access::only(kAdmins), false, "alias of /v1/policy/images"},
+      {"DELETE", "/v1/policy/images/{id}", Access::only(kAdmins), false, "remove an image rule"},
   };
   return kTable;
 }
 
-void addVerifierRoutes(Router& router, const VerifierRouteDeps& deps) {
+Result<void> addVerifierRoutes(Router& router, const VerifierRouteDeps& deps) {
+  for (const auto& [key, handler] : deps.handlers) {
+    bool known = false;
+    for (const RouteSpec& spec : verifierRouteTable()) {
+      known = known || (!spec.implemented && key == spec.method + " " + spec.pattern);
+    }
+    if (!known || !handler) {
+      return fail(ErrorCode::kInternal, "handler for '" + key + "' matches no pluggable route");
+    }
+  }
   for (const RouteSpec& spec : verifierRouteTable()) {
     Handler h;
-    if (spec.pattern == "/healthz") {
+    auto plugged = deps.handlers.find(spec.method + " " + spec.pattern);
+    if (plugged != deps.handlers.end()) {
+      h = plugged->second;
+    } else if (spec.pattern == "/healthz") {
       h = [](const RouteContext&) { return HttpResponse::json(200, R"({"status":"ok"})"); };
     } else if (spec.pattern == "/readyz") {
       h = [ready = deps.ready](const RouteContext&) {
@@ -73,6 +94,7 @@ void addVerifierRoutes(Router& router, const VerifierRouteDeps& deps) {
     }
     router.add(spec.method, spec.pattern, spec.access, std::move(h));
   }
+  return {};
 }
 
 std::function<bool()> cachedProbe(std::function<bool()> probe, std::chrono::milliseconds ttl) {

@@ -6,12 +6,14 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "attest/core/error.h"
 #include "server/http/metrics.h"
 #include "server/http/router.h"
 
@@ -32,10 +34,15 @@ struct VerifierRouteDeps {
   std::function<bool()> ready;      // /readyz: is the store reachable?
   std::shared_ptr<Metrics> metrics; // /metrics
   nlohmann::json jwks;              // /v1/jwks: {"keys":[...]} public keys only
+  // Handlers for the routes not implemented here, keyed "METHOD pattern"
+  // ("POST /v1/attest"). Access stays as the table declares; a route without
+  // a handler answers 501.
+  std::map<std::string, Handler> handlers;
 };
 
-// Registers verifierRouteTable() on the router with its handlers.
-void addVerifierRoutes(Router& router, const VerifierRouteDeps& deps);
+// Registers verifierRouteTable() on the router. kInternal when `handlers` names
+// a route that is not in the table (or one served here, like /healthz).
+[[nodiscard]] Result<void> addVerifierRoutes(Router& router, const VerifierRouteDeps& deps);
 
 // Wraps a slow probe so it runs at most once per `ttl` (readiness checks must
 // not turn into a way to hammer the database).

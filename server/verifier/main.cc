@@ -9,6 +9,7 @@
 
 #include "attest/ear/jwk.h"
 #include "attest/ear/verifier_key.h"
+#include "server/api/verifier_app.h"
 #include "server/http/config.h"
 #include "server/http/log.h"
 #include "server/http/server.h"
@@ -38,6 +39,13 @@ int main(int argc, char** argv) {
 
   auto config = server::loadVerifierConfig(config_path);
   if (!config) return fatal(kExitConfig, "configuration", config.error());
+  // Appraisal pipeline sections of the same file (server/api/pipeline_config.h); the
+  // agent CA must exist before its fingerprint and the TLS client CA are loaded.
+  auto pipeline_config = server::loadPipelineConfig(config_path);
+  if (!pipeline_config) return fatal(kExitConfig, "configuration", pipeline_config.error());
+  if (!check_only) {
+    if (auto ca = server::prepareAgentCa(*pipeline_config); !ca) return fatal(kExitConfig, "agent_ca", ca.error());
+  }
   if (!config->agent_ca_file.empty()) {
     auto fp = server::certificateFileSha256(config->agent_ca_file);
     if (!fp) return fatal(kExitConfig, "agent_ca", fp.error());
@@ -55,11 +63,15 @@ int main(int argc, char** argv) {
   server::logEvent(server::LogLevel::kInfo, key->created ? "created verifier key" : "loaded verifier key",
                    {{"path", config->verifier_key_file}, {"kid", (*jwk)["kid"]}});
 
+  auto pipeline = server::VerifierApp::create(*pipeline_config, config->database, key->key.get());
+  if (!pipeline) return fatal(kExitRuntime, "appraisal pipeline", pipeline.error());
+
   auto metrics = std::make_shared<server::Metrics>();
   server::Router router{server::Authenticator(config->access)};
-  server::addVerifierRoutes(
+  auto routes = server::addVerifierRoutes(
       router, {server::cachedProbe(server::makeStoreProbe(config->database), std::chrono::seconds(2)),
-               metrics, attest::jwks({*jwk})});
+               metrics, attest::jwks({*jwk}), (*pipeline)->handlers()});
+  if (!routes) return fatal(kExitRuntime, "routes", routes.error());
 
   auto srv = server::HttpsServer::create(config->server, std::move(router), metrics);
   if (!srv) return fatal(kExitConfig, "tls", srv.error());

@@ -31,16 +31,24 @@ AccessConfig accessConfig() {
   return a;
 }
 
+PeerCertificate cert(std::string cn, std::string sha, std::vector<std::string> chain) {
+  PeerCertificate c;
+  c.subject_cn = std::move(cn);
+  c.sha256 = std::move(sha);
+  c.chain_sha256 = std::move(chain);
+  return c;
+}
+
 PeerCertificate agentCert(std::string cn, std::string_view issuer = kAgentCa) {
-  return {std::move(cn), "dd00000000000000000000000000000000000000000000000000000000000000",
-          {"dd00000000000000000000000000000000000000000000000000000000000000",
-           std::string(issuer)}};
+  std::string leaf(64, 'd');
+  return cert(std::move(cn), leaf, {leaf, std::string(issuer)});
 }
 
 Router verifierRouter() {
   Router r{Authenticator(accessConfig())};
-  addVerifierRoutes(r, {[] { return true; }, std::make_shared<Metrics>(),
-                        nlohmann::json{{"keys", nlohmann::json::array()}}});
+  auto ok = addVerifierRoutes(r, {[] { return true; }, std::make_shared<Metrics>(),
+                                  nlohmann::json{{"keys", nlohmann::json::array()}}, {}});
+  EXPECT_TRUE(ok.has_value());
   return r;
 }
 
@@ -73,7 +81,9 @@ const Expectation kExpected[] = {
     {"GET", "/metrics", false, kAuditors, 200},
     {"GET", "/v1/jwks", true, {}, 200},
     {"POST", "/v1/enroll", true, {}, 501},
+    {"POST", "/v1/enroll/activate", true, {}, 501},
     {"POST", "/v1/enroll/e1/activate", true, {}, 501},
+    {"GET", "/v1/nonce", false, {Role::kAgent}, 501},
     {"POST", "/v1/attest", false, {Role::kAgent}, 501},
     {"GET", "/v1/nodes", false, kReaders, 501},
     {"GET", "/v1/nodes/n1", false, kReaders, 501},
@@ -81,12 +91,16 @@ const Expectation kExpected[] = {
     {"GET", "/v1/nodes/n1/history", false, kAuditors, 501},
     {"POST", "/v1/nodes/n1/approve", false, kAdmin, 501},
     {"POST", "/v1/nodes/n1/revoke", false, kAdmin, 501},
+    {"DELETE", "/v1/nodes/n1", false, kAdmin, 501},
     {"GET", "/v1/policy", false, kAuditors, 501},
     {"POST", "/v1/policy/learn/n1", false, kAdmin, 501},
     {"POST", "/v1/policy/approve", false, kAdmin, 501},
-    {"POST", "/v1/policy/packages", false, kAdmin, 501},
+    {"POST", "/v1/policy/reference-values", false, kAdmin, 501},
     {"POST", "/v1/policy/revoke", false, kAdmin, 501},
+    {"DELETE", "/v1/policy/reference-values/7", false, kAdmin, 501},
+    {"POST", "/v1/policy/images", false, kAdmin, 501},
     {"POST", "/v1/policy/image-rules", false, kAdmin, 501},
+    {"DELETE", "/v1/policy/images/3", false, kAdmin, 501},
 };
 
 // One authenticated request per role.
@@ -180,11 +194,11 @@ TEST(Authenticator, TokenAndCertificateRules) {
   }
   // The agent CA must be an issuer, not the leaf itself.
   auto self = base;
-  self.peer = PeerCertificate{"n1", std::string(kAgentCa), {std::string(kAgentCa)}};
+  self.peer = cert("n1", std::string(kAgentCa), {std::string(kAgentCa)});
   EXPECT_TRUE(outcome(self).principal.roles.empty());
   // Certificates mapped in config get their role, not agent.
   auto ops = base;
-  ops.peer = PeerCertificate{"laptop", std::string(kOpsCert), {std::string(kOpsCert), std::string(kAgentCa)}};
+  ops.peer = cert("laptop", std::string(kOpsCert), {std::string(kOpsCert), std::string(kAgentCa)});
   EXPECT_EQ(outcome(ops).principal.name, "ops-laptop");
   EXPECT_EQ(outcome(ops).principal.roles, (RoleSet{Role::kAdmin}));
 }
@@ -238,8 +252,9 @@ TEST(Router, PatternMatching) {
 
 TEST(VerifierRoutes, ReadinessAndJwksBodies) {
   Router down{Authenticator(accessConfig())};
-  addVerifierRoutes(down, {[] { return false; }, std::make_shared<Metrics>(),
-                           nlohmann::json{{"keys", {{{"kid", "k1"}}}}}});
+  ASSERT_TRUE(addVerifierRoutes(down, {[] { return false; }, std::make_shared<Metrics>(),
+                                       nlohmann::json{{"keys", {{{"kid", "k1"}}}}}, {}})
+                  .has_value());
   EXPECT_EQ(down.handle(request("GET", "/readyz")).response.status, 503);
   auto jwks = down.handle(request("GET", "/v1/jwks")).response;
   EXPECT_EQ(jwks.content_type, "application/jwk-set+json");
@@ -249,6 +264,27 @@ TEST(VerifierRoutes, ReadinessAndJwksBodies) {
   EXPECT_TRUE(probe());
   EXPECT_TRUE(probe());
   EXPECT_EQ(calls, 1);
+}
+
+TEST(VerifierRoutes, PluggedHandlersKeepDeclaredAccess) {
+  VerifierRouteDeps deps{[] { return true; }, std::make_shared<Metrics>(), nlohmann::json::object(),
+                         {}};
+  deps.handlers["POST /v1/attest"] = [](const RouteContext& c) {
+    return HttpResponse::json(200, "\"" + c.principal->name + "\"");
+  };
+  Router r{Authenticator(accessConfig())};
+  ASSERT_TRUE(addVerifierRoutes(r, deps).has_value());
+  HttpRequest agent = request("POST", "/v1/attest");
+  agent.peer = agentCert("n1");
+  EXPECT_EQ(r.handle(agent).response.body, "\"n1\"");
+  EXPECT_EQ(r.handle(withToken(request("POST", "/v1/attest"), "tok-admin")).response.status, 403);
+  // Unknown or built-in routes cannot be plugged.
+  for (const char* key : {"POST /v1/attestx", "GET /healthz", "GET /v1/jwks"}) {
+    VerifierRouteDeps bad = deps;
+    bad.handlers = {{key, [](const RouteContext&) { return HttpResponse::json(200, "{}"); }}};
+    Router rr{Authenticator(accessConfig())};
+    EXPECT_FALSE(addVerifierRoutes(rr, bad).has_value()) << key;
+  }
 }
 
 }  // namespace
