@@ -134,6 +134,7 @@ std::size_t ecdsaToDer(const TPMS_SIGNATURE_ECDSA& ecdsa, std::span<std::uint8_t
 struct QuoteVerifier::SigCheck {
   std::optional<HashAlg> hash;  // the signing hash when known (pcrDigest uses it)
   std::uint16_t scheme = TPM2_ALG_NULL;
+  bool signature_valid = false;  // set only after EVP_PKEY_verify returned 1
 };
 
 Result<QuoteVerifier> QuoteVerifier::create(AkKey key) {
@@ -264,6 +265,7 @@ Result<QuoteVerifier::SigCheck> QuoteVerifier::checkSignature(ByteView attest,
     reasons.push_back({RejectReason::kSignatureInvalid,
                        used() + " signature does not verify with AK " + key_.describe()});
   }
+  out.signature_valid = *valid;
   return out;
 }
 
@@ -308,9 +310,12 @@ Result<QuoteVerdict> QuoteVerifier::verify(ByteView attest_bytes, ByteView signa
                       selectionEquals(attest.attested.quote.pcrSelect, *expected.selection);
   if (selection_ok && sig_check->hash) checkPcrDigest(attest, *sig_check->hash, expected, reasons);
   if (!reasons.empty()) return QuoteVerdict(std::move(reasons));
-  // Every check ran and passed; only now may a VerifiedQuote exist. A quote whose
-  // digest check could not run (unknown hash) has been rejected or errored above.
-  if (!selection_ok || !sig_check->hash) return fail(ErrorCode::kInternal, "check skipped");
+  // Every check ran and passed; only now may a VerifiedQuote exist. Belt and braces:
+  // each positive fact is re-required here, so a future edit that skips a check
+  // cannot turn "not checked" into "verified".
+  if (!sig_check->signature_valid || !selection_ok || !sig_check->hash) {
+    return fail(ErrorCode::kInternal, "a quote check was skipped");
+  }
   const TPMS_CLOCK_INFO& c = attest.clockInfo;
   return QuoteVerdict(VerifiedQuote(
       QuoteClock{c.clock, c.resetCount, c.restartCount, c.safe == TPM2_YES}, attest.firmwareVersion,
