@@ -26,7 +26,7 @@
 namespace bulwark::agent {
 
 class SystemdManager;
-class ContainerRuntime;
+class ContainerImageSource;
 
 struct MeasureOptions {
   std::uint32_t pcr = 15;
@@ -59,7 +59,7 @@ struct MeasureDeps {
   attest::PcrExtender* extender = nullptr;
   std::vector<attest::HashAlg> banks{attest::HashAlg::kSha256};  // banks `extender` extends
   SystemdManager* systemd = nullptr;
-  std::vector<ContainerRuntime*> runtimes;
+  std::vector<ContainerImageSource*> image_sources;
 };
 
 struct CycleStats {

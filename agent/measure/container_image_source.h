@@ -1,6 +1,8 @@
 // A source of running containers and their images (DESIGN §4 "Images"):
-// DockerEngineRuntime (Docker Engine API over its unix socket) and OciStateRuntime
-// (runc/crun state directories and containerd's task state).
+// DockerImageSource (Docker Engine API over its unix socket) and
+// OciStateImageSource (runc/crun state directories and containerd's task state).
+// Named apart from agent/inspect's ContainerRuntime (container discovery for
+// isolation checks), which needs processes rather than image identities.
 #pragma once
 
 #include <sys/types.h>
@@ -33,9 +35,9 @@ struct ContainerListing {
   std::vector<std::string> notes;  // vanished containers, unreadable state, ...
 };
 
-class ContainerRuntime {
+class ContainerImageSource {
  public:
-  virtual ~ContainerRuntime() = default;
+  virtual ~ContainerImageSource() = default;
   virtual std::string name() const = 0;
   // Running containers now. kUnavailable when the runtime is not there (no socket,
   // no state dir): the engine notes it once and goes on.

@@ -1,0 +1,172 @@
+#include "agent/measure/file_digest_cache.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <thread>
+
+#include "attest/core/digest.h"
+
+namespace bulwark::agent {
+
+namespace {
+
+// Large reads keep the syscall count low; one buffer per thread.
+constexpr std::size_t kReadChunk = 1u << 20;
+// Coarse kernel timestamps tick at most every jiffy (1-10 ms); 100 ms is generous.
+constexpr std::int64_t kRacyWindowNs = 100'000'000;
+
+std::int64_t toNs(const timespec& ts) {
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+FileKey keyOf(const struct stat& st) {
+  return FileKey{st.st_dev, st.st_ino, st.st_size, toNs(st.st_mtim), toNs(st.st_ctim)};
+}
+
+std::int64_t nowNs() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return toNs(ts);
+}
+
+std::unexpected<Error> errnoError(int err, const std::string& path) {
+  ErrorCode code = err == ENOENT || err == ENOTDIR ? ErrorCode::kNotFound
+                   : err == EACCES || err == EPERM ? ErrorCode::kPermission
+                                                   : ErrorCode::kIo;
+  return fail(code, std::strerror(err), path);
+}
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+Result<Bytes> sha256Fd(int fd, std::uint64_t* bytes_read) {
+  thread_local std::unique_ptr<std::uint8_t[]> buf(new std::uint8_t[kReadChunk]);
+  Hasher h(HashAlg::kSha256);
+  std::uint64_t total = 0;
+  for (;;) {
+    ssize_t n = ::read(fd, buf.get(), kReadChunk);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(ErrorCode::kIo, std::string("read: ") + std::strerror(errno));
+    }
+    if (n == 0) break;
+    h.update(ByteView(buf.get(), static_cast<std::size_t>(n)));
+    total += static_cast<std::uint64_t>(n);
+  }
+  if (bytes_read) *bytes_read = total;
+  return h.finish();
+}
+
+FileDigestCache::FileDigestCache(unsigned threads)
+    : threads_(threads ? threads : std::max(1u, std::thread::hardware_concurrency())) {}
+
+std::optional<Bytes> FileDigestCache::lookup(const std::string& path, const FileKey& key) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(path);
+  if (it == entries_.end()) return std::nullopt;
+  it->second.used = true;
+  if (!(it->second.key == key)) return std::nullopt;
+  return it->second.sha256;
+}
+
+void FileDigestCache::store(const std::string& path, const FileKey& key, const Bytes& sha256) {
+  std::lock_guard lock(mu_);
+  entries_[path] = Entry{key, sha256, true};
+}
+
+Result<FileDigest> FileDigestCache::digestFile(const std::string& path) {
+  files_.fetch_add(1);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return errnoError(errno, path);
+  if (!S_ISREG(st.st_mode)) return fail(ErrorCode::kInvalidArgument, "not a regular file", path);
+  FileKey key = keyOf(st);
+  if (auto cached = lookup(path, key)) return FileDigest{std::move(*cached), key, true};
+
+  std::int64_t started = nowNs();
+  // O_NONBLOCK: never hang on a FIFO swapped in after the stat; O_NOCTTY likewise.
+  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)};
+  if (f.fd < 0) return errnoError(errno, path);
+  struct stat st2 {};
+  if (::fstat(f.fd, &st2) != 0) return errnoError(errno, path);
+  if (!S_ISREG(st2.st_mode)) return fail(ErrorCode::kInvalidArgument, "not a regular file", path);
+  ::posix_fadvise(f.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  std::uint64_t n = 0;
+  auto sha = sha256Fd(f.fd, &n);
+  if (!sha) {
+    Error e = sha.error();
+    return std::unexpected(e.within(path));
+  }
+  struct stat st3 {};
+  if (::fstat(f.fd, &st3) != 0) return errnoError(errno, path);
+  hashed_.fetch_add(1);
+  bytes_.fetch_add(n);
+  FileKey opened = keyOf(st2);
+  // Cache only a version that did not change while read and is not racy.
+  bool stable = opened == keyOf(st3) && opened.ctime_ns < started - kRacyWindowNs &&
+                opened.mtime_ns < started - kRacyWindowNs;
+  if (stable) store(path, opened, *sha);
+  return FileDigest{std::move(*sha), opened, false};
+}
+
+std::vector<Result<FileDigest>> FileDigestCache::digestFiles(const std::vector<std::string>& paths,
+                                                             const Progress& progress) {
+  std::vector<std::optional<Result<FileDigest>>> slots(paths.size());
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> done{0};
+  std::mutex progress_mu;
+  auto worker = [&] {
+    for (std::size_t i = next.fetch_add(1); i < paths.size(); i = next.fetch_add(1)) {
+      slots[i].emplace(digestFile(paths[i]));
+      std::size_t d = done.fetch_add(1) + 1;
+      if (progress && (d % 64 == 0 || d == paths.size())) {
+        std::lock_guard lock(progress_mu);
+        progress(d, paths.size(), bytes_.load());
+      }
+    }
+  };
+  unsigned n = static_cast<unsigned>(std::min<std::size_t>(threads_, paths.size()));
+  {
+    std::vector<std::jthread> pool;
+    for (unsigned t = 1; t < n; ++t) pool.emplace_back(worker);
+    worker();
+  }
+  std::vector<Result<FileDigest>> out;
+  out.reserve(paths.size());
+  for (auto& s : slots) out.push_back(std::move(*s));
+  return out;
+}
+
+void FileDigestCache::prune() {
+  std::lock_guard lock(mu_);
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (!it->second.used) {
+      it = entries_.erase(it);
+    } else {
+      it->second.used = false;
+      ++it;
+    }
+  }
+}
+
+std::size_t FileDigestCache::size() const {
+  std::lock_guard lock(mu_);
+  return entries_.size();
+}
+
+HashStats FileDigestCache::takeStats() {
+  return HashStats{files_.exchange(0), hashed_.exchange(0), bytes_.exchange(0)};
+}
+
+}  // namespace bulwark::agent
