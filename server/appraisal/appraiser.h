@@ -1,0 +1,119 @@
+// The Store-facing half of the appraisal pipeline (DESIGN §3 step 4): authenticate
+// the node, consume its nonce, run the pure pipeline (pipeline.h) with the node's AK
+// and the current policy, sign the EAR, store the appraisal with its evidence, and
+// hand out the next nonce. Also issues nonces (GET /v1/nonce, enrollment) and
+// re-appraises stored evidence after policy changes.
+//
+// Thread-safe: one Appraiser serves every request thread. Caches (AK keys by AK name,
+// the policy snapshot by policy version) are safe to share between replicas because
+// AK names are hashes of the key and the policy version moves with every change.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "attest/credential/rng.h"
+#include "attest/ear/ear.h"
+#include "attest/ima/ima_policy.h"
+#include "attest/quote/ak_key.h"
+#include "server/appraisal/api_error.h"
+#include "server/appraisal/pipeline.h"
+#include "server/store/store.h"
+
+namespace bulwark::server {
+
+using NowFn = std::function<Millis()>;
+
+struct AppraiserOptions {
+  attest::PcrSelection selection;       // one bank; what agents must quote
+  std::uint32_t measurement_pcr = 15;
+  std::chrono::seconds nonce_ttl{120};
+  std::chrono::seconds freshness_ttl{600};
+  std::map<std::string, IsolationProfile> profiles;  // by node group; "default" for the rest
+  std::optional<attest::ima::ImaPolicy> ima_policy;
+  attest::VerifierId verifier_id{"https://github.com/bulwark", "bulwark-verifier 0.1.0"};
+};
+
+// Who called: the node named by a verified agent client certificate.
+struct AgentIdentity {
+  std::string node;
+  std::string cert_serial;  // lower-case hex of the certificate serial
+};
+
+struct NonceGrant {
+  Bytes nonce;
+  Millis expires_at = 0;
+};
+
+struct AttestOutcome {
+  AppraisalRecord record;  // as stored (id set)
+  Verdict verdict;
+  NonceGrant next;
+};
+
+class Appraiser {
+ public:
+  // `ear_key` signs every EAR (P-256); `now` and `rng` are injected for tests.
+  Appraiser(Store& store, std::shared_ptr<EVP_PKEY> ear_key, AppraiserOptions options, NowFn now,
+            attest::Rng& rng);
+
+  const AppraiserOptions& options() const { return options_; }
+
+  // POST /v1/attest. ApiErrors (nothing stored, nonce untouched unless it was consumed
+  // by this very call): 400 evidence-malformed, 403 node-*, 409 nonce-*, 503.
+  // An appraised — affirming or not — Evidence is a value.
+  [[nodiscard]] ApiResult<AttestOutcome> attest(const AgentIdentity& who, ByteView evidence);
+
+  // GET /v1/nonce. 403 for unknown, revoked, superseded callers.
+  [[nodiscard]] ApiResult<NonceGrant> nonceFor(const AgentIdentity& who);
+  // A nonce for a node that just enrolled (no identity check: the caller is enrollment).
+  [[nodiscard]] ApiResult<NonceGrant> issueNonce(const std::string& node);
+
+  // Re-runs the pipeline on `node`'s latest stored evidence under the current policy.
+  // Returns false (nothing stored) when there is nothing to re-appraise: no evidence,
+  // node not trusted/untrusted, or its last verdict is no longer fresh (re-appraisal
+  // never extends freshness).
+  [[nodiscard]] ApiResult<bool> reappraise(const std::string& node);
+
+  // Drops cached state (tests; policy reloads happen by version on their own).
+  void clearCaches();
+
+ private:
+  struct Prepared;
+  ApiResult<NodeRecord> authenticate(const AgentIdentity& who, const std::string& report_node);
+  ApiResult<std::shared_ptr<const attest::AkKey>> akFor(const NodeRecord& node);
+  ApiResult<std::shared_ptr<const PolicySnapshot>> policy();
+  const IsolationProfile& profileFor(const std::string& group) const;
+  ApiResult<AppraisalRecord> record(const NodeRecord& node, const ParsedEvidence& ev,
+                                    const PipelineResult& result, Millis now, Millis fresh_until,
+                                    std::int64_t policy_version, ByteView evidence);
+  PipelineResult run(CheckLedger ledger, const NodeRecord& node, const ParsedEvidence& ev,
+                     const attest::AkKey& ak, const PolicySnapshot& policy) const;
+
+  Store& store_;
+  std::shared_ptr<EVP_PKEY> ear_key_;
+  AppraiserOptions options_;
+  IsolationProfile default_profile_;
+  NowFn now_;
+  attest::Rng& rng_;
+
+  std::mutex mu_;  // guards the caches below
+  std::map<Bytes, std::shared_ptr<const attest::AkKey>> ak_cache_;
+  std::shared_ptr<const PolicySnapshot> policy_;
+};
+
+// The EAR for one verdict: submodule = node name, eat_nonce = report nonce,
+// iat = appraised_at, exp = fresh_until (seconds). Exposed for tests.
+[[nodiscard]] Result<attest::Ear> makeEar(const std::string& node, const Verdict& verdict,
+                                          ByteView nonce, Millis appraised_at, Millis fresh_until,
+                                          std::int64_t policy_version,
+                                          const attest::VerifierId& verifier_id);
+
+AppraisalStatus toAppraisalStatus(attest::Tier tier);
+
+}  // namespace bulwark::server

@@ -1,0 +1,81 @@
+// Structural decoding of POST /v1/attest bodies (bulwark.v1.Evidence) before any
+// state changes: the protobuf messages, the TPMS_ATTEST / TPMT_SIGNATURE encodings,
+// the PCR values, every shipped log and every measurement must parse and respect the
+// limits. Anything else is kMalformed with a message naming the field, so malformed
+// input of any size is refused without consuming a nonce or storing anything
+// (DESIGN §9). Pure; nothing here is trusted yet — the quote check decides that.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attest/cel/cel_record.h"
+#include "attest/core/bytes.h"
+#include "attest/eventlog/event_log.h"
+#include "attest/quote/pcr_selection.h"
+#include "attest/quote/verdict.h"
+#include "bulwark/v1/evidence.pb.h"
+
+namespace bulwark::server {
+
+struct EvidenceLimits {
+  std::size_t max_evidence_bytes = 16u << 20;  // Store's kMaxEvidence
+  std::size_t max_logs = 8;
+  std::size_t max_measurements = 100000;
+  std::size_t max_containers = 10000;
+  std::size_t max_findings = 100000;  // over all containers
+  std::size_t max_text = 4096;        // node, subject, image, control, ...
+};
+
+// Measurement kinds of docs/api.md; "image" goes to the image rules, the rest to
+// reference values.
+inline constexpr std::string_view kImageKind = "image";
+bool isKnownMeasurementKind(std::string_view kind);
+// Node names (docs/api.md): 1..253 of [A-Za-z0-9._-], not starting with '.' or '-'.
+bool isNodeName(std::string_view name);
+
+struct MeasurementEntry {
+  std::string kind;
+  std::string subject;
+  Bytes sha256;
+  auto operator<=>(const MeasurementEntry&) const = default;
+};
+
+struct ParsedLog {
+  bulwark::v1::EventLog::Format format = bulwark::v1::EventLog::FORMAT_UNSPECIFIED;
+  std::string source;
+  std::size_t index = 0;                           // position in Report.logs
+  std::optional<attest::CelLog> cel;               // CEL_JSON
+  std::optional<attest::eventlog::EventLog> tcg;   // TCG_PC_CLIENT
+  std::string ima;                                 // IMA_ASCII (text, replayed later)
+  std::string label() const;                       // "cel log #1 (/run/bulwark/measure.log)"
+};
+
+// What the quote claims, read from the (not yet verified) TPMS_ATTEST.
+struct QuotedInfo {
+  bool is_quote = false;            // type == TPM_ST_ATTEST_QUOTE
+  attest::PcrSelection selection;   // empty unless is_quote
+  attest::QuoteClock clock;
+};
+
+struct ParsedEvidence {
+  Bytes digest;              // SHA-256 of the whole Evidence bytes
+  std::string report_bytes;  // Evidence.report exactly as received (what extraData binds)
+  bulwark::v1::Report report;
+  Bytes attest;              // TPMS_ATTEST
+  Bytes signature;           // TPMT_SIGNATURE
+  QuotedInfo quoted;
+  attest::PcrValues pcrs;    // supplied PCR values, per bank as sent
+  std::vector<ParsedLog> logs;
+  std::vector<MeasurementEntry> measurements;  // Report.measurements
+  // Bulwark "batch" entries of every CEL log, in log order (duplicates kept).
+  std::vector<MeasurementEntry> logged;
+};
+
+// kMalformed with "<field>: <problem>" for anything that does not decode; kUnsupported
+// for a bank or algorithm Bulwark does not implement.
+[[nodiscard]] Result<ParsedEvidence> parseEvidence(ByteView bytes, const EvidenceLimits& limits = {});
+
+}  // namespace bulwark::server

@@ -1,0 +1,64 @@
+// The pure part of the appraisal pipeline (DESIGN §3 step 4): from the checks that
+// need the Store (node, nonce — recorded by the Appraiser) on, every check runs here
+// over values: quote → TPM clock → log replay → measurements → images → isolation.
+// No I/O, no clock; table-tested in tests/unit/appraisal.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "attest/ima/ima_policy.h"
+#include "attest/quote/ak_key.h"
+#include "server/appraisal/evidence.h"
+#include "server/appraisal/policy.h"
+#include "server/appraisal/verdict.h"
+
+namespace bulwark::server {
+
+// Last TPMS_CLOCK_INFO the verifier accepted for this node.
+struct TpmCounters {
+  std::int64_t reset_count = 0;
+  std::int64_t restart_count = 0;
+  std::int64_t clock = 0;
+};
+
+struct PipelineInput {
+  const ParsedEvidence* evidence = nullptr;
+  const attest::AkKey* ak = nullptr;                 // the node's enrolled AK
+  const attest::PcrSelection* expected = nullptr;    // bank + PCRs the verifier asked for
+  std::uint32_t measurement_pcr = 15;
+  std::optional<TpmCounters> previous;               // none before the first accepted quote
+  const PolicySnapshot* policy = nullptr;
+  const IsolationProfile* profile = nullptr;
+  const attest::ima::ImaPolicy* ima_policy = nullptr;  // nullptr: IMA replay only
+};
+
+struct PipelineResult {
+  Verdict verdict;
+  // Counters of the quote when both the quote and the clock checks passed (the new
+  // baseline); empty otherwise, so a rejected quote never moves the baseline.
+  std::optional<TpmCounters> counters;
+};
+
+// `ledger` carries the Appraiser's node and nonce checks. Pure.
+PipelineResult runPipeline(CheckLedger ledger, const PipelineInput& in);
+
+// Stages (pipeline_quote.cc, pipeline_logs.cc, pipeline_policy.cc). Each records its
+// check in the ledger; exposed for tests.
+// Returns the verified quote's counters when the quote passed.
+std::optional<attest::QuoteClock> checkQuote(CheckLedger& ledger, const PipelineInput& in);
+void checkTpmClock(CheckLedger& ledger, const attest::QuoteClock& now,
+                   const std::optional<TpmCounters>& previous);
+void checkLogs(CheckLedger& ledger, const PipelineInput& in);
+void checkMeasurements(CheckLedger& ledger, const PipelineInput& in);
+void checkImages(CheckLedger& ledger, const PipelineInput& in);
+void checkIsolation(CheckLedger& ledger, const PipelineInput& in);
+
+// PCR indices of the first bank of a selection, ascending (what agents are told to quote).
+std::vector<std::uint32_t> selectedPcrs(const attest::PcrSelection& selection);
+
+// Cap on reasons of one code, so a node with 10,000 unknown files yields a bounded
+// verdict (the rest are summarised in one "... and N more" reason).
+inline constexpr std::size_t kMaxReasonsPerCode = 50;
+
+}  // namespace bulwark::server

@@ -1,0 +1,170 @@
+// Log replay stage: every shipped log must reproduce the quoted PCR values of the
+// verifier's bank (DESIGN §3 step 4, §4). PCRs extended by several logs are chained in
+// a fixed order: firmware log, then CEL logs in Report order (docs/api.md).
+#include <map>
+#include <set>
+
+#include "attest/cel/bulwark_content.h"
+#include "attest/cel/cel_replay.h"
+#include "attest/eventlog/replay.h"
+#include "attest/ima/ima_appraisal.h"
+#include "server/appraisal/pipeline_util.h"
+
+namespace bulwark::server {
+
+namespace {
+using attest::TrustClaim;
+using bulwark::v1::EventLog;
+namespace ar4si = attest::ar4si;
+
+constexpr std::uint32_t kImaPcr = 10;
+constexpr std::uint32_t kBootPcrMask = 0x3FF;  // PCRs 0-9 (TCG PC Client PFP §3.3.4)
+
+std::string shortHex(ByteView b) { return toHex(b); }
+
+struct LogReplayState {
+  HashAlg bank;
+  std::map<std::uint32_t, Bytes> chain;  // PCR → value after the logs so far
+  bool failed = false;
+};
+
+const ParsedLog* findLog(const ParsedEvidence& ev, EventLog::Format f) {
+  for (const ParsedLog& l : ev.logs) {
+    if (l.format == f) return &l;
+  }
+  return nullptr;
+}
+
+void replayFirmware(CappedFailures& out, const ParsedLog& log, std::uint32_t mask, LogReplayState& st) {
+  auto rep = attest::eventlog::replay(*log.tcg);
+  if (!rep) {
+    out.add(makeReason("log-does-not-replay", TrustClaim::kExecutables, ar4si::kCryptoValidationFailed,
+                       log.label() + ": " + rep.error().message()));
+    st.failed = true;
+    return;
+  }
+  auto bank = rep->banks.find(st.bank);
+  if (bank == rep->banks.end()) {
+    out.add(makeReason("log-does-not-replay", TrustClaim::kExecutables, ar4si::kCryptoValidationFailed,
+                       log.label() + " has no " + std::string(hashAlgName(st.bank)) + " bank"));
+    st.failed = true;
+    return;
+  }
+  std::set<std::uint32_t> extended(rep->extended_pcrs.begin(), rep->extended_pcrs.end());
+  for (const auto& [pcr, value] : bank->second) {
+    bool selected = (mask >> pcr) & 1u;
+    if (selected && (pcr < 10 || extended.count(pcr) > 0)) st.chain[pcr] = value;
+  }
+}
+
+void replayCelLog(CappedFailures& out, const ParsedLog& log, LogReplayState& st) {
+  for (const attest::CelFinding& f : attest::checkBulwarkRecords(*log.cel)) {
+    out.add(makeReason("log-record-invalid", TrustClaim::kExecutables, ar4si::kCryptoValidationFailed,
+                       log.label() + " record " + std::to_string(f.record_index) + " at offset " +
+                           std::to_string(f.offset) + ": " + f.reason));
+    st.failed = true;
+  }
+  attest::CelReplayOptions opt;
+  opt.banks = {st.bank};
+  for (const auto& [pcr, value] : st.chain) opt.initial[{st.bank, pcr}] = value;
+  attest::CelReplay rep = attest::replayCel(*log.cel, opt);
+  auto it = rep.banks.find(st.bank);
+  if (it == rep.banks.end() || !it->second) {
+    std::string why = it == rep.banks.end() ? "no " + std::string(hashAlgName(st.bank)) + " digests"
+                                            : it->second.error().message();
+    out.add(makeReason("log-does-not-replay", TrustClaim::kExecutables, ar4si::kCryptoValidationFailed,
+                       log.label() + ": " + why));
+    st.failed = true;
+    return;
+  }
+  for (const auto& [pcr, value] : *it->second) st.chain[pcr] = value;
+}
+
+void replayIma(CheckLedger& ledger, CappedFailures& out, const ParsedLog& log, const Bytes& quoted,
+               const PipelineInput& in, LogReplayState& st) {
+  attest::ima::ImaPolicy permissive;
+  permissive.excludes = {"*"};
+  permissive.allow_violations = true;
+  const attest::ima::ImaPolicy& policy = in.ima_policy ? *in.ima_policy : permissive;
+  attest::ima::ImaPcrs q{{st.bank, {{kImaPcr, quoted}}}};
+  auto res = attest::ima::appraiseIma(attest::ima::ImaState{}, log.ima, q, policy);
+  if (res.outcome == attest::ima::ImaOutcome::kDoesNotReplay ||
+      res.outcome == attest::ima::ImaOutcome::kMalformed) {
+    out.add(makeReason("log-does-not-replay", TrustClaim::kFileSystem, ar4si::kCryptoValidationFailed,
+                       log.label() + ": " + res.detail));
+    st.failed = true;
+    return;
+  }
+  CappedFailures policy_failures(ledger, Check::kMeasurements);
+  for (const attest::ima::ImaFinding& f : res.findings) {
+    std::string detail = log.label() + " entry " + std::to_string(f.entry_index) + " " + f.path + ": " + f.detail;
+    if (f.kind == attest::ima::ImaFindingKind::kTemplateHashMismatch) {
+      out.add(makeReason("log-record-invalid", TrustClaim::kFileSystem, ar4si::kCryptoValidationFailed,
+                         std::move(detail)));
+      st.failed = true;
+    } else {
+      policy_failures.add(makeReason("ima-policy-violation", TrustClaim::kFileSystem,
+                                     ar4si::file_system::kUnrecognizedFiles, std::move(detail)));
+    }
+  }
+}
+
+void compareChain(CappedFailures& out, const PipelineInput& in, const std::map<std::uint32_t, Bytes>& quoted,
+                  bool ima_shipped, LogReplayState& st) {
+  for (const auto& [pcr, value] : quoted) {
+    if (pcr == kImaPcr && ima_shipped) continue;
+    TrustClaim claim = pcr < 10 || pcr == in.measurement_pcr ? TrustClaim::kExecutables
+                                                              : TrustClaim::kConfiguration;
+    std::string label = "PCR " + std::to_string(pcr) + " (" + std::string(hashAlgName(st.bank)) + ")";
+    auto it = st.chain.find(pcr);
+    if (it != st.chain.end()) {
+      if (it->second == value) continue;
+      out.add(makeReason("log-does-not-replay", claim, ar4si::kCryptoValidationFailed,
+                         label + ": quoted " + shortHex(value) + ", logs replay to " + shortHex(it->second)));
+      st.failed = true;
+    } else if (value != attest::pcrResetValue(st.bank, pcr) || pcr == in.measurement_pcr) {
+      // An extended PCR no log explains; the measurement PCR must always be explained.
+      out.add(makeReason("log-missing", claim, ar4si::kCryptoValidationFailed,
+                         label + " is quoted as " + shortHex(value) + " but no shipped log extends it"));
+      st.failed = true;
+    }
+  }
+}
+}  // namespace
+
+void checkLogs(CheckLedger& ledger, const PipelineInput& in) {
+  const ParsedEvidence& ev = *in.evidence;
+  LogReplayState st{expectedBank(in), {}, false};
+  std::uint32_t mask = expectedMask(in);
+  std::map<std::uint32_t, Bytes> quoted;
+  for (const auto& b : ev.pcrs) {
+    if (b.alg != st.bank) continue;
+    for (const auto& v : b.values) quoted[v.index] = v.value;
+  }
+  {
+    CappedFailures out(ledger, Check::kLogs);
+    if (ev.report.measurement_pcr() != in.measurement_pcr) {
+      out.add(makeReason("measurement-pcr-mismatch", TrustClaim::kExecutables, ar4si::kCryptoValidationFailed,
+                         "report says PCR " + std::to_string(ev.report.measurement_pcr()) +
+                             ", the verifier measures PCR " + std::to_string(in.measurement_pcr)));
+      st.failed = true;
+    }
+    if (const ParsedLog* fw = findLog(ev, EventLog::TCG_PC_CLIENT); fw && (mask & kBootPcrMask)) {
+      replayFirmware(out, *fw, mask, st);
+    } else if (mask & kBootPcrMask) {
+      out.add(makeReason("log-missing", TrustClaim::kExecutables, ar4si::kCryptoValidationFailed,
+                         "boot PCRs are quoted but no firmware (TCG PC Client) log was sent"));
+      st.failed = true;
+    }
+    for (const ParsedLog& l : ev.logs) {
+      if (l.format == EventLog::CEL_JSON) replayCelLog(out, l, st);
+    }
+    const ParsedLog* ima = findLog(ev, EventLog::IMA_ASCII);
+    bool ima_quoted = ((mask >> kImaPcr) & 1u) != 0;
+    if (ima && ima_quoted) replayIma(ledger, out, *ima, quoted[kImaPcr], in, st);
+    compareChain(out, in, quoted, ima && ima_quoted, st);
+  }
+  if (!st.failed) ledger.passLogs();
+}
+
+}  // namespace bulwark::server
