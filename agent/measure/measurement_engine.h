@@ -57,7 +57,7 @@ struct MeasureOptions {
 // extend, no log written). Pointees must outlive the engine.
 struct MeasureDeps {
   attest::PcrExtender* extender = nullptr;
-  std::vector<attest::HashAlg> banks{attest::HashAlg::kSha256};  // banks `extender` extends
+  std::vector<HashAlg> banks{HashAlg::kSha256};  // banks `extender` extends
   SystemdManager* systemd = nullptr;
   std::vector<ContainerImageSource*> image_sources;
 };

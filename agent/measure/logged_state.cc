@@ -1,0 +1,62 @@
+#include "agent/measure/logged_state.h"
+
+#include "attest/cel/bulwark_content.h"
+
+namespace bulwark::agent {
+
+namespace {
+
+bool isSetKind(const std::string& kind) {
+  return kind == kKindImage || kind == kKindRuntimeProcess;
+}
+
+// Images are keyed by digest alone: another tag of a logged image is not new.
+std::string setSubject(const std::string& kind, const std::string& subject) {
+  return kind == kKindImage ? std::string() : subject;
+}
+
+}  // namespace
+
+LoggedState LoggedState::fromLog(const attest::CelLog& log, std::uint32_t pcr) {
+  LoggedState s;
+  for (const auto& r : log.records) {
+    if (r.content_type != attest::kBulwarkContentType || r.pcr != pcr || r.isNoAction()) continue;
+    auto event = attest::validateBulwarkContent(r.content);
+    if (!event || *event != attest::BulwarkEvent::kBatch) continue;
+    for (const auto& e : r.content.at("batch")) {
+      auto sha = fromHex(e.at("sha256").get<std::string>());
+      if (!sha) continue;
+      s.record(e.at("kind").get<std::string>(), e.at("subject").get<std::string>(), *sha);
+    }
+  }
+  return s;
+}
+
+bool LoggedState::isNew(const Measurement& m) const {
+  if (isSetKind(m.kind)) return !sets_.count({m.kind, setSubject(m.kind, m.subject), m.sha256});
+  auto it = latest_.find({m.kind, m.subject});
+  return it == latest_.end() || it->second != m.sha256;
+}
+
+void LoggedState::record(const std::string& kind, const std::string& subject,
+                         const Bytes& sha256) {
+  if (isSetKind(kind)) {
+    sets_.insert({kind, setSubject(kind, subject), sha256});
+  } else {
+    latest_[{kind, subject}] = sha256;
+  }
+}
+
+std::vector<Measurement> LoggedState::pending(const std::vector<Measurement>& current) const {
+  LoggedState seen = *this;  // also dedups within this batch
+  std::vector<Measurement> out;
+  for (const auto& m : current) {
+    if (!m.extend || !seen.isNew(m)) continue;
+    seen.record(m.kind, m.subject, m.sha256);
+    out.push_back(m);
+  }
+  sortMeasurements(out);
+  return out;
+}
+
+}  // namespace bulwark::agent
