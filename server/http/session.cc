@@ -115,6 +115,11 @@ void Session::readHeader() {
 
 void Session::onHeader(error_code ec) {
   if (ec == http::error::header_limit) return reject(431, "request header too large", "header_limit", ec);
+  // A chunked body already buffered with the header can hit the limit here.
+  if (ec == http::error::body_limit) {
+    return reject(413, "request body exceeds " + std::to_string(core_->config.max_body_bytes) +
+                           " bytes", "body_limit");
+  }
   if (ec && isParseError(ec)) return reject(400, "malformed HTTP request", "bad_request", ec);
   if (ec) return connectionError(ec, "header");
   state_ = State::kBusy;
