@@ -143,5 +143,17 @@ TEST(VerifierConfig, DurationsAndFiles) {
   EXPECT_NE(bad.error().toString().find("threads:"), std::string::npos);
 }
 
+TEST(VerifierConfig, PackagedExampleIsValid) {
+  const char* src = std::getenv("BULWARK_SOURCE_DIR");
+  ASSERT_NE(src, nullptr) << "BULWARK_SOURCE_DIR not set (run through ctest)";
+  auto c = loadVerifierConfig(std::string(src) + "/packaging/verifier.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().toString();
+  EXPECT_EQ(c->server.min_tls, TlsVersion::kTls13);
+  EXPECT_EQ(c->access.tokens.size(), 2u);
+  EXPECT_EQ(c->access.client_certs.size(), 1u);
+  EXPECT_FALSE(c->agent_ca_file.empty());
+  EXPECT_FALSE(c->database.isPostgres());
+}
+
 }  // namespace
 }  // namespace bulwark::server
