@@ -1,10 +1,7 @@
-// What enrollment and attestation read from the agent configuration
-// (/etc/bulwark/agent.yaml, docs/agent.md "Configuration"). The full agent config
-// loader lives in agent/config/ (measurement engine); until the two are merged,
-// this reads the keys enrollment and attestation need from the same file and
-// ignores the sections it does not own (measure:, inspect:, ...). Keys inside
-// `verifier:` and `tpm:` are validated completely: an unknown key or a wrong
-// type is an error naming the key ("verifier.timeout: ...").
+// What enrollment and attestation need from the agent configuration
+// (/etc/bulwark/agent.yaml, docs/agent.md "Configuration"): a narrow view of
+// agent/config's AgentConfig, which parses and validates the whole file (an
+// unknown key or a bad value is an error naming the key).
 #pragma once
 
 #include <chrono>
@@ -36,6 +33,9 @@ struct AgentSettings {
   std::string measurement_log = "/var/lib/bulwark/measure.log";  // measure.log
 };
 
+struct AgentConfig;
+AgentSettings settingsFromConfig(const AgentConfig& config);
+
 // Parses YAML text (an empty document gives the defaults). kInvalidArgument
 // "<key>: <problem>" on any error.
 [[nodiscard]] Result<AgentSettings> parseAgentSettings(std::string_view yaml);
@@ -48,8 +48,5 @@ struct AgentSettings {
 [[nodiscard]] Result<void> validateNodeName(std::string_view name);
 // The host name (gethostname), validated as a node name.
 [[nodiscard]] Result<std::string> defaultNodeName();
-
-// "30", "30s", "5m", "2h" → seconds. kInvalidArgument otherwise.
-[[nodiscard]] Result<std::chrono::seconds> parseSeconds(std::string_view text);
 
 }  // namespace bulwark::agent

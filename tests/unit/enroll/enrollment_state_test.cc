@@ -160,20 +160,21 @@ TEST(PcrChoice, ValidatesTheVerifiersChoice) {
   }
 }
 
-TEST(AgentSettings, ParsesAndNamesBadKeys) {
+TEST(AgentSettings, ReadsTheAgentConfigAndNamesBadKeys) {
   auto s = parseAgentSettings(R"(
 node: node-7
 state_dir: /tmp/state
 tpm: {tcti: "swtpm:host=127.0.0.1,port=2321", ek_type: ecc-p384}
 verifier: {url: "https://v:8443", ca_file: /etc/ca.pem, timeout: 5s, interval: 2m, firmware_log: ""}
-measure: {pcr: 14, log: /run/m.log, include: ["/etc/*"]}
-inspect: {profile: restricted}
+measure: {pcr: 14, log: /run/m.log}
 )");
   ASSERT_TRUE(s.has_value()) << s.error().toString();
   EXPECT_EQ(s->node, "node-7");
   EXPECT_EQ(s->state_dir, "/tmp/state");
   EXPECT_EQ(s->tcti, "swtpm:host=127.0.0.1,port=2321");
   EXPECT_EQ(s->ek_type, "ecc-p384");
+  EXPECT_EQ(s->verifier_url, "https://v:8443");
+  EXPECT_EQ(s->verifier_ca_file, "/etc/ca.pem");
   EXPECT_EQ(s->timeout, std::chrono::seconds(5));
   EXPECT_EQ(s->interval, std::chrono::seconds(120));
   EXPECT_EQ(s->firmware_log, "");
@@ -183,44 +184,24 @@ inspect: {profile: restricted}
   ASSERT_TRUE(defaults.has_value());
   EXPECT_EQ(defaults->interval, std::chrono::seconds(30));
   EXPECT_EQ(defaults->state_dir, "/var/lib/bulwark");
-
-  struct Bad {
-    const char* yaml;
-    const char* key;
-  };
-  const Bad bad[] = {
-      {"verifier: {urls: x}", "verifier.urls: unknown key"},
-      {"verifier: {ca_file: relative.pem}", "verifier.ca_file: must be an absolute path"},
-      {"verifier: {interval: 0}", "verifier.interval: must be between"},
-      {"verifier: {timeout: soon}", "verifier.timeout:"},
-      {"verifier: [1]", "verifier: must be a mapping"},
-      {"tpm: {ek_type: dsa}", "tpm.ek_type: 'dsa' is not one of"},
-      {"tpm: {tcti: [a]}", "tpm.tcti: must be a string"},
-      {"node: -bad", "node:"},
-      {"state_dir: var/lib", "state_dir: must be an absolute path"},
-      {"measure: {pcr: 24}", "measure.pcr: must be a PCR index"},
-      {"[1, 2]", "top level must be a mapping"},
-      {"verifier: {url: [", "not valid YAML"},
-  };
-  for (const auto& b : bad) {
-    auto r = parseAgentSettings(b.yaml);
-    ASSERT_FALSE(r.has_value()) << b.yaml;
+  EXPECT_EQ(defaults->ima_log, "/sys/kernel/security/ima/ascii_runtime_measurements");
+  // Errors start with the key (agent/config validates the whole file).
+  for (const char* bad : {"verifier: {urls: x}", "verifier: {interval: 0}", "tpm: {ek_type: dsa}",
+                          "node: -bad", "node: \"a b\""}) {
+    auto r = parseAgentSettings(bad);
+    ASSERT_FALSE(r.has_value()) << bad;
     EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
-    EXPECT_NE(r.error().message().find(b.key), std::string::npos) << r.error().message();
+    std::string key = std::string(bad).substr(0, std::string(bad).find(':'));
+    EXPECT_EQ(r.error().message().rfind(key, 0), 0u) << r.error().message();
   }
 }
 
-TEST(AgentSettings, NodeNamesAndDurations) {
+TEST(AgentSettings, NodeNames) {
   for (const char* ok : {"node-1", "a", "n.example.com", "N_1"}) EXPECT_TRUE(validateNodeName(ok).has_value()) << ok;
   for (std::string badname : {std::string(), std::string(".x"), std::string("-x"), std::string("a b"),
                               std::string("a/b"), std::string(254, 'a')}) {
     EXPECT_FALSE(validateNodeName(badname).has_value()) << badname;
   }
-  EXPECT_EQ(parseSeconds("30").value(), std::chrono::seconds(30));
-  EXPECT_EQ(parseSeconds("30s").value(), std::chrono::seconds(30));
-  EXPECT_EQ(parseSeconds("5m").value(), std::chrono::seconds(300));
-  EXPECT_EQ(parseSeconds("2h").value(), std::chrono::seconds(7200));
-  for (const char* bad : {"", "s", "-1", "1d", "1.5s", "99999999999"}) EXPECT_FALSE(parseSeconds(bad).has_value()) << bad;
 }
 
 TEST(HostFacts, OsReleasePrettyName) {

@@ -1,0 +1,115 @@
+// bulwark-agent attest --once — one attestation cycle: prints the verdict and
+// its reasons; exit 0 when affirming, 3 when the verifier appraised the
+// evidence and did not affirm it, 1 when no verdict could be obtained
+// (docs/agent.md "Attestation"). Wiring only: agent/cycle/ has the cycle.
+#include <google/protobuf/util/json_util.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "agent/command.h"
+#include "agent/cycle/agent_wiring.h"
+#include "agent/cycle/attestation_cycle.h"
+#include "agent/cycle/log_file_source.h"
+#include "agent/cycle/tpm_quoter.h"
+#include "agent/enroll/host_facts.h"
+#include "agent/transport/verifier_error.h"
+
+namespace bulwark::agent {
+namespace {
+
+struct AttestFlags {
+  SettingsOverrides overrides;
+  bool once = false;
+  bool json = false;
+};
+
+std::string attestHint(const Error& error) {
+  auto code = verifierErrorCode(error).value_or("");
+  if (code == "node-awaiting-approval") return "an admin approves the node (bulwarkctl approve NODE)";
+  if (code == "node-unknown" || code == "client-certificate-superseded") {
+    return "re-enroll: bulwark-agent enroll --force";
+  }
+  if (code == "node-revoked") return "the node was revoked; an admin must delete it before it re-enrolls";
+  if (error.code() == ErrorCode::kNotFound) return "enroll first: bulwark-agent enroll";
+  if (error.code() == ErrorCode::kTpm) return "check the TPM; after a TPM clear: bulwark-agent enroll --force";
+  if (error.code() == ErrorCode::kUnavailable) return "check the network and verifier.url, then retry";
+  return "fix the problem above and retry";
+}
+
+int failWith(const Error& error) {
+  std::fprintf(stderr, "error: %s\nnext: %s\n", error.toString().c_str(), attestHint(error).c_str());
+  return kExitError;
+}
+
+void printOutcome(const CycleOutcome& o, bool json) {
+  for (const auto& note : o.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
+  if (json) {
+    std::string text;
+    google::protobuf::util::JsonPrintOptions options;
+    options.add_whitespace = true;
+    options.preserve_proto_field_names = true;
+    (void)google::protobuf::util::MessageToJsonString(o.result, &text, options);
+    std::fputs(text.c_str(), stdout);
+    return;
+  }
+  const auto& r = o.result;
+  std::printf("verdict: %s\n", statusName(r.status()).c_str());
+  std::printf("node: %s  appraised: %s  fresh until: %s  report: %zu bytes  round trips: %d\n",
+              r.node().c_str(), formatUnixMs(r.appraised_unix_ms()).c_str(),
+              formatUnixMs(r.fresh_until_unix_ms()).c_str(), o.report_bytes, o.round_trips);
+  if (r.reasons().empty()) std::printf("reasons: none\n");
+  for (const auto& reason : r.reasons()) {
+    std::printf("reason: %s [%s] %s\n", reason.code().c_str(), reason.claim().c_str(),
+                reason.detail().c_str());
+  }
+}
+
+int runAttest(const GlobalOptions& globals, const AttestFlags& flags) {
+  auto settings = resolveSettings(globals.config_path, globals.config_option->count() > 0,
+                                  flags.overrides);
+  if (!settings) return failWith(settings.error());
+  StateStore store(settings->state_dir);
+  auto node = enrolledNode(store);
+  if (!node) return failWith(node.error());
+  auto verifier = makeVerifierClient(*settings, store, /*mtls=*/true);
+  if (!verifier) return failWith(verifier.error());
+  auto tpm = openTpm(*settings);
+  if (!tpm) return failWith(tpm.error());
+  TpmQuoter quoter(**tpm, store.akBlobPath());
+  LogFileSource source({.cel_log = settings->measurement_log,
+                        .firmware_log = settings->firmware_log,
+                        .ima_log = settings->ima_log});
+  AttestationCycle cycle({.node = *node, .measurement_pcr = settings->measurement_pcr},
+                         {.store = &store,
+                          .source = &source,
+                          .quoter = &quoter,
+                          .verifier = verifier->get(),
+                          .host_facts = [] { return collectHostFacts(); },
+                          .now_unix_ms = nowUnixMs});
+  auto outcome = cycle.runOnce();
+  if (!outcome) return failWith(outcome.error());
+  if (auto r = markApproved(store); !r) std::fprintf(stderr, "note: %s\n", r.error().toString().c_str());
+  printOutcome(*outcome, flags.json);
+  return outcome->affirming ? kExitOk : kExitViolations;
+}
+
+void registerAttest(CLI::App& app, const GlobalOptions& globals, int& exit_code) {
+  auto flags = std::make_shared<AttestFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "attest", "Run one attestation cycle and print the verdict (exit 0 affirming, 3 not "
+                "affirming, 1 error). The daemon is `bulwark-agent run`.");
+  cmd->add_flag("--once", flags->once, "One cycle, then exit")->required();
+  cmd->add_flag("--json", flags->json, "Print the result summary as JSON");
+  cmd->add_option("--verifier", flags->overrides.verifier_url, "Verifier URL (https://host:port)");
+  cmd->add_option("--ca-file", flags->overrides.ca_file, "CA file for the verifier's certificate");
+  cmd->add_option("--tpm", flags->overrides.tcti, "TPM TCTI");
+  cmd->add_option("--node", flags->overrides.node, "Node name (default: host name)");
+  cmd->add_option("--state-dir", flags->overrides.state_dir, "State directory (/var/lib/bulwark)");
+  cmd->callback([&globals, &exit_code, flags] { exit_code = runAttest(globals, *flags); });
+}
+
+const RegisterCommand kRegisterAttest{registerAttest};
+
+}  // namespace
+}  // namespace bulwark::agent

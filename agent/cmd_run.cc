@@ -1,0 +1,135 @@
+// bulwark-agent run — the attestation daemon (docs/agent.md "Daemon"): a cycle
+// every verifier.interval and on change triggers, backoff while the verifier
+// fails, sd_notify READY/WATCHDOG/STOPPING, clean exit on SIGTERM/SIGINT.
+// Wiring only: agent/cycle/attest_daemon.h has the loop.
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <thread>
+
+#include "agent/command.h"
+#include "agent/cycle/agent_wiring.h"
+#include "agent/cycle/attest_daemon.h"
+#include "agent/cycle/log_file_source.h"
+#include "agent/cycle/tpm_quoter.h"
+#include "agent/enroll/host_facts.h"
+
+namespace bulwark::agent {
+namespace {
+
+struct RunFlags {
+  SettingsOverrides overrides;
+  int interval_seconds = 0;
+};
+
+// journald reads "<N>" priority prefixes on stderr (sd-daemon(3)); plain
+// timestamps otherwise.
+void logLine(std::string_view level, std::string_view text) {
+  bool journal = std::getenv("JOURNAL_STREAM") != nullptr;
+  std::string prefix = level == "error" ? "<3>" : level == "warning" ? "<4>" : "<6>";
+  if (journal) {
+    std::fprintf(stderr, "%s%.*s\n", prefix.c_str(), static_cast<int>(text.size()), text.data());
+  } else {
+    std::fprintf(stderr, "%s %.*s: %.*s\n", formatUnixMs(nowUnixMs()).c_str(),
+                 static_cast<int>(level.size()), level.data(), static_cast<int>(text.size()),
+                 text.data());
+  }
+  std::fflush(stderr);
+}
+
+// SIGTERM/SIGINT are blocked in every thread and taken by one sigwait()ing
+// thread, which stops the daemon; no work happens in a signal handler.
+class SignalThread {
+ public:
+  explicit SignalThread(AttestDaemon& daemon) {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    thread_ = std::thread([this, &daemon] {
+      int sig = 0;
+      sigwait(&set_, &sig);
+      if (!done_) logLine("info", sig == SIGTERM ? "SIGTERM received" : "SIGINT received");
+      daemon.stop();
+    });
+  }
+  ~SignalThread() {
+    done_ = true;
+    pthread_kill(thread_.native_handle(), SIGTERM);  // wakes sigwait if still waiting
+    thread_.join();
+  }
+
+ private:
+  sigset_t set_{};
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+int failWith(const Error& error) {
+  logLine("error", error.toString());
+  return kExitError;
+}
+
+int runDaemon(const GlobalOptions& globals, const RunFlags& flags) {
+  auto settings = resolveSettings(globals.config_path, globals.config_option->count() > 0,
+                                  flags.overrides);
+  if (!settings) return failWith(settings.error());
+  if (flags.interval_seconds > 0) settings->interval = std::chrono::seconds(flags.interval_seconds);
+  StateStore store(settings->state_dir);
+  auto node = enrolledNode(store);
+  if (!node) return failWith(node.error());
+  auto verifier = makeVerifierClient(*settings, store, /*mtls=*/true);
+  if (!verifier) return failWith(verifier.error());
+  auto tpm = openTpm(*settings);
+  if (!tpm) return failWith(tpm.error());
+  TpmQuoter quoter(**tpm, store.akBlobPath());
+  LogFileSource source({.cel_log = settings->measurement_log,
+                        .firmware_log = settings->firmware_log,
+                        .ima_log = settings->ima_log});
+  AttestationCycle cycle({.node = *node, .measurement_pcr = settings->measurement_pcr},
+                         {.store = &store,
+                          .source = &source,
+                          .quoter = &quoter,
+                          .verifier = verifier->get(),
+                          .host_facts = [] { return collectHostFacts(); },
+                          .now_unix_ms = nowUnixMs});
+  SdNotifier notifier;
+  std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  AttestDaemon daemon(
+      {.interval = settings->interval, .max_backoff = settings->max_backoff},
+      [&] {
+        auto outcome = cycle.runOnce();
+        if (outcome) (void)markApproved(store);
+        return outcome;
+      },
+      notifier, logLine, [&] { return uniform(rng); });
+  logLine("info", "node '" + *node + "' attesting to " + settings->verifier_url);
+  SignalThread signals(daemon);
+  daemon.run();
+  return kExitOk;
+}
+
+void registerRun(CLI::App& app, const GlobalOptions& globals, int& exit_code) {
+  auto flags = std::make_shared<RunFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "run", "Attestation daemon: attest every verifier.interval and when measurements change, "
+             "back off while the verifier fails, exit cleanly on SIGTERM");
+  cmd->add_option("--interval", flags->interval_seconds, "Seconds between cycles (overrides config)")
+      ->check(CLI::Range(1, 86400));
+  cmd->add_option("--verifier", flags->overrides.verifier_url, "Verifier URL (https://host:port)");
+  cmd->add_option("--ca-file", flags->overrides.ca_file, "CA file for the verifier's certificate");
+  cmd->add_option("--tpm", flags->overrides.tcti, "TPM TCTI");
+  cmd->add_option("--state-dir", flags->overrides.state_dir, "State directory (/var/lib/bulwark)");
+  cmd->callback([&globals, &exit_code, flags] { exit_code = runDaemon(globals, *flags); });
+}
+
+const RegisterCommand kRegisterRun{registerRun};
+
+}  // namespace
+}  // namespace bulwark::agent

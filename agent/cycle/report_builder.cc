@@ -1,0 +1,42 @@
+#include "agent/cycle/report_builder.h"
+
+namespace bulwark::agent {
+
+Result<std::string> buildReport(const ReportInputs& in) {
+  if (in.nonce.empty()) return fail(ErrorCode::kInvalidArgument, "no nonce for the report");
+  bulwark::v1::Report report;
+  report.set_schema_version(kReportSchemaVersion);
+  report.set_node(in.node);
+  report.set_nonce(std::string(in.nonce.begin(), in.nonce.end()));
+  report.set_created_unix_ms(in.created_unix_ms);
+  *report.mutable_host() = in.host;
+  for (const auto& m : in.collected.measurements) *report.add_measurements() = m;
+  for (const auto& l : in.collected.logs) *report.add_logs() = l;
+  for (const auto& c : in.collected.containers) *report.add_containers() = c;
+  report.set_measurement_pcr(in.measurement_pcr);
+  std::string bytes;
+  if (!report.SerializeToString(&bytes)) {
+    return fail(ErrorCode::kInternal, "cannot serialize the report");
+  }
+  return bytes;
+}
+
+bulwark::v1::Evidence buildEvidence(std::string report_bytes, const attest::QuoteResult& quote) {
+  bulwark::v1::Evidence evidence;
+  evidence.set_report(std::move(report_bytes));
+  bulwark::v1::Quote* q = evidence.mutable_quote();
+  q->set_attest(std::string(quote.attest.begin(), quote.attest.end()));
+  q->set_signature(std::string(quote.signature.begin(), quote.signature.end()));
+  for (const attest::PcrBankValues& bank : quote.pcrs) {
+    bulwark::v1::PcrBank* out = q->add_pcrs();
+    out->set_hash_alg(std::string(hashAlgName(bank.alg)));
+    for (const attest::PcrValue& v : bank.values) {
+      bulwark::v1::PcrValue* pv = out->add_pcrs();
+      pv->set_index(v.index);
+      pv->set_digest(std::string(v.value.begin(), v.value.end()));
+    }
+  }
+  return evidence;
+}
+
+}  // namespace bulwark::agent

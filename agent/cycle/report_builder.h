@@ -1,0 +1,34 @@
+// Building what one cycle sends (pure: values in, bytes out). The Report is
+// serialized exactly once; those bytes are both hashed into the quote's
+// qualifying data — SHA-256(nonce || SHA-256(report)), DESIGN §3 step 3 — and
+// sent verbatim as Evidence.report, so the verifier hashes what the TPM signed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "agent/cycle/measurement_source.h"
+#include "attest/tpm/tpm.h"
+#include "bulwark/v1/evidence.pb.h"
+
+namespace bulwark::agent {
+
+inline constexpr std::uint32_t kReportSchemaVersion = 1;
+
+struct ReportInputs {
+  std::string node;
+  Bytes nonce;
+  std::int64_t created_unix_ms = 0;
+  bulwark::v1::HostFacts host;
+  Collected collected;
+  std::uint32_t measurement_pcr = 15;
+};
+
+// Serialized bulwark.v1.Report.
+[[nodiscard]] Result<std::string> buildReport(const ReportInputs& inputs);
+
+// Evidence{report, quote{attest, signature, pcrs}}: one PcrBank per quoted bank,
+// values ascending by index (docs/api.md).
+bulwark::v1::Evidence buildEvidence(std::string report_bytes, const attest::QuoteResult& quote);
+
+}  // namespace bulwark::agent
