@@ -1,0 +1,376 @@
+// One attestation cycle against fakes on a real state directory: the report
+// and qualifying data (checked with an independent SHA-256 computation), the
+// nonce life cycle (held, fetched, refused-and-replaced, never sent twice),
+// verdict handling, and the logs the LogFileSource ships.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "agent/cycle/attestation_cycle.h"
+#include "agent/cycle/log_file_source.h"
+#include "agent/cycle/report_builder.h"
+#include "agent/transport/verifier_error.h"
+#include "attest/core/digest.h"
+
+namespace bulwark::agent {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string str(const Bytes& b) { return std::string(b.begin(), b.end()); }
+Bytes bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+// SHA-256(nonce || SHA-256(report)) computed here with OpenSSL's one-shot
+// digest, not through attest/quote.
+Bytes expectedQualifyingData(const std::string& nonce, const std::string& report) {
+  Bytes inner = digest(HashAlg::kSha256, asBytes(report));
+  Bytes outer_input = bytes(nonce);
+  outer_input.insert(outer_input.end(), inner.begin(), inner.end());
+  return digest(HashAlg::kSha256, outer_input);
+}
+
+class FakeQuoter final : public Quoter {
+ public:
+  std::vector<std::string> selections;
+  Result<attest::QuoteResult> quote(const attest::PcrSelection& selection, ByteView qd) override {
+    selections.push_back(selection.toString());
+    attest::QuoteResult q;
+    q.attest = Bytes(qd.begin(), qd.end());  // a real TPMS_ATTEST carries it as extraData
+    q.signature = bytes("sig");
+    for (const auto& bank : selection.banks()) {
+      attest::PcrBankValues values{bank.alg, {}};
+      for (std::uint32_t i = 0; i < 24; ++i) {
+        if (bank.mask & (1u << i)) values.values.push_back({i, Bytes(hashAlgSize(bank.alg), std::uint8_t(i))});
+      }
+      q.pcrs.push_back(values);
+    }
+    return q;
+  }
+};
+
+class FakeSource final : public MeasurementSource {
+ public:
+  std::vector<std::uint32_t> masks;
+  Result<Collected> collect(std::uint32_t selected) override {
+    masks.push_back(selected);
+    Collected c;
+    bulwark::v1::Measurement m;
+    m.set_kind("host-file");
+    m.set_subject("/etc/os-release");
+    m.set_sha256(std::string(32, 'a'));
+    c.measurements.push_back(m);
+    bulwark::v1::EventLog log;
+    log.set_format(bulwark::v1::EventLog::CEL_JSON);
+    log.set_source("/var/lib/bulwark/measure.log");
+    log.set_content("{}");
+    c.logs.push_back(log);
+    return c;
+  }
+};
+
+// Single-use nonces like the verifier (docs/api.md), and checks that the quote
+// binds the exact report bytes to the nonce.
+class FakeAttestVerifier final : public VerifierClient {
+ public:
+  std::set<std::string> live;      // issued, unused
+  std::vector<bulwark::v1::Report> reports;
+  int nonce_calls = 0, attest_calls = 0;
+  bulwark::v1::Status status = bulwark::v1::STATUS_AFFIRMING;
+  bool lose_next_answer = false;
+  std::string next_bank = "sha256";
+  int issued = 0;
+
+  std::string issue() {
+    std::string n = "nonce-" + std::to_string(++issued);
+    live.insert(n);
+    return n;
+  }
+  Result<bulwark::v1::EnrollChallenge> enroll(const bulwark::v1::EnrollRequest&) override {
+    return fail(ErrorCode::kInternal, "unused");
+  }
+  Result<bulwark::v1::EnrollResult> activate(const bulwark::v1::ActivateRequest&) override {
+    return fail(ErrorCode::kInternal, "unused");
+  }
+  Result<bulwark::v1::NonceResponse> nonce() override {
+    ++nonce_calls;
+    bulwark::v1::NonceResponse r;
+    r.set_nonce(issue());
+    r.set_nonce_expires_unix_ms(now + 120000);
+    r.set_pcr_bank("sha256");
+    r.add_pcr_selection(0);
+    r.add_pcr_selection(15);
+    return r;
+  }
+  Result<bulwark::v1::AttestResponse> attest(const bulwark::v1::Evidence& e) override {
+    ++attest_calls;
+    bulwark::v1::Report report;
+    if (!report.ParseFromString(e.report())) return refuse(400, "evidence-malformed");
+    if (!live.erase(report.nonce())) return refuse(409, "nonce-replayed");
+    reports.push_back(report);
+    Bytes qd = expectedQualifyingData(report.nonce(), e.report());
+    bulwark::v1::AttestResponse r;
+    r.mutable_result()->set_node(report.node());
+    r.mutable_result()->set_status(e.quote().attest() == str(qd) ? status : bulwark::v1::STATUS_CONTRAINDICATED);
+    if (status != bulwark::v1::STATUS_AFFIRMING) {
+      auto* reason = r.mutable_result()->add_reasons();
+      reason->set_code("measurement-unknown");
+      reason->set_detail("/etc/os-release");
+    }
+    r.set_next_nonce(issue());
+    r.set_nonce_expires_unix_ms(now + 120000);
+    r.set_pcr_bank(next_bank);
+    r.add_pcr_selection(0);
+    r.add_pcr_selection(15);
+    if (lose_next_answer) {
+      lose_next_answer = false;
+      return fail(ErrorCode::kUnavailable, "connection reset", "read response");
+    }
+    return r;
+  }
+  std::int64_t now = 1'700'000'000'000;
+
+ private:
+  static std::unexpected<Error> refuse(int status, const std::string& code) {
+    bulwark::v1::ErrorBody body;
+    body.set_error(code);
+    return std::unexpected(verifierError("POST /v1/attest", {status, "application/x-protobuf", body.SerializeAsString()}));
+  }
+};
+
+class CycleTest : public ::testing::Test {
+ protected:
+  CycleTest()
+      : dir_(fs::temp_directory_path() / ("bulwark-cycle-" + std::to_string(::getpid()) + "-" +
+                                          std::to_string(counter_++))),
+        store_(dir_.string()) {
+    fs::create_directories(dir_);
+  }
+  ~CycleTest() override { fs::remove_all(dir_); }
+
+  void holdNonce(const std::string& nonce, std::int64_t expires) {
+    AttestationState s;
+    s.nonce = bytes(nonce);
+    s.nonce_expires_unix_ms = expires;
+    s.pcr = {"sha256", {0, 7, 15}};
+    ASSERT_TRUE(store_.saveAttestation(s).has_value());
+  }
+  AttestationCycle cycle() {
+    return AttestationCycle({.node = "node-1", .measurement_pcr = 15},
+                            {.store = &store_,
+                             .source = &source_,
+                             .quoter = &quoter_,
+                             .verifier = &verifier_,
+                             .host_facts =
+                                 [] {
+                                   bulwark::v1::HostFacts f;
+                                   f.set_hostname("h");
+                                   return f;
+                                 },
+                             .now_unix_ms = [this] { return verifier_.now; }});
+  }
+  AttestationState saved() { return store_.loadAttestation().value(); }
+
+  static inline int counter_ = 0;
+  fs::path dir_;
+  StateStore store_;
+  FakeSource source_;
+  FakeQuoter quoter_;
+  FakeAttestVerifier verifier_;
+};
+
+TEST_F(CycleTest, SteadyStateIsOneRoundTripPerCycle) {
+  holdNonce(verifier_.issue(), verifier_.now + 60000);
+  for (int i = 0; i < 3; ++i) {
+    auto o = cycle().runOnce();
+    ASSERT_TRUE(o.has_value()) << o.error().toString();
+    EXPECT_TRUE(o->affirming);
+    EXPECT_EQ(o->round_trips, 1);
+    EXPECT_EQ(statusName(o->result.status()), "affirming");
+  }
+  EXPECT_EQ(verifier_.nonce_calls, 0);
+  EXPECT_EQ(verifier_.attest_calls, 3);
+  AttestationState s = saved();
+  EXPECT_EQ(str(s.nonce), "nonce-4");  // the next one, held for cycle 4
+  EXPECT_EQ(s.last_status, "affirming");
+  EXPECT_EQ((PcrChoice{"sha256", {0, 15}}), s.pcr) << "the verifier's latest choice is kept";
+  // First cycle quoted the enrollment's selection, later ones the verifier's new one.
+  ASSERT_EQ(quoter_.selections.size(), 3u);
+  EXPECT_EQ(quoter_.selections[0], "sha256:0,7,15");
+  EXPECT_EQ(quoter_.selections[1], "sha256:0,15");
+  EXPECT_EQ(source_.masks[0], (1u << 0) | (1u << 7) | (1u << 15));
+}
+
+TEST_F(CycleTest, ReportAndQualifyingDataBindTheNonce) {
+  holdNonce(verifier_.issue(), verifier_.now + 60000);
+  auto o = cycle().runOnce();
+  ASSERT_TRUE(o.has_value()) << o.error().toString();
+  EXPECT_TRUE(o->affirming) << "the fake verifier affirms only when attest == SHA-256(nonce || SHA-256(report))";
+  ASSERT_EQ(verifier_.reports.size(), 1u);
+  const auto& r = verifier_.reports[0];
+  EXPECT_EQ(r.schema_version(), 1u);
+  EXPECT_EQ(r.node(), "node-1");
+  EXPECT_EQ(r.nonce(), "nonce-1");
+  EXPECT_EQ(r.created_unix_ms(), verifier_.now);
+  EXPECT_EQ(r.measurement_pcr(), 15u);
+  EXPECT_EQ(r.host().hostname(), "h");
+  ASSERT_EQ(r.measurements_size(), 1);
+  EXPECT_EQ(r.measurements(0).subject(), "/etc/os-release");
+  ASSERT_EQ(r.logs_size(), 1);
+  EXPECT_EQ(r.logs(0).format(), bulwark::v1::EventLog::CEL_JSON);
+  EXPECT_EQ(o->report_bytes, r.ByteSizeLong());
+}
+
+TEST_F(CycleTest, WithoutANonceItFetchesOne) {
+  AttestationState s;
+  s.pcr = {"sha256", {15}};
+  ASSERT_TRUE(store_.saveAttestation(s).has_value());
+  auto o = cycle().runOnce();
+  ASSERT_TRUE(o.has_value()) << o.error().toString();
+  EXPECT_EQ(o->round_trips, 2);
+  EXPECT_EQ(verifier_.nonce_calls, 1);
+  EXPECT_EQ(quoter_.selections.at(0), "sha256:0,15") << "the nonce answer's selection is used";
+}
+
+TEST_F(CycleTest, ANonceAboutToExpireIsNotUsed) {
+  std::string old = verifier_.issue();
+  holdNonce(old, verifier_.now + 1000);  // inside the 5 s margin
+  auto o = cycle().runOnce();
+  ASSERT_TRUE(o.has_value()) << o.error().toString();
+  EXPECT_EQ(verifier_.nonce_calls, 1);
+  EXPECT_NE(verifier_.reports.at(0).nonce(), old);
+}
+
+TEST_F(CycleTest, ARefusedNonceIsReplacedOnce) {
+  holdNonce("nonce-spent-elsewhere", verifier_.now + 60000);
+  auto o = cycle().runOnce();
+  ASSERT_TRUE(o.has_value()) << o.error().toString();
+  EXPECT_TRUE(o->affirming);
+  EXPECT_EQ(o->round_trips, 3);  // refused attest, GET /v1/nonce, attest
+  ASSERT_FALSE(o->notes.empty());
+  EXPECT_NE(o->notes[0].find("nonce-replayed"), std::string::npos);
+}
+
+TEST_F(CycleTest, ALostAnswerNeverResendsTheNonce) {
+  std::string held = verifier_.issue();
+  holdNonce(held, verifier_.now + 60000);
+  verifier_.lose_next_answer = true;
+  auto lost = cycle().runOnce();
+  ASSERT_FALSE(lost.has_value());
+  EXPECT_EQ(lost.error().code(), ErrorCode::kUnavailable);
+  EXPECT_TRUE(saved().nonce.empty()) << "the spent nonce must be forgotten before sending";
+  auto next = cycle().runOnce();
+  ASSERT_TRUE(next.has_value()) << next.error().toString();
+  EXPECT_EQ(verifier_.nonce_calls, 1);
+  EXPECT_NE(verifier_.reports.back().nonce(), held);
+}
+
+TEST_F(CycleTest, NonAffirmingVerdictIsAnOutcomeNotAnError) {
+  holdNonce(verifier_.issue(), verifier_.now + 60000);
+  verifier_.status = bulwark::v1::STATUS_CONTRAINDICATED;
+  auto o = cycle().runOnce();
+  ASSERT_TRUE(o.has_value()) << o.error().toString();
+  EXPECT_FALSE(o->affirming);
+  ASSERT_EQ(o->result.reasons_size(), 1);
+  EXPECT_EQ(o->result.reasons(0).code(), "measurement-unknown");
+  EXPECT_EQ(saved().last_status, "contraindicated");
+}
+
+TEST_F(CycleTest, ADowngradedNextChoiceIsIgnored) {
+  holdNonce(verifier_.issue(), verifier_.now + 60000);
+  verifier_.next_bank = "sha1";
+  auto o = cycle().runOnce();
+  ASSERT_TRUE(o.has_value()) << o.error().toString();
+  ASSERT_FALSE(o->notes.empty());
+  EXPECT_NE(o->notes.back().find("SHA-1"), std::string::npos);
+  EXPECT_TRUE(saved().nonce.empty());
+  EXPECT_EQ(saved().pcr.bank, "sha256");
+}
+
+TEST_F(CycleTest, NotEnrolledIsAClearError) {
+  auto o = cycle().runOnce();
+  ASSERT_FALSE(o.has_value());
+  EXPECT_EQ(o.error().code(), ErrorCode::kNotFound);
+  EXPECT_NE(o.error().message().find("enroll"), std::string::npos);
+  EXPECT_EQ(verifier_.attest_calls + verifier_.nonce_calls, 0);
+}
+
+TEST(ReportBuilder, EvidenceCarriesTheQuoteAndOneBankPerQuotedBank) {
+  attest::QuoteResult q;
+  q.attest = {1, 2};
+  q.signature = {3};
+  q.pcrs = {{HashAlg::kSha256, {{0, Bytes(32, 0)}, {15, Bytes(32, 0xff)}}}};
+  auto e = buildEvidence("report-bytes", q);
+  EXPECT_EQ(e.report(), "report-bytes");
+  EXPECT_EQ(e.quote().attest(), std::string("\x01\x02", 2));
+  EXPECT_EQ(e.quote().signature(), "\x03");
+  ASSERT_EQ(e.quote().pcrs_size(), 1);
+  EXPECT_EQ(e.quote().pcrs(0).hash_alg(), "sha256");
+  ASSERT_EQ(e.quote().pcrs(0).pcrs_size(), 2);
+  EXPECT_EQ(e.quote().pcrs(0).pcrs(1).index(), 15u);
+  EXPECT_EQ(e.quote().pcrs(0).pcrs(1).digest(), std::string(32, '\xff'));
+  EXPECT_FALSE(buildReport({}).has_value()) << "a report without a nonce is refused";
+}
+
+class LogSourceTest : public ::testing::Test {
+ protected:
+  LogSourceTest()
+      : dir_(fs::temp_directory_path() / ("bulwark-logs-" + std::to_string(::getpid()))) {
+    fs::create_directories(dir_);
+    std::ofstream(path("cel")) << "{\"recnum\":0}\n";
+    std::ofstream(path("fw"), std::ios::binary) << std::string("\x00\x01", 2);
+    std::ofstream(path("ima")) << "10 abc ima-ng sha256:00 /init\n";
+  }
+  ~LogSourceTest() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) { return (dir_ / name).string(); }
+  fs::path dir_;
+};
+
+TEST_F(LogSourceTest, ShipsTheLogsOfTheSelectedPcrs) {
+  struct Case {
+    std::uint32_t mask;
+    std::vector<bulwark::v1::EventLog::Format> formats;
+  };
+  using F = bulwark::v1::EventLog;
+  const Case cases[] = {
+      {1u << 15, {F::CEL_JSON}},
+      {(1u << 0) | (1u << 15), {F::TCG_PC_CLIENT, F::CEL_JSON}},
+      {(1u << 10) | (1u << 15), {F::CEL_JSON, F::IMA_ASCII}},
+      {(1u << 9) | (1u << 10), {F::TCG_PC_CLIENT, F::CEL_JSON, F::IMA_ASCII}},
+  };
+  LogFileSource source({.cel_log = path("cel"), .firmware_log = path("fw"), .ima_log = path("ima")});
+  for (const auto& tc : cases) {
+    auto c = source.collect(tc.mask);
+    ASSERT_TRUE(c.has_value());
+    std::vector<F::Format> got;
+    for (const auto& l : c->logs) got.push_back(l.format());
+    EXPECT_EQ(got, tc.formats) << "mask " << tc.mask;
+    EXPECT_TRUE(c->measurements.empty());
+    for (const auto& l : c->logs) {
+      EXPECT_EQ(l.offset(), 0u);
+      EXPECT_FALSE(l.content().empty());
+    }
+  }
+  auto c = source.collect(1u << 15);
+  EXPECT_EQ(c->logs.at(0).source(), path("cel"));
+  EXPECT_EQ(c->logs.at(0).content(), "{\"recnum\":0}\n");
+}
+
+TEST_F(LogSourceTest, MissingLogsAreSkippedAndUnreadableOnesNoted) {
+  LogFileSource missing({.cel_log = path("nope"), .firmware_log = path("nope2"), .ima_log = ""});
+  auto c = missing.collect(0xffffff);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_TRUE(c->logs.empty());
+  EXPECT_TRUE(c->notes.empty());
+  LogFileSource too_big({.cel_log = path("cel"), .firmware_log = "", .ima_log = "", .max_log_bytes = 4});
+  auto big = too_big.collect(1u << 15);
+  ASSERT_TRUE(big.has_value());
+  EXPECT_TRUE(big->logs.empty());
+  ASSERT_EQ(big->notes.size(), 1u);
+  EXPECT_NE(big->notes[0].find(path("cel")), std::string::npos);
+}
+
+}  // namespace
+}  // namespace bulwark::agent
