@@ -509,12 +509,19 @@ TEST_F(VerifierBinary, CurlHealthzAndAgentCertificate) {
   auto health = runCommand(curl(url("/healthz")));
   ASSERT_EQ(health.exit_code, 0) << health.output;
   EXPECT_EQ(health.output, R"({"status":"ok"})");
-  auto anon = runCommand(curl("-o /dev/null -w '%{http_code}' " + url("/v1/attest") + " -d x"));
-  EXPECT_EQ(anon.output, "401");
-  auto agent = runCommand(curl("-o /dev/null -w '%{http_code}' --cert " + pki_.path("agent.pem") +
-                               " --key " + pki_.path("agent.key") + " " + url("/v1/attest") +
-                               " -d x"));
-  EXPECT_EQ(agent.output, "501") << "agent certificate not recognised by the binary";
+  // Access control in the real binary (whatever the plugged /v1 handlers answer).
+  auto status = [&](const std::string& args) {
+    return runCommand(curl("-o /dev/null -w '%{http_code}' " + args)).output;
+  };
+  std::string agent = "--cert " + pki_.path("agent.pem") + " --key " + pki_.path("agent.key") + " ";
+  std::string admin = "-H 'Authorization: Bearer " + std::string(kAdminToken) + "' ";
+  EXPECT_EQ(status(url("/v1/attest") + " -d x"), "401");
+  EXPECT_EQ(status(admin + url("/v1/attest") + " -d x"), "403");
+  EXPECT_EQ(status(agent + url("/v1/nodes")), "403");
+  EXPECT_EQ(status("-H 'Authorization: Bearer nope' " + url("/v1/nodes")), "401");
+  std::string as_agent = status(agent + url("/v1/attest") + " -d x");
+  EXPECT_NE(as_agent, "401") << "agent certificate not recognised by the binary";
+  EXPECT_NE(as_agent, "403") << "agent certificate not given the agent role";
   auto old = runCommand(curl("--tls-max 1.2 " + url("/healthz")));
   EXPECT_NE(old.exit_code, 0) << "TLS 1.2 accepted by default";
   struct stat st {};
