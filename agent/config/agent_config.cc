@@ -232,13 +232,13 @@ Result<AgentConfig> parseAgentConfig(std::string_view yaml) {
   } catch (const YAML::Exception& e) {
     return fail(ErrorCode::kInvalidArgument, std::string("not valid YAML: ") + e.what());
   }
+  if (root && !root.IsNull() && !root.IsMap()) {
+    return fail(ErrorCode::kInvalidArgument, "the configuration must be a YAML mapping");
+  }
   try {
     if (auto r = readSection(root, "", topKeys(config)); !r) return std::unexpected(r.error());
   } catch (const YAML::Exception& e) {
     return fail(ErrorCode::kInvalidArgument, std::string("unexpected YAML structure: ") + e.what());
-  }
-  if (root && !root.IsNull() && !root.IsMap()) {
-    return fail(ErrorCode::kInvalidArgument, "the configuration must be a YAML mapping");
   }
   if (auto r = checkPcr(config); !r) return std::unexpected(r.error());
   return config;

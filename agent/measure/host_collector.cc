@@ -115,6 +115,14 @@ void HostCollector::collectModules(Collection& out) {
 
 Collection HostCollector::collect() {
   Collection out;
+  if (options_.system) collectSystem(out);
+  auto expanded = expandIncludes(options_.include);
+  for (auto& f : expanded.files) out.files.push_back({std::string(kKindHostFile), f, f, {}});
+  for (auto& n : expanded.notes) out.notes.push_back(std::move(n));
+  return out;
+}
+
+void HostCollector::collectSystem(Collection& out) {
   std::string kernel = options_.boot_dir + "/vmlinuz-" + options_.kernel_release;
   if (isFile(kernel)) {
     out.files.push_back({std::string(kKindKernel), kernel, kernel, {{"release", options_.kernel_release}}});
@@ -133,10 +141,6 @@ Collection HostCollector::collect() {
     out.notes.push_back(options_.os_release + " not present");
   }
   collectModules(out);
-  auto expanded = expandIncludes(options_.include);
-  for (auto& f : expanded.files) out.files.push_back({std::string(kKindHostFile), f, f, {}});
-  for (auto& n : expanded.notes) out.notes.push_back(std::move(n));
-  return out;
 }
 
 }  // namespace bulwark::agent

@@ -20,6 +20,8 @@ struct HostCollectorOptions {
   std::string os_release = "/etc/os-release";
   std::string kernel_release;  // "" = uname(2) release
   std::vector<std::string> include;
+  // false: only `include` (kernel, cmdline, os-release and modules are skipped).
+  bool system = true;
 };
 
 struct LoadedModule {
@@ -44,6 +46,7 @@ class HostCollector {
   Collection collect();
 
  private:
+  void collectSystem(Collection& out);
   void collectModules(Collection& out);
 
   HostCollectorOptions options_;

@@ -23,7 +23,7 @@ class MeasurementEngine::Impl {
         deps_(std::move(deps)),
         cache_(options_.hash_threads),
         host_(HostCollectorOptions{options_.proc_root, options_.boot_dir, options_.modules_root,
-                                   options_.os_release, "", options_.include}),
+                                   options_.os_release, "", options_.include, options_.host}),
         runtime_(RuntimeCollectorOptions{options_.runtime_binaries, options_.proc_root},
                  deps_.systemd) {}
 
@@ -85,7 +85,7 @@ Result<void> MeasurementEngine::Impl::openLog() {
 
 Collection MeasurementEngine::Impl::collect() {
   Collection all;
-  if (options_.host) all.append(host_.collect());
+  all.append(host_.collect());
   all.append(runtime_.collect());
   std::vector<RunningContainer> containers;
   for (ContainerImageSource* source : deps_.image_sources) {

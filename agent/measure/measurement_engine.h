@@ -43,7 +43,8 @@ struct MeasureOptions {
   std::vector<std::string> containerd_task_roots{"/run/containerd/io.containerd.runtime.v2.task"};
   unsigned debounce_ms = 500;
   unsigned hash_threads = 0;  // 0 = one per online CPU
-  // Host collector switches and roots (tests point them at fixtures).
+  // Host collector: kernel, cmdline, os-release, modules (false: only `include`);
+  // roots that tests point at fixtures.
   bool host = true;
   std::string proc_root = "/proc";
   std::string boot_dir = "/boot";

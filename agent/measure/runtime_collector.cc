@@ -125,9 +125,9 @@ Collection RuntimeCollector::collect() {
 }
 
 void finishRuntime(std::vector<Measurement>& ms) {
-  std::map<std::string, const Bytes*> on_disk;
+  std::map<std::string, Bytes> on_disk;  // copies: `ms` is moved from below
   for (const auto& m : ms) {
-    if (m.kind == kKindRuntimeBinary) on_disk[m.subject] = &m.sha256;
+    if (m.kind == kKindRuntimeBinary) on_disk[m.subject] = m.sha256;
   }
   std::vector<Measurement> out;
   std::map<std::pair<std::string, Bytes>, std::size_t> merged;  // (exe, digest) → index
@@ -149,7 +149,7 @@ void finishRuntime(std::vector<Measurement>& ms) {
     auto disk = on_disk.find(m.subject);
     if (disk == on_disk.end()) {
       m.attributes[std::string(kAttrMismatch)] = std::string(kMismatchOnDiskMissing);
-    } else if (*disk->second != m.sha256) {
+    } else if (disk->second != m.sha256) {
       m.attributes[std::string(kAttrMismatch)] = std::string(kMismatchOnDiskDiffers);
     }
     merged.emplace(key, out.size());
