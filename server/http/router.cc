@@ -1,6 +1,7 @@
 #include "server/http/router.h"
 
 #include <exception>
+#include <optional>
 
 namespace bulwark::server {
 
@@ -53,63 +54,84 @@ void Router::add(std::string method, std::string pattern, Access access, Handler
   routes_.push_back({std::move(method), std::move(pattern), access, std::move(handler)});
 }
 
-Dispatch Router::handle(const HttpRequest& request) const {
-  std::string_view path = request.path();
+// Every route whose pattern matches the path: the one for this method, and
+// what the path allows otherwise.
+struct Router::Lookup {
   const Route* route = nullptr;
   std::map<std::string, std::string> params;
-  std::string allow;
-  bool path_public = false;
+  std::string allow;         // other methods on this path, for 405
+  bool path_public = false;  // some method on this path is public
+};
+
+Router::Lookup Router::lookup(const HttpRequest& request) const {
+  Lookup l;
   for (const Route& r : routes_) {
     std::map<std::string, std::string> p;
-    if (!matchPattern(r.pattern, path, p)) continue;
-    path_public = path_public || r.access.is_public;
-    if (r.method == request.method && route == nullptr) {
-      route = &r;
-      params = std::move(p);
+    if (!matchPattern(r.pattern, request.path(), p)) continue;
+    l.path_public = l.path_public || r.access.is_public;
+    if (r.method == request.method && l.route == nullptr) {
+      l.route = &r;
+      l.params = std::move(p);
     } else if (r.method != request.method) {
-      allow += allow.empty() ? r.method : ", " + r.method;
+      l.allow += l.allow.empty() ? r.method : ", " + r.method;
     }
   }
-  Dispatch d{{}, route ? route->pattern : "unmatched", ""};
-  if (route == nullptr && path_public) {
-    d.response = HttpResponse::error(405, "method not allowed");
-    d.response.headers.emplace_back("Allow", allow);
+  return l;
+}
+
+namespace {
+HttpResponse methodNotAllowed(const std::string& allow) {
+  HttpResponse r = HttpResponse::error(405, "method not allowed");
+  r.headers.emplace_back("Allow", allow);
+  return r;
+}
+
+HttpResponse forbidden(const Principal& who, const HttpRequest& request, const Route& route) {
+  std::string role = who.roles.empty() ? std::string("no role")
+                                       : "role '" + who.roles.toString() + "'";
+  return HttpResponse::error(403, role + " may not call " + request.method + " " +
+                                      route.pattern + " (allowed: " +
+                                      route.access.roles.toString() + ")");
+}
+}  // namespace
+
+std::optional<HttpResponse> Router::authorize(const HttpRequest& request, const Lookup& l,
+                                              Principal& principal) const {
+  AuthResult auth = auth_.authenticate(request);
+  if (auth.outcome == AuthResult::Outcome::kAnonymous) {
+    return unauthorized("authentication required", false);
+  }
+  if (auth.outcome == AuthResult::Outcome::kInvalid) {
+    return unauthorized("invalid credentials: " + auth.why, true);
+  }
+  principal = std::move(auth.principal);
+  if (l.route == nullptr) {
+    return l.allow.empty() ? HttpResponse::error(404, "no such resource") : methodNotAllowed(l.allow);
+  }
+  if (!principal.roles.intersects(l.route->access.roles)) return forbidden(principal, request, *l.route);
+  return std::nullopt;
+}
+
+Dispatch Router::handle(const HttpRequest& request) const {
+  Lookup l = lookup(request);
+  Dispatch d{{}, l.route ? l.route->pattern : "unmatched", ""};
+  if (l.route == nullptr && l.path_public) {
+    d.response = methodNotAllowed(l.allow);
     return d;
   }
   Principal principal;
-  if (route == nullptr || !route->access.is_public) {
-    AuthResult auth = auth_.authenticate(request);
-    if (auth.outcome == AuthResult::Outcome::kAnonymous) {
-      d.response = unauthorized("authentication required", false);
-      return d;
-    }
-    if (auth.outcome == AuthResult::Outcome::kInvalid) {
-      d.response = unauthorized("invalid credentials: " + auth.why, true);
-      return d;
-    }
-    principal = std::move(auth.principal);
+  bool is_public = l.route != nullptr && l.route->access.is_public;
+  if (!is_public) {
+    auto denied = authorize(request, l, principal);
     d.principal = principal.name;
-    if (route == nullptr && !allow.empty()) {
-      d.response = HttpResponse::error(405, "method not allowed");
-      d.response.headers.emplace_back("Allow", allow);
-      return d;
-    }
-    if (route == nullptr) {
-      d.response = HttpResponse::error(404, "no such resource");
-      return d;
-    }
-    if (!principal.roles.intersects(route->access.roles)) {
-      d.response = HttpResponse::error(
-          403, (principal.roles.empty() ? std::string("no role")
-                                         : "role '" + principal.roles.toString() + "'") +
-                   " may not call " + request.method + " " +
-                   route->pattern + " (allowed: " + route->access.roles.toString() + ")");
+    if (denied) {
+      d.response = std::move(*denied);
       return d;
     }
   }
-  RouteContext ctx{request, route->access.is_public ? nullptr : &principal, std::move(params)};
+  RouteContext ctx{request, is_public ? nullptr : &principal, std::move(l.params)};
   try {
-    d.response = route->handler(ctx);
+    d.response = l.route->handler(ctx);
   } catch (const std::exception&) {
     d.response = HttpResponse::error(500, "internal error");
   }

@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,12 @@ class Router {
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
+  struct Lookup;
+  // The route for this method and path, plus what else the path allows.
+  Lookup lookup(const HttpRequest& request) const;
+  // Steps 2-4 of the class comment; nullopt when the handler may run.
+  std::optional<HttpResponse> authorize(const HttpRequest& request, const Lookup& lookup,
+                                        Principal& principal) const;
   Authenticator auth_;
   std::vector<Route> routes_;
 };

@@ -76,23 +76,8 @@ void HttpsServer::shutdown() {
   stopped_ = true;
   if (!started_) return;
   core_->stopping = true;
-  std::promise<void> closed;
-  net::post(acceptor_.get_executor(), [this, &closed] {
-    boost::system::error_code ignored;
-    acceptor_.close(ignored);
-    closed.set_value();
-  });
-  closed.get_future().wait();
-  std::vector<std::shared_ptr<Session>> live;
-  {
-    std::lock_guard lock(core_->mu);
-    for (auto& [ptr, weak] : core_->sessions) {
-      if (auto s = weak.lock()) live.push_back(std::move(s));
-    }
-  }
-  logEvent(LogLevel::kInfo, "shutting down", {{"open_connections", live.size()}});
-  for (auto& s : live) s->requestStop();
-  live.clear();  // do not keep sessions alive from here
+  closeAcceptor();
+  stopSessions();
   {
     std::unique_lock lock(core_->mu);
     bool drained = core_->drained.wait_for(lock, core_->config.shutdown_grace,
@@ -107,6 +92,30 @@ void HttpsServer::shutdown() {
   for (auto& t : threads_) t.join();
   threads_.clear();
   logEvent(LogLevel::kInfo, "stopped");
+}
+
+void HttpsServer::closeAcceptor() {
+  // The acceptor belongs to the io_context: close it on a worker, wait for that.
+  std::promise<void> closed;
+  net::post(acceptor_.get_executor(), [this, &closed] {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    closed.set_value();
+  });
+  closed.get_future().wait();
+}
+
+void HttpsServer::stopSessions() {
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(core_->mu);
+    for (auto& [ptr, weak] : core_->sessions) {
+      if (auto s = weak.lock()) live.push_back(std::move(s));
+    }
+  }
+  logEvent(LogLevel::kInfo, "shutting down", {{"open_connections", live.size()}});
+  // Idle connections close now; busy ones finish their request with Connection: close.
+  for (auto& s : live) s->requestStop();
 }
 
 void HttpsServer::runUntilSignal() {

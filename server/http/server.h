@@ -41,6 +41,8 @@ class HttpsServer {
  private:
   explicit HttpsServer(std::shared_ptr<ServerCore> core);
   void accept();
+  void closeAcceptor();
+  void stopSessions();
 
   std::shared_ptr<ServerCore> core_;
   boost::asio::io_context ioc_;
