@@ -43,30 +43,23 @@ EnrollmentService::EnrollmentService(Store& store, const attest::CaStore& ek_cas
     : store_(store), ek_cas_(ek_cas), agent_ca_(agent_ca), appraiser_(appraiser), options_(options),
       now_(std::move(now)), rng_(rng) {}
 
-ApiResult<void> EnrollmentService::checkExisting(const std::string& node, const Bytes& ek_tpmt,
-                                                 bool at_activation) {
+ApiResult<void> EnrollmentService::checkExisting(const std::string& node, const Bytes& ek_tpmt) {
   auto existing = store_.getNode(node);
   if (!existing) {
     if (existing.error().code() == ErrorCode::kNotFound) return {};
     return std::unexpected(fromStoreError(existing.error()));
   }
-  auto old_ek = attest::parseTpm2bPublic(existing->ek_public);
-  bool same_ek = old_ek && old_ek->tpmt_public == ek_tpmt;
+  // Revocation is sticky (docs/storage.md): neither the revoked TPM nor a new one gets
+  // the name back until an admin deletes the node (DELETE /v1/nodes/{name}), so no
+  // unauthenticated enrollment request can erase a revoked node's audit history.
   if (existing->state == NodeState::kRevoked) {
-    if (same_ek) {
-      return apiFail(403, "node-revoked", "this node was revoked; an admin must delete it before it can enroll");
-    }
-    // An admin revoked the old machine: its name may go to a new TPM.
-    if (at_activation) {
-      if (auto d = store_.deleteNode(node); !d && d.error().code() != ErrorCode::kNotFound) {
-        return std::unexpected(fromStoreError(d.error()));
-      }
-    }
-    return {};
+    return apiFail(403, "node-revoked",
+                   "node '" + node + "' was revoked; an admin must delete it before the name can enroll again");
   }
-  if (!same_ek) {
+  auto old_ek = attest::parseTpm2bPublic(existing->ek_public);
+  if (!old_ek || old_ek->tpmt_public != ek_tpmt) {
     return apiFail(409, "node-name-taken",
-                   "node '" + node + "' is enrolled with another EK; an admin must revoke it first");
+                   "node '" + node + "' is enrolled with another EK; an admin must revoke and delete it first");
   }
   return {};  // same TPM: re-enrollment with a new AK (TPM clear, reinstall)
 }
@@ -92,7 +85,7 @@ ApiResult<bulwark::v1::EnrollChallenge> EnrollmentService::enroll(const bulwark:
     return apiFail(403, akc.reasons.front().code, detail);
   }
   if (auto c = checkCsr(toBytes(req.csr())); !c) return apiFail(400, "csr-invalid", c.error().message());
-  if (auto e = checkExisting(req.node(), ek->tpmt_public, false); !e) return std::unexpected(e.error());
+  if (auto e = checkExisting(req.node(), ek->tpmt_public); !e) return std::unexpected(e.error());
 
   Bytes secret(kSecretBytes);
   if (auto r = rng_.fill(secret); !r) return apiFail(500, "internal-error", "random: " + r.error().message());
@@ -172,7 +165,7 @@ ApiResult<bulwark::v1::EnrollResult> EnrollmentService::activate(const bulwark::
   if (!csr) return std::unexpected(csr.error());
   auto ek = attest::parseTpm2bPublic(pending->ek_public);
   if (!ek) return apiFail(500, "internal-error", "stored EK does not parse");
-  if (auto e = checkExisting(pending->node, ek->tpmt_public, true); !e) return std::unexpected(e.error());
+  if (auto e = checkExisting(pending->node, ek->tpmt_public); !e) return std::unexpected(e.error());
   auto cert = agent_ca_.issue(*csr, pending->node, options_.cert_validity, now, rng_);
   if (!cert) return apiFail(400, "csr-invalid", cert.error().message());
   auto node = store_.completeEnrollment(id, {cert->serial_hex, options_.auto_approve, now});

@@ -39,7 +39,7 @@ class EnrollmentService {
                                                               std::string_view path_id = {});
 
  private:
-  ApiResult<void> checkExisting(const std::string& node, const Bytes& ek_tpmt, bool at_activation);
+  ApiResult<void> checkExisting(const std::string& node, const Bytes& ek_tpmt);
   ApiResult<Bytes> csrFor(const std::string& id, const std::string& resent);
   void rememberCsr(const std::string& id, const std::string& csr, Millis expires);
 
