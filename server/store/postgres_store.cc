@@ -33,8 +33,8 @@ Error pgError(PGconn* conn, const PGresult* res, std::string_view what) {
                  context);
   }
   const char* state = res != nullptr ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
-  std::string msg = res != nullptr ? firstLine(PQresultErrorMessage(res))
-                                   : firstLine(PQerrorMessage(conn));
+  std::string msg =
+      res != nullptr ? firstLine(PQresultErrorMessage(res)) : firstLine(PQerrorMessage(conn));
   std::string_view code = state != nullptr ? state : "";
   if (code.starts_with("23") || code.starts_with("22")) {
     return Error(ErrorCode::kInvalidArgument, msg, context);  // integrity / data exception
@@ -116,9 +116,9 @@ class PgConnection final : public SqlConnection {
     // past the limit they use the unnamed statement, replaced by the next prepare.
     bool cache = prepared_.size() < kMaxPrepared;
     std::string name = cache ? "s" + std::to_string(prepared_.size()) : std::string();
-    ResultPtr res(PQprepare(conn_, name.c_str(), key.c_str(), static_cast<int>(types.size()),
-                            types.data()),
-                  &PQclear);
+    ResultPtr res(
+        PQprepare(conn_, name.c_str(), key.c_str(), static_cast<int>(types.size()), types.data()),
+        &PQclear);
     if (auto r = collect(res.get(), "prepare"); !r) return std::unexpected(r.error());
     if (cache) prepared_.emplace(std::move(key), name);
     return name;

@@ -19,7 +19,7 @@ namespace bulwark::server {
 
 struct PostgresOptions {
   std::size_t max_connections = 8;
-  int connect_timeout_s = 10;     // libpq connect_timeout, unless the conninfo sets one
+  int connect_timeout_s = 10;  // libpq connect_timeout, unless the conninfo sets one
   int pool_wait_timeout_ms = 30000;
 };
 

@@ -32,8 +32,7 @@ Bytes SqlRow::blob(std::size_t i) const {
   return v != nullptr ? *v : Bytes();
 }
 
-ConnectionPool::ConnectionPool(ConnectionFactory factory, std::size_t max_size,
-                               int wait_timeout_ms)
+ConnectionPool::ConnectionPool(ConnectionFactory factory, std::size_t max_size, int wait_timeout_ms)
     : factory_(std::move(factory)),
       max_size_(max_size == 0 ? 1 : max_size),
       wait_timeout_ms_(wait_timeout_ms) {}

@@ -117,7 +117,8 @@ class ConnectionPool {
 // Runs `body(conn)` inside a write transaction on a pooled connection: commit when it
 // returns a value, roll back when it returns an error (so nothing partial is stored).
 template <typename F>
-auto inTransaction(ConnectionPool& pool, F&& body) -> decltype(body(std::declval<SqlConnection&>())) {
+auto inTransaction(ConnectionPool& pool, F&& body)
+    -> decltype(body(std::declval<SqlConnection&>())) {
   auto lease = pool.acquire();
   if (!lease) return std::unexpected(lease.error());
   SqlConnection& conn = **lease;
@@ -136,7 +137,8 @@ auto inTransaction(ConnectionPool& pool, F&& body) -> decltype(body(std::declval
 
 // Runs a single-statement read (autocommit) on a pooled connection.
 template <typename F>
-auto withConnection(ConnectionPool& pool, F&& body) -> decltype(body(std::declval<SqlConnection&>())) {
+auto withConnection(ConnectionPool& pool, F&& body)
+    -> decltype(body(std::declval<SqlConnection&>())) {
   auto lease = pool.acquire();
   if (!lease) return std::unexpected(lease.error());
   return body(**lease);

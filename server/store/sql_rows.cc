@@ -5,8 +5,8 @@ namespace bulwark::server::rows {
 namespace {
 
 std::unexpected<Error> badEnum(std::string_view column, std::string_view value) {
-  return fail(ErrorCode::kInternal, "unknown stored " + std::string(column) + " '" +
-                                        std::string(value) + "'", "store");
+  return fail(ErrorCode::kInternal,
+              "unknown stored " + std::string(column) + " '" + std::string(value) + "'", "store");
 }
 
 }  // namespace

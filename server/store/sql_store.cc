@@ -16,8 +16,8 @@ Result<NodeRecord> singleNode(Result<SqlResult> result) {
 }
 
 Result<NodeRecord> readNode(SqlConnection& conn, std::string_view name) {
-  auto node = singleNode(conn.query(
-      rows::select(rows::kNodeColumns, "nodes", "WHERE name = $1"), {std::string(name)}));
+  auto node = singleNode(conn.query(rows::select(rows::kNodeColumns, "nodes", "WHERE name = $1"),
+                                    {std::string(name)}));
   if (!node && node.error().code() == ErrorCode::kNotFound) return rows::notFound("node", name);
   return node;
 }
@@ -128,8 +128,8 @@ Result<void> SqlStore::deleteNode(std::string_view name) {
     auto r = conn.query("DELETE FROM nodes WHERE name = $1", {std::string(name)});
     if (!r) return std::unexpected(r.error());
     if (r->affected == 0) return rows::notFound("node", name);
-    auto pending = conn.query("DELETE FROM pending_enrollments WHERE node = $1",
-                              {std::string(name)});
+    auto pending =
+        conn.query("DELETE FROM pending_enrollments WHERE node = $1", {std::string(name)});
     if (!pending) return std::unexpected(pending.error());
     return {};
   });
@@ -143,11 +143,10 @@ Result<void> SqlStore::createPendingEnrollment(const PendingEnrollment& p) {
     if (!state->rows.empty() && state->rows[0].text(0) == "revoked") {
       return fail(ErrorCode::kInvalidArgument, "node '" + p.node + "' is revoked", "store");
     }
-    auto r = conn.query(
-        "INSERT INTO pending_enrollments (" + std::string(rows::kPendingColumns) +
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        {p.id, p.node, p.group, p.ek_cert, p.ek_public, p.ak_public, p.ak_name, p.secret_hash,
-         p.created_at, p.expires_at, p.attempts});
+    auto r = conn.query("INSERT INTO pending_enrollments (" + std::string(rows::kPendingColumns) +
+                            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                        {p.id, p.node, p.group, p.ek_cert, p.ek_public, p.ak_public, p.ak_name,
+                         p.secret_hash, p.created_at, p.expires_at, p.attempts});
     if (!r) return std::unexpected(r.error());
     return {};
   });
@@ -156,10 +155,11 @@ Result<void> SqlStore::createPendingEnrollment(const PendingEnrollment& p) {
 Result<PendingEnrollment> SqlStore::recordEnrollmentAttempt(std::string_view id, Millis now) {
   if (auto ok = validateEnrollmentId(id); !ok) return std::unexpected(ok.error());
   return inTransaction(*pool_, [&](SqlConnection& conn) -> Result<PendingEnrollment> {
-    auto r = conn.query("UPDATE pending_enrollments SET attempts = attempts + 1 "
-                        "WHERE id = $1 AND expires_at > $2 RETURNING " +
-                            std::string(rows::kPendingColumns),
-                        {std::string(id), now});
+    auto r = conn.query(
+        "UPDATE pending_enrollments SET attempts = attempts + 1 "
+        "WHERE id = $1 AND expires_at > $2 RETURNING " +
+            std::string(rows::kPendingColumns),
+        {std::string(id), now});
     if (!r) return std::unexpected(r.error());
     if (r->rows.empty()) return rows::notFound("pending enrollment", id);
     return rows::pendingFromRow(r->rows.front());
@@ -174,18 +174,19 @@ Result<NodeRecord> SqlStore::completeEnrollment(std::string_view id,
   }
   return inTransaction(*pool_, [&](SqlConnection& conn) -> Result<NodeRecord> {
     // The DELETE is the claim: of two replicas racing, one gets the row, one gets nothing.
-    auto claimed = conn.query("DELETE FROM pending_enrollments WHERE id = $1 AND expires_at > $2 "
-                              "RETURNING " + std::string(rows::kPendingColumns),
-                              {std::string(id), done.now});
+    auto claimed = conn.query(
+        "DELETE FROM pending_enrollments WHERE id = $1 AND expires_at > $2 "
+        "RETURNING " +
+            std::string(rows::kPendingColumns),
+        {std::string(id), done.now});
     if (!claimed) return std::unexpected(claimed.error());
     if (claimed->rows.empty()) return rows::notFound("pending enrollment", id);
     PendingEnrollment p = rows::pendingFromRow(claimed->rows.front());
     SqlValue approved_at = done.approve ? SqlValue(done.now) : SqlValue();
     std::string state(nodeStateName(done.approve ? NodeState::kUntrusted : NodeState::kEnrolling));
-    auto node = singleNode(conn.query(
-        std::string(kUpsertNodeSql) + std::string(rows::kNodeColumns),
-        {p.node, state, p.group, p.ek_cert, p.ek_public, p.ak_public, p.ak_name, done.now,
-         approved_at, done.client_cert_serial}));
+    auto node = singleNode(conn.query(std::string(kUpsertNodeSql) + std::string(rows::kNodeColumns),
+                                      {p.node, state, p.group, p.ek_cert, p.ek_public, p.ak_public,
+                                       p.ak_name, done.now, approved_at, done.client_cert_serial}));
     if (!node && node.error().code() == ErrorCode::kNotFound) {
       return fail(ErrorCode::kInvalidArgument, "node '" + p.node + "' is revoked", "store");
     }

@@ -80,9 +80,10 @@ Result<void> SqlStore::issueNonce(const NonceRecord& n) {
   if (auto ok = validateNonce(n); !ok) return ok;
   return inTransaction(*pool_, [&](SqlConnection& conn) -> Result<void> {
     // Unknown node → foreign key violation → kInvalidArgument.
-    auto r = conn.query("INSERT INTO nonces (value, node, issued_at, expires_at) "
-                        "VALUES ($1, $2, $3, $4)",
-                        {n.value, n.node, n.issued_at, n.expires_at});
+    auto r = conn.query(
+        "INSERT INTO nonces (value, node, issued_at, expires_at) "
+        "VALUES ($1, $2, $3, $4)",
+        {n.value, n.node, n.issued_at, n.expires_at});
     if (!r) return std::unexpected(r.error());
     return {};
   });
@@ -96,9 +97,10 @@ Result<NonceVerdict> SqlStore::consumeNonce(std::string_view node, ByteView nonc
   Bytes value(nonce.begin(), nonce.end());
   return withConnection(*pool_, [&](SqlConnection& conn) -> Result<NonceVerdict> {
     // The single statement that makes a nonce single-use across threads and replicas.
-    auto used = conn.query("UPDATE nonces SET used_at = $3 WHERE value = $1 AND node = $2 "
-                           "AND used_at IS NULL AND expires_at > $3 RETURNING node",
-                           {value, std::string(node), now});
+    auto used = conn.query(
+        "UPDATE nonces SET used_at = $3 WHERE value = $1 AND node = $2 "
+        "AND used_at IS NULL AND expires_at > $3 RETURNING node",
+        {value, std::string(node), now});
     if (!used) return std::unexpected(used.error());
     if (!used->rows.empty()) return NonceVerdict();
     // Rejected: find out why, for the named reason (read after the fact; it only labels).
@@ -132,11 +134,11 @@ Result<AppraisalRecord> SqlStore::recordAppraisal(const AppraisalRecord& a,
   return inTransaction(*pool_, [&](SqlConnection& conn) -> Result<AppraisalRecord> {
     if (auto ok = requireAppraisable(conn, a.node); !ok) return std::unexpected(ok.error());
     std::string status(appraisalStatusName(a.status));
-    auto inserted = conn.query(kInsertAppraisalSql,
-                               {a.node, a.appraised_at, status, a.reasons_json,
-                                a.trust_vector_json, a.ear, a.evidence_digest, a.fresh_until,
-                                sqlOptional(a.reset_count), sqlOptional(a.restart_count),
-                                sqlOptional(a.clock), a.policy_version});
+    auto inserted =
+        conn.query(kInsertAppraisalSql,
+                   {a.node, a.appraised_at, status, a.reasons_json, a.trust_vector_json, a.ear,
+                    a.evidence_digest, a.fresh_until, sqlOptional(a.reset_count),
+                    sqlOptional(a.restart_count), sqlOptional(a.clock), a.policy_version});
     if (!inserted) return std::unexpected(inserted.error());
     AppraisalRecord stored = a;
     stored.id = inserted->rows.empty() ? 0 : inserted->rows[0].integer(0);
@@ -152,8 +154,8 @@ Result<AppraisalRecord> SqlStore::recordAppraisal(const AppraisalRecord& a,
     }
     if (evidence) {
       Bytes bytes(evidence->begin(), evidence->end());
-      auto kept = conn.query(kUpsertEvidenceSql, {a.node, a.appraised_at, a.evidence_digest,
-                                                  std::move(bytes)});
+      auto kept = conn.query(kUpsertEvidenceSql,
+                             {a.node, a.appraised_at, a.evidence_digest, std::move(bytes)});
       if (!kept) return std::unexpected(kept.error());
     }
     return stored;
@@ -163,11 +165,11 @@ Result<AppraisalRecord> SqlStore::recordAppraisal(const AppraisalRecord& a,
 Result<AppraisalRecord> SqlStore::latestAppraisal(std::string_view node) {
   if (auto ok = validateNodeName(node); !ok) return std::unexpected(ok.error());
   return withConnection(*pool_, [&](SqlConnection& conn) -> Result<AppraisalRecord> {
-    auto r = appraisals(conn.query(
-        rows::select(rows::prefixed(rows::kAppraisalColumns, "a"),
-                     "nodes n JOIN appraisals a ON a.id = n.latest_appraisal_id",
-                     "WHERE n.name = $1"),
-        {std::string(node)}));
+    auto r = appraisals(
+        conn.query(rows::select(rows::prefixed(rows::kAppraisalColumns, "a"),
+                                "nodes n JOIN appraisals a ON a.id = n.latest_appraisal_id",
+                                "WHERE n.name = $1"),
+                   {std::string(node)}));
     if (!r) return std::unexpected(r.error());
     if (!r->empty()) return std::move(r->front());
     if (auto exists = nodeState(conn, node); !exists) return std::unexpected(exists.error());
@@ -224,8 +226,8 @@ Result<std::vector<FleetEntry>> SqlStore::fleet(std::optional<std::string_view> 
       if (!row.isNull(6)) {
         auto status = appraisalStatusFromName(row.text(8));
         if (!status) return fail(ErrorCode::kInternal, "unknown stored status", "store");
-        entry.latest = AppraisalSummary{row.integer(6), row.integer(7), *status, row.text(9),
-                                        row.integer(10), row.integer(11)};
+        entry.latest = AppraisalSummary{row.integer(6), row.integer(7),  *status,
+                                        row.text(9),    row.integer(10), row.integer(11)};
       }
       out.push_back(std::move(entry));
     }

@@ -22,8 +22,10 @@ Result<PolicyChange> finishChange(SqlConnection& conn, std::int64_t changed) {
     if (!v) return std::unexpected(v.error());
     return PolicyChange{0, *v};
   }
-  auto r = conn.query("UPDATE policy_state SET version = version + 1 WHERE id = 1 "
-                      "RETURNING version", {});
+  auto r = conn.query(
+      "UPDATE policy_state SET version = version + 1 WHERE id = 1 "
+      "RETURNING version",
+      {});
   if (!r) return std::unexpected(r.error());
   if (r->rows.empty()) return fail(ErrorCode::kInternal, "policy_state row missing", "store");
   return PolicyChange{changed, r->rows[0].integer(0)};
@@ -75,11 +77,10 @@ Result<PolicyChange> SqlStore::addReferenceValues(std::span<const ReferenceValue
     std::int64_t inserted = 0;
     for (const auto& v : values) {
       bool approved = v.state == ReferenceState::kApproved;
-      auto r = conn.query(kInsertReferenceSql,
-                          {v.kind, v.subject, v.sha256, v.source,
-                           std::string(referenceStateName(v.state)), now,
-                           approved ? v.approved_by : std::string(),
-                           approved ? SqlValue(now) : SqlValue()});
+      auto r = conn.query(
+          kInsertReferenceSql,
+          {v.kind, v.subject, v.sha256, v.source, std::string(referenceStateName(v.state)), now,
+           approved ? v.approved_by : std::string(), approved ? SqlValue(now) : SqlValue()});
       if (!r) return std::unexpected(r.error());
       inserted += r->affected;
     }
@@ -99,8 +100,9 @@ Result<PolicyChange> SqlStore::setReferenceState(const ReferenceFilter& filter,
   std::string sql;
   if (target == ReferenceState::kApproved) {
     params = {std::string(approved_by), now};
-    sql = "UPDATE reference_values SET state = 'approved', approved_by = $1, approved_at = $2 "
-          "WHERE state = 'pending'";
+    sql =
+        "UPDATE reference_values SET state = 'approved', approved_by = $1, approved_at = $2 "
+        "WHERE state = 'pending'";
   } else {
     sql = "UPDATE reference_values SET state = 'revoked' WHERE state IN ('pending', 'approved')";
   }
@@ -144,10 +146,10 @@ Result<std::vector<ReferenceValue>> SqlStore::listReferenceValues(const Referenc
 Result<ImageRule> SqlStore::addImageRule(const ImageRule& rule) {
   if (auto ok = validateImageRule(rule); !ok) return std::unexpected(ok.error());
   return inTransaction(*pool_, [&](SqlConnection& conn) -> Result<ImageRule> {
-    auto r = conn.query("INSERT INTO image_rules (kind, value, created_at, created_by) "
-                        "VALUES ($1, $2, $3, $4) RETURNING id",
-                        {std::string(imageRuleKindName(rule.kind)), rule.value, rule.created_at,
-                         rule.created_by});
+    auto r = conn.query(
+        "INSERT INTO image_rules (kind, value, created_at, created_by) "
+        "VALUES ($1, $2, $3, $4) RETURNING id",
+        {std::string(imageRuleKindName(rule.kind)), rule.value, rule.created_at, rule.created_by});
     if (!r) return std::unexpected(r.error());
     ImageRule stored = rule;
     stored.id = r->rows.empty() ? 0 : r->rows[0].integer(0);
@@ -182,9 +184,9 @@ Result<std::vector<ImageRule>> SqlStore::listImageRules() {
 namespace {
 
 Result<void> insertToken(SqlConnection& conn, const ApiToken& t) {
-  auto r = conn.query("INSERT INTO api_tokens (" + std::string(rows::kTokenColumns) +
-                          ") VALUES ($1, $2, $3, $4)",
-                      {t.name, std::string(apiRoleName(t.role)), t.token_hash, t.created_at});
+  auto r = conn.query(
+      "INSERT INTO api_tokens (" + std::string(rows::kTokenColumns) + ") VALUES ($1, $2, $3, $4)",
+      {t.name, std::string(apiRoleName(t.role)), t.token_hash, t.created_at});
   if (!r) return std::unexpected(r.error());
   return {};
 }

@@ -170,7 +170,8 @@ Result<std::unique_ptr<SqlConnection>> openConnection(const std::string& path,
   auto conn = std::make_unique<SqliteConnection>(db);
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, options.busy_timeout_ms);
-  std::string pragmas = "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = ";
+  std::string pragmas =
+      "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = ";
   pragmas += options.durable ? "FULL;" : "NORMAL;";
   if (auto ok = conn->script(pragmas); !ok) return std::unexpected(ok.error());
   // journal_mode silently stays "delete"/"memory" where WAL is impossible; insist on it.

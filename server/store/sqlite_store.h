@@ -11,7 +11,7 @@
 namespace bulwark::server {
 
 struct SqliteOptions {
-  int busy_timeout_ms = 5000;    // how long a writer waits for the lock before kUnavailable
+  int busy_timeout_ms = 5000;  // how long a writer waits for the lock before kUnavailable
   std::size_t max_connections = 4;
   // synchronous=FULL: a committed verdict survives power loss (DESIGN §6 "no lost
   // verdicts"). NORMAL is faster but may lose the last commits on power loss.

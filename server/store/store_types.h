@@ -26,11 +26,11 @@ std::optional<NodeState> nodeStateFromName(std::string_view name);
 struct NodeRecord {
   std::string name;
   NodeState state = NodeState::kEnrolling;
-  std::string group;               // selects the isolation profile; "" = default group
-  Bytes ek_cert;                   // DER; empty when the EK came without a certificate
-  Bytes ek_public;                 // TPM2B_PUBLIC of the EK
-  Bytes ak_public;                 // TPM2B_PUBLIC of the activated AK
-  Bytes ak_name;                   // TPM name of the AK (nameAlg || digest)
+  std::string group;  // selects the isolation profile; "" = default group
+  Bytes ek_cert;      // DER; empty when the EK came without a certificate
+  Bytes ek_public;    // TPM2B_PUBLIC of the EK
+  Bytes ak_public;    // TPM2B_PUBLIC of the activated AK
+  Bytes ak_name;      // TPM name of the AK (nameAlg || digest)
   Millis enrolled_at = 0;
   std::optional<Millis> approved_at;
   std::string client_cert_serial;  // hex serial of the mTLS certificate we issued; "" = none
@@ -45,14 +45,14 @@ struct NodeRecord {
 // Enrollment waiting for the agent's TPM2_ActivateCredential proof (DESIGN §3 step 4).
 // Holds the proposed keys so a re-enrolling node keeps its old AK until it proves the new one.
 struct PendingEnrollment {
-  std::string id;                  // opaque, chosen by the caller (random, URL-safe)
+  std::string id;  // opaque, chosen by the caller (random, URL-safe)
   std::string node;
   std::string group;
   Bytes ek_cert;
   Bytes ek_public;
   Bytes ak_public;
   Bytes ak_name;
-  Bytes secret_hash;               // SHA-256 of the credential secret; never the secret
+  Bytes secret_hash;  // SHA-256 of the credential secret; never the secret
   Millis created_at = 0;
   Millis expires_at = 0;
   std::int64_t attempts = 0;
@@ -60,12 +60,12 @@ struct PendingEnrollment {
 
 struct CompleteEnrollment {
   std::string client_cert_serial;
-  bool approve = false;            // auto-approval: node becomes kUntrusted (awaiting evidence)
+  bool approve = false;  // auto-approval: node becomes kUntrusted (awaiting evidence)
   Millis now = 0;
 };
 
 struct NonceRecord {
-  Bytes value;                     // 16..64 random bytes
+  Bytes value;  // 16..64 random bytes
   std::string node;
   Millis issued_at = 0;
   Millis expires_at = 0;
@@ -82,15 +82,15 @@ std::string_view appraisalStatusName(AppraisalStatus status);
 std::optional<AppraisalStatus> appraisalStatusFromName(std::string_view name);
 
 struct AppraisalRecord {
-  std::int64_t id = 0;             // assigned by the store
+  std::int64_t id = 0;  // assigned by the store
   std::string node;
   Millis appraised_at = 0;
   AppraisalStatus status = AppraisalStatus::kNone;
   std::string reasons_json = "[]";       // JSON array of named reasons
   std::string trust_vector_json = "{}";  // JSON object, AR4SI claim → value
-  std::string ear;                 // compact JWS (EAR JWT) exactly as issued
-  Bytes evidence_digest;           // SHA-256 of the Evidence bytes appraised
-  Millis fresh_until = 0;          // freshness deadline (= EAR exp)
+  std::string ear;                       // compact JWS (EAR JWT) exactly as issued
+  Bytes evidence_digest;                 // SHA-256 of the Evidence bytes appraised
+  Millis fresh_until = 0;                // freshness deadline (= EAR exp)
   std::optional<std::int64_t> reset_count;
   std::optional<std::int64_t> restart_count;
   std::optional<std::int64_t> clock;
@@ -129,17 +129,17 @@ std::string_view effectiveStateName(EffectiveState state);
 EffectiveState effectiveState(NodeState stored, std::optional<Millis> fresh_until, Millis now);
 
 struct HistoryQuery {
-  std::size_t limit = 100;         // clamped to [1, kMaxHistoryLimit]
-  std::optional<Millis> since;     // appraised_at >= since
-  std::optional<Millis> before;    // appraised_at < before (paging backwards)
+  std::size_t limit = 100;       // clamped to [1, kMaxHistoryLimit]
+  std::optional<Millis> since;   // appraised_at >= since
+  std::optional<Millis> before;  // appraised_at < before (paging backwards)
 };
 inline constexpr std::size_t kMaxHistoryLimit = 10000;
 
 struct StoredEvidence {
   std::string node;
   Millis received_at = 0;
-  Bytes digest;                    // SHA-256 of bytes
-  Bytes bytes;                     // serialized bulwark.v1.Evidence
+  Bytes digest;  // SHA-256 of bytes
+  Bytes bytes;   // serialized bulwark.v1.Evidence
 };
 
 enum class ReferenceState { kPending, kApproved, kRevoked };
@@ -147,14 +147,14 @@ std::string_view referenceStateName(ReferenceState state);
 std::optional<ReferenceState> referenceStateFromName(std::string_view name);
 
 struct ReferenceValue {
-  std::int64_t id = 0;             // assigned by the store
-  std::string kind;                // e.g. "file", "runtime", "kernel" ([a-z0-9_.-]+)
-  std::string subject;             // path or name the digest is for
-  Bytes sha256;                    // 32 bytes
-  std::string source;              // "learned:NODE" | "package:NAME=VERSION" | "manual"
+  std::int64_t id = 0;  // assigned by the store
+  std::string kind;     // e.g. "file", "runtime", "kernel" ([a-z0-9_.-]+)
+  std::string subject;  // path or name the digest is for
+  Bytes sha256;         // 32 bytes
+  std::string source;   // "learned:NODE" | "package:NAME=VERSION" | "manual"
   ReferenceState state = ReferenceState::kPending;
   Millis created_at = 0;
-  std::string approved_by;         // "" until approved
+  std::string approved_by;  // "" until approved
   std::optional<Millis> approved_at;
 };
 
@@ -174,7 +174,7 @@ std::optional<ImageRuleKind> imageRuleKindFromName(std::string_view name);
 struct ImageRule {
   std::int64_t id = 0;
   ImageRuleKind kind = ImageRuleKind::kAllowDigest;
-  std::string value;               // "sha256:<64 hex>" or "registry/repository" prefix
+  std::string value;  // "sha256:<64 hex>" or "registry/repository" prefix
   Millis created_at = 0;
   std::string created_by;
 };
@@ -193,7 +193,7 @@ std::optional<ApiRole> apiRoleFromName(std::string_view name);
 struct ApiToken {
   std::string name;
   ApiRole role = ApiRole::kAuditor;
-  Bytes token_hash;                // SHA-256 of the bearer token; never the token
+  Bytes token_hash;  // SHA-256 of the bearer token; never the token
   Millis created_at = 0;
 };
 

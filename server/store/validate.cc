@@ -1,8 +1,7 @@
 #include "server/store/validate.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 namespace bulwark::server {
 
@@ -32,8 +31,8 @@ Result<void> checkToken(std::string_view what, std::string_view s, std::size_t m
 
 Result<void> checkBlob(std::string_view what, ByteView b, std::size_t min, std::size_t max) {
   if (b.size() < min || b.size() > max) {
-    return bad(std::string(what) + " must be " + std::to_string(min) + ".." +
-               std::to_string(max) + " bytes, got " + std::to_string(b.size()));
+    return bad(std::string(what) + " must be " + std::to_string(min) + ".." + std::to_string(max) +
+               " bytes, got " + std::to_string(b.size()));
   }
   return {};
 }
@@ -44,7 +43,8 @@ Result<void> checkJson(std::string_view what, std::string_view text, std::size_t
   auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return bad(std::string(what) + " is not valid JSON");
   if (want_array ? !parsed.is_array() : !parsed.is_object()) {
-    return bad(std::string(what) + (want_array ? " must be a JSON array" : " must be a JSON object"));
+    return bad(std::string(what) +
+               (want_array ? " must be a JSON array" : " must be a JSON object"));
   }
   return {};
 }
@@ -57,7 +57,11 @@ bool validUtf8(std::string_view s) {
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
     // Continuation bytes that follow the lead byte c.
-    std::size_t n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2 : (c >> 3) == 0x1e ? 3 : 4;
+    std::size_t n = c < 0x80           ? 0
+                    : (c >> 5) == 0x6  ? 1
+                    : (c >> 4) == 0xe  ? 2
+                    : (c >> 3) == 0x1e ? 3
+                                       : 4;
     if (n == 4 || i + n >= s.size()) return false;
     std::uint32_t cp = n == 0 ? c : c & (0x3f >> n);
     for (std::size_t k = 1; k <= n; ++k) {
@@ -163,9 +167,11 @@ Result<void> validateReferenceSource(std::string_view source) {
 }
 
 Result<void> validateReferenceValue(const ReferenceValue& v) {
-  auto kindChar = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                                      c == '_' || c == '.' || c == '-'; };
-  if (v.kind.empty() || v.kind.size() > 32 || !std::all_of(v.kind.begin(), v.kind.end(), kindChar)) {
+  auto kindChar = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+  };
+  if (v.kind.empty() || v.kind.size() > 32 ||
+      !std::all_of(v.kind.begin(), v.kind.end(), kindChar)) {
     return bad("reference kind must be 1..32 characters of [a-z0-9_.-]");
   }
   if (v.subject.empty() || v.subject.size() > kMaxSubject ||

@@ -7,9 +7,9 @@
 namespace bulwark::server {
 
 // Size limits; the verifier's HTTP body limits are below these.
-inline constexpr std::size_t kMaxNodeName = 253;      // DNS subdomain, like Kubernetes
-inline constexpr std::size_t kMaxKeyBlob = 4096;      // TPM2B_PUBLIC, AK name
-inline constexpr std::size_t kMaxCertBlob = 16384;    // EK certificate DER
+inline constexpr std::size_t kMaxNodeName = 253;    // DNS subdomain, like Kubernetes
+inline constexpr std::size_t kMaxKeyBlob = 4096;    // TPM2B_PUBLIC, AK name
+inline constexpr std::size_t kMaxCertBlob = 16384;  // EK certificate DER
 inline constexpr std::size_t kMaxReasonsJson = 1u << 20;
 inline constexpr std::size_t kMaxTrustVectorJson = 64u << 10;
 inline constexpr std::size_t kMaxEar = 64u << 10;

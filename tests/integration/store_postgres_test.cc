@@ -104,8 +104,10 @@ TEST_F(PostgresSpecific, ReplicasOverTcpAndUnixSocketShareOneFleet) {
 TEST_F(PostgresSpecific, ConnectionFailureIsUnavailableAndHidesTheConnectionString) {
   PostgresOptions options;
   options.connect_timeout_s = 2;
-  auto r = PostgresStore::open("host=127.0.0.1 port=1 user=bulwark password=hunter2-secret "
-                               "dbname=nothing", options);
+  auto r = PostgresStore::open(
+      "host=127.0.0.1 port=1 user=bulwark password=hunter2-secret "
+      "dbname=nothing",
+      options);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), ErrorCode::kUnavailable);
   EXPECT_EQ(r.error().toString().find("hunter2"), std::string::npos) << r.error().toString();

@@ -79,8 +79,8 @@ pid_t spawn(const SpawnSpec& spec) {
     ::dup2(log, STDERR_FILENO);
     int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
-    if (spec.drop && (::setgroups(1, &spec.gid) != 0 || ::setgid(spec.gid) != 0 ||
-                      ::setuid(spec.uid) != 0)) {
+    if (spec.drop &&
+        (::setgroups(1, &spec.gid) != 0 || ::setgid(spec.gid) != 0 || ::setuid(spec.uid) != 0)) {
       ::_exit(126);
     }
     // After the uid change (which clears it): SIGQUIT = immediate shutdown if we die.
@@ -143,9 +143,13 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::start() {
 }
 
 Result<void> PostgresServer::initdb() {
-  SpawnSpec spec{{bin_dir_ + "/initdb", "-D", dir_ + "/data", "-U", "bulwark", "-A", "trust",
-                  "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions"},
-                 dir_, dir_ + "/initdb.log", drop_, uid_, gid_};
+  SpawnSpec spec{{bin_dir_ + "/initdb", "-D", dir_ + "/data", "-U", "bulwark", "-A", "trust", "-E",
+                  "UTF8", "--no-locale", "--no-sync", "--no-instructions"},
+                 dir_,
+                 dir_ + "/initdb.log",
+                 drop_,
+                 uid_,
+                 gid_};
   pid_t pid = spawn(spec);
   if (pid < 0) return fail(ErrorCode::kIo, "cannot start initdb");
   if (int rc = waitExit(pid); rc != 0) {
@@ -161,10 +165,14 @@ Result<void> PostgresServer::launch() {
     if (port_ < 0) return fail(ErrorCode::kUnavailable, "no free loopback port");
     // Throwaway data: no fsync; small footprint for a 2-core CI machine.
     SpawnSpec spec{{bin_dir_ + "/postgres", "-D", dir_ + "/data", "-k", socketDir(), "-p",
-                    std::to_string(port_), "-c", "listen_addresses=127.0.0.1", "-c",
-                    "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                    "-c", "max_connections=100", "-c", "shared_buffers=32MB"},
-                   dir_, dir_ + "/postgres.log", drop_, uid_, gid_};
+                    std::to_string(port_), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+                    "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c",
+                    "max_connections=100", "-c", "shared_buffers=32MB"},
+                   dir_,
+                   dir_ + "/postgres.log",
+                   drop_,
+                   uid_,
+                   gid_};
     pid_ = spawn(spec);
     if (pid_ < 0) return fail(ErrorCode::kIo, "cannot start postgres");
     for (int i = 0; i < 300; ++i) {
@@ -180,8 +188,8 @@ Result<void> PostgresServer::launch() {
     }
     stop();
   }
-  return fail(ErrorCode::kUnavailable,
-              "postgres did not start: " + tail(dir_ + "/postgres.log"), dir_ + "/postgres.log");
+  return fail(ErrorCode::kUnavailable, "postgres did not start: " + tail(dir_ + "/postgres.log"),
+              dir_ + "/postgres.log");
 }
 
 void PostgresServer::stop() {
@@ -214,8 +222,8 @@ PostgresServer::~PostgresServer() {
 }
 
 std::string PostgresServer::conninfo(const std::string& dbname) const {
-  return "host=" + socketDir() + " port=" + std::to_string(port_) + " user=bulwark dbname=" +
-         dbname;
+  return "host=" + socketDir() + " port=" + std::to_string(port_) +
+         " user=bulwark dbname=" + dbname;
 }
 
 std::string PostgresServer::tcpConninfo(const std::string& dbname) const {
@@ -244,9 +252,9 @@ CommandResult PostgresServer::psql(const std::string& dbname, const std::string&
     std::fwrite(sql.data(), 1, sql.size(), f);
     std::fclose(f);
   }
-  auto r = runCommand("'" + bin_dir_ + "/psql' -X -q -A -t -v ON_ERROR_STOP=1 -h '" +
-                      socketDir() + "' -p " + std::to_string(port_) + " -U bulwark -d '" +
-                      dbname + "' -f '" + file + "'");
+  auto r = runCommand("'" + bin_dir_ + "/psql' -X -q -A -t -v ON_ERROR_STOP=1 -h '" + socketDir() +
+                      "' -p " + std::to_string(port_) + " -U bulwark -d '" + dbname + "' -f '" +
+                      file + "'");
   ::unlink(file.c_str());
   return r;
 }

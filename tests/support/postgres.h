@@ -59,7 +59,7 @@ class PostgresServer {
   std::string bin_dir_;
   int port_ = 0;
   pid_t pid_ = -1;
-  uid_t uid_ = 0;   // user the server runs as
+  uid_t uid_ = 0;  // user the server runs as
   gid_t gid_ = 0;
   bool drop_ = false;  // running as root: switch to uid_/gid_ in the child
   std::atomic<int> next_db_{0};

@@ -8,24 +8,18 @@
 
 namespace bulwark::server::testing {
 
-REGISTER_TYPED_TEST_SUITE_P(StoreSuite, MigrationsAreIdempotentAndKeepData,
-                            ConcurrentOpensMigrateOnce, NewerSchemaIsRefused,
-                            EnrollmentRoundTripsEveryField, EnrollmentExpiresAndIsClaimedOnce,
-                            ReplicasClaimAnEnrollmentExactlyOnce,
-                            ReEnrollmentRekeysAndDropsTheOldVerdict,
-                            RevokedNodeAcceptsNoEnrollmentOrAppraisal,
-                            MalformedEnrollmentIsRefusedAndStoresNothing, NodeGroupsAndListing,
-                            NonceIsSingleUseBoundAndExpiring, MalformedNonceIsRefused,
-                            ConcurrentThreadsConsumeANonceExactlyOnce,
-                            TwoReplicasConsumeANonceExactlyOnce,
-                            AppraisalWrittenByOneReplicaIsReadByTheOther,
-                            LatestVerdictFollowsAppraisalTimeNotArrival,
-                            MalformedAppraisalChangesNothing, EnrollingNodeAcceptsNoAppraisal,
-                            LatestEvidenceIsKeptForReappraisal,
-                            FleetShowsLatestVerdictAndStaleness, FleetOfFiveThousandNodes,
-                            ReferenceValueLifecycleBumpsPolicyVersion,
-                            MalformedReferenceValuesAreAllOrNothing, ImageRules,
-                            PolicyVersionIsAtomicAcrossReplicas, ApiTokensAreStoredByHash,
-                            FailedTransactionLeavesNoPartialRows, DeleteNodeRemovesItsRows);
+REGISTER_TYPED_TEST_SUITE_P(
+    StoreSuite, MigrationsAreIdempotentAndKeepData, ConcurrentOpensMigrateOnce,
+    NewerSchemaIsRefused, EnrollmentRoundTripsEveryField, EnrollmentExpiresAndIsClaimedOnce,
+    ReplicasClaimAnEnrollmentExactlyOnce, ReEnrollmentRekeysAndDropsTheOldVerdict,
+    RevokedNodeAcceptsNoEnrollmentOrAppraisal, MalformedEnrollmentIsRefusedAndStoresNothing,
+    NodeGroupsAndListing, NonceIsSingleUseBoundAndExpiring, MalformedNonceIsRefused,
+    ConcurrentThreadsConsumeANonceExactlyOnce, TwoReplicasConsumeANonceExactlyOnce,
+    AppraisalWrittenByOneReplicaIsReadByTheOther, LatestVerdictFollowsAppraisalTimeNotArrival,
+    MalformedAppraisalChangesNothing, EnrollingNodeAcceptsNoAppraisal,
+    LatestEvidenceIsKeptForReappraisal, FleetShowsLatestVerdictAndStaleness,
+    FleetOfFiveThousandNodes, ReferenceValueLifecycleBumpsPolicyVersion,
+    MalformedReferenceValuesAreAllOrNothing, ImageRules, PolicyVersionIsAtomicAcrossReplicas,
+    ApiTokensAreStoredByHash, FailedTransactionLeavesNoPartialRows, DeleteNodeRemovesItsRows);
 
 }  // namespace bulwark::server::testing

@@ -92,8 +92,8 @@ void raceNonces(Suite& suite, bool two_replicas) {
     threads.emplace_back([&, t] {
       while (!go.load()) std::this_thread::yield();
       for (int i = 0; i < kNonces; ++i) {
-        auto r = stores[t % 2]->consumeNonce("node-a", pattern(32, static_cast<std::uint8_t>(i)),
-                                             5000);
+        auto r =
+            stores[t % 2]->consumeNonce("node-a", pattern(32, static_cast<std::uint8_t>(i)), 5000);
         if (!r) {
           ++errors;
         } else if (r->has_value()) {
@@ -196,7 +196,8 @@ TYPED_TEST_P(StoreSuite, MalformedAppraisalChangesNothing) {
       {"reasons not JSON", [](AppraisalRecord& a) { a.reasons_json = "[{"; }},
       {"reasons an object", [](AppraisalRecord& a) { a.reasons_json = "{}"; }},
       {"trust vector an array", [](AppraisalRecord& a) { a.trust_vector_json = "[1]"; }},
-      {"reasons 2 MiB", [](AppraisalRecord& a) { a.reasons_json = "[\"" + std::string(2 << 20, 'x') + "\"]"; }},
+      {"reasons 2 MiB",
+       [](AppraisalRecord& a) { a.reasons_json = "[\"" + std::string(2 << 20, 'x') + "\"]"; }},
       {"EAR with a space", [](AppraisalRecord& a) { a.ear = "a.b c"; }},
       {"EAR empty", [](AppraisalRecord& a) { a.ear.clear(); }},
       {"digest 31 bytes", [](AppraisalRecord& a) { a.evidence_digest.pop_back(); }},
@@ -297,8 +298,9 @@ TYPED_TEST_P(StoreSuite, FleetOfFiveThousandNodes) {
   }
   auto start = std::chrono::steady_clock::now();
   auto fleet = this->store_->fleet();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - start).count();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
+                .count();
   ASSERT_OK(fleet);
   ASSERT_EQ(fleet->size(), static_cast<std::size_t>(kNodes));
   int with_verdict = 0;

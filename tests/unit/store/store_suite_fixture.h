@@ -21,9 +21,9 @@
 
 namespace bulwark::server::testing {
 
-#define ASSERT_OK(expr)                                                  \
-  do {                                                                   \
-    auto&& ok_result_ = (expr);                                          \
+#define ASSERT_OK(expr)                                                   \
+  do {                                                                    \
+    auto&& ok_result_ = (expr);                                           \
     ASSERT_TRUE(ok_result_.has_value()) << ok_result_.error().toString(); \
   } while (0)
 
@@ -38,9 +38,10 @@ inline Bytes pattern(std::size_t n, std::uint8_t seed) {
 // A real TPM2B_PUBLIC of an AK made by swtpm + tpm2-tools (tests/testdata/quote/README.md).
 inline Bytes testAkPublic(const std::string& which = "rsa") {
   const char* env = std::getenv("BULWARK_SOURCE_DIR");
-  std::filesystem::path root = env != nullptr
-      ? std::filesystem::path(env)
-      : std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
+  std::filesystem::path root =
+      env != nullptr
+          ? std::filesystem::path(env)
+          : std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
   auto bytes = readFile((root / "tests/testdata/quote" / (which + ".ak.pub")).string());
   return bytes ? *bytes : Bytes{};
 }
@@ -70,9 +71,8 @@ inline AppraisalRecord appraisalFor(const std::string& node, Millis at, Appraisa
   a.node = node;
   a.appraised_at = at;
   a.status = status;
-  a.reasons_json = status == AppraisalStatus::kAffirming
-                       ? "[]"
-                       : R"([{"reason":"pcr_mismatch","pcr":15}])";
+  a.reasons_json =
+      status == AppraisalStatus::kAffirming ? "[]" : R"([{"reason":"pcr_mismatch","pcr":15}])";
   a.trust_vector_json = R"({"instance-identity":2,"executables":2})";
   a.ear = "eyJhbGciOiJFUzI1NiJ9.eyJlYXIuc3RhdHVzIjoiYWZmaXJtaW5nIn0.c2ln";
   a.evidence_digest = sha256(asBytes(node + std::to_string(at)));

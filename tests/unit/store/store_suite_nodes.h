@@ -45,8 +45,9 @@ TYPED_TEST_P(StoreSuite, ConcurrentOpensMigrateOnce) {
 }
 
 TYPED_TEST_P(StoreSuite, NewerSchemaIsRefused) {
-  ASSERT_OK(this->backend_.raw("INSERT INTO schema_version (version, description) "
-                               "VALUES (999, 'from the future')"));
+  ASSERT_OK(
+      this->backend_.raw("INSERT INTO schema_version (version, description) "
+                         "VALUES (999, 'from the future')"));
   auto opened = this->backend_.open(true);
   ASSERT_FALSE(opened.has_value());
   EXPECT_EQ(opened.error().code(), ErrorCode::kUnsupported);
@@ -101,8 +102,7 @@ TYPED_TEST_P(StoreSuite, EnrollmentExpiresAndIsClaimedOnce) {
             ErrorCode::kInvalidArgument);
   Millis expiry = 1000 + 300'000;
   EXPECT_EQ(s.recordEnrollmentAttempt("enr-a", expiry).error().code(), ErrorCode::kNotFound);
-  EXPECT_EQ(s.completeEnrollment("enr-a", {"", true, expiry}).error().code(),
-            ErrorCode::kNotFound);
+  EXPECT_EQ(s.completeEnrollment("enr-a", {"", true, expiry}).error().code(), ErrorCode::kNotFound);
   ASSERT_OK(s.completeEnrollment("enr-b", {"", true, expiry - 1}));
   EXPECT_EQ(s.completeEnrollment("enr-b", {"", true, expiry - 1}).error().code(),
             ErrorCode::kNotFound);
@@ -117,7 +117,8 @@ TYPED_TEST_P(StoreSuite, ReplicasClaimAnEnrollmentExactlyOnce) {
   ASSERT_NE(other, nullptr);
   for (int round = 0; round < 10; ++round) {
     std::string id = "race-" + std::to_string(round);
-    ASSERT_OK(this->store_->createPendingEnrollment(pendingFor("n" + std::to_string(round), id, 0)));
+    ASSERT_OK(
+        this->store_->createPendingEnrollment(pendingFor("n" + std::to_string(round), id, 0)));
     std::atomic<int> wins{0};
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) {
@@ -178,9 +179,9 @@ TYPED_TEST_P(StoreSuite, RevokedNodeAcceptsNoEnrollmentOrAppraisal) {
   EXPECT_EQ(this->rawInt("SELECT COUNT(*) FROM pending_enrollments"), 1);
   EXPECT_EQ(s.createPendingEnrollment(pendingFor("node-a", "later", 4000)).error().code(),
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(s.recordAppraisal(appraisalFor("node-a", 4000, AppraisalStatus::kAffirming))
-                .error().code(),
-            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(
+      s.recordAppraisal(appraisalFor("node-a", 4000, AppraisalStatus::kAffirming)).error().code(),
+      ErrorCode::kInvalidArgument);
   EXPECT_EQ(s.getNode("node-a")->state, NodeState::kRevoked);
   EXPECT_EQ(this->rawInt("SELECT COUNT(*) FROM appraisals"), 0);
   // Deleting the node is the explicit way back; it takes its history with it.

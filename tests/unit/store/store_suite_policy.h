@@ -21,9 +21,7 @@ inline ReferenceValue refValue(const std::string& subject, const std::string& so
   return v;
 }
 
-inline std::string digestRule(std::uint8_t seed) {
-  return "sha256:" + toHex(sha256(Bytes{seed}));
-}
+inline std::string digestRule(std::uint8_t seed) { return "sha256:" + toHex(sha256(Bytes{seed})); }
 
 TYPED_TEST_P(StoreSuite, ReferenceValueLifecycleBumpsPolicyVersion) {
   Store& s = *this->store_;
@@ -95,7 +93,12 @@ TYPED_TEST_P(StoreSuite, MalformedReferenceValuesAreAllOrNothing) {
       {"empty subject", [](ReferenceValue& v) { v.subject.clear(); }},
       {"NUL in subject", [](ReferenceValue& v) { v.subject = std::string("/a\0b", 4); }},
       {"Latin-1 subject", [](ReferenceValue& v) { v.subject = "/caf\xe9"; }},
-      {"overlong UTF-8 '/'", [](ReferenceValue& v) { v.subject = "/a\xc0\xaf" "b"; }},
+      {"overlong UTF-8 '/'",
+       [](ReferenceValue& v) {
+         v.subject =
+             "/a\xc0\xaf"
+             "b";
+       }},
       {"UTF-16 surrogate", [](ReferenceValue& v) { v.subject = "/\xed\xa0\x80"; }},
       {"truncated UTF-8", [](ReferenceValue& v) { v.subject = "/caf\xc3"; }},
       {"unknown source", [](ReferenceValue& v) { v.source = "internet"; }},
@@ -104,7 +107,10 @@ TYPED_TEST_P(StoreSuite, MalformedReferenceValuesAreAllOrNothing) {
       {"learned from bad node", [](ReferenceValue& v) { v.source = "learned:a b"; }},
       {"added revoked", [](ReferenceValue& v) { v.state = ReferenceState::kRevoked; }},
       {"approved without approver",
-       [](ReferenceValue& v) { v.state = ReferenceState::kApproved; v.approved_by.clear(); }},
+       [](ReferenceValue& v) {
+         v.state = ReferenceState::kApproved;
+         v.approved_by.clear();
+       }},
   };
   for (const auto& c : cases) {
     std::vector<ReferenceValue> batch = {refValue("/bin/a", "manual"), refValue("/bin/b", "manual"),
@@ -137,7 +143,8 @@ TYPED_TEST_P(StoreSuite, ImageRules) {
   for (const std::string& bad : {std::string("sha256:abc"), "sha512:" + std::string(64, 'a'),
                                  "sha256:" + std::string(64, 'A'), std::string("")}) {
     EXPECT_EQ(s.addImageRule({0, ImageRuleKind::kDenyDigest, bad, 1, ""}).error().code(),
-              ErrorCode::kInvalidArgument) << bad;
+              ErrorCode::kInvalidArgument)
+        << bad;
   }
   EXPECT_EQ(s.addImageRule({0, ImageRuleKind::kAllowPrefix, "has space", 1, ""}).error().code(),
             ErrorCode::kInvalidArgument);
@@ -208,10 +215,13 @@ TYPED_TEST_P(StoreSuite, ApiTokensAreStoredByHash) {
             ErrorCode::kInvalidArgument);
   EXPECT_EQ(s.putApiToken({"other", ApiRole::kAuditor, admin_hash, 1}).error().code(),
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(s.putApiToken({"raw", ApiRole::kAuditor, Bytes(asBytes("s3cret-admin-token").begin(),
-                                                          asBytes("s3cret-admin-token").end()),
-                           1}).error().code(),
-            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(
+      s.putApiToken(
+           {"raw", ApiRole::kAuditor,
+            Bytes(asBytes("s3cret-admin-token").begin(), asBytes("s3cret-admin-token").end()), 1})
+          .error()
+          .code(),
+      ErrorCode::kInvalidArgument);
   auto listed = s.listApiTokens();
   ASSERT_OK(listed);
   ASSERT_EQ(listed->size(), 2u);

@@ -1,9 +1,10 @@
 // Pure parts of the store: enum spellings, effective state, placeholder rewriting.
+#include "server/store/store_types.h"
+
 #include <gtest/gtest.h>
 
 #include "server/store/migrations.h"
 #include "server/store/sqlite_store.h"
-#include "server/store/store_types.h"
 
 namespace bulwark::server {
 namespace {
@@ -31,8 +32,8 @@ TEST(EffectiveState, StaleIsComputedAtQueryTime) {
 }
 
 TEST(StoreTypes, NamesRoundTripAndUnknownNamesAreRejected) {
-  for (auto s : {NodeState::kEnrolling, NodeState::kTrusted, NodeState::kUntrusted,
-                 NodeState::kRevoked}) {
+  for (auto s :
+       {NodeState::kEnrolling, NodeState::kTrusted, NodeState::kUntrusted, NodeState::kRevoked}) {
     EXPECT_EQ(nodeStateFromName(nodeStateName(s)), s);
   }
   for (auto s : {AppraisalStatus::kAffirming, AppraisalStatus::kWarning,
@@ -61,8 +62,9 @@ TEST(Migrations, DialectTokensAreExpanded) {
   std::string sql = "CREATE TABLE t (id {{ID}}, b {{BLOB}}, c {{BLOB}})";
   EXPECT_EQ(migrationSql(sql, SqlDialect::kSqlite),
             "CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB, c BLOB)");
-  EXPECT_EQ(migrationSql(sql, SqlDialect::kPostgres),
-            "CREATE TABLE t (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, b BYTEA, c BYTEA)");
+  EXPECT_EQ(
+      migrationSql(sql, SqlDialect::kPostgres),
+      "CREATE TABLE t (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, b BYTEA, c BYTEA)");
   EXPECT_GE(latestSchemaVersion(), 1);
 }
 
