@@ -37,7 +37,7 @@ asan: deps
 demo:
 	$(MAKE) deps
 	$(MAKE) build
-	./scripts/demo.sh $(BUILD_DIR)
+	if [ -x scripts/demo.sh ]; then ./scripts/demo.sh $(BUILD_DIR); else ./scripts/demo-quote.sh $(BUILD_DIR); fi
 
 clean:
 	rm -rf build build-asan build-release
