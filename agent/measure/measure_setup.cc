@@ -30,9 +30,10 @@ MeasureOptions measureOptionsFrom(const AgentConfig& config) {
 }
 
 Result<std::unique_ptr<MeasureStack>> buildMeasureStack(const AgentConfig& config,
-                                                        attest::Tpm* tpm) {
+                                                        attest::Tpm* tpm,
+                                                        std::optional<MeasureOptions> given) {
   auto stack = std::make_unique<MeasureStack>();
-  MeasureOptions options = measureOptionsFrom(config);
+  MeasureOptions options = given ? std::move(*given) : measureOptionsFrom(config);
   MeasureDeps deps;
   if (tpm) {
     auto banks = allocatedBanks(*tpm, options.pcr);

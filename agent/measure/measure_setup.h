@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,9 @@ struct MeasureStack {
 // `tpm` may be null (no TPM: nothing is extended, no log is written); it must
 // outlive the stack. Errors: the PCR banks cannot be read, the log cannot be
 // opened or repaired.
-[[nodiscard]] Result<std::unique_ptr<MeasureStack>> buildMeasureStack(const AgentConfig& config,
-                                                                      attest::Tpm* tpm);
+// `options` defaults to measureOptionsFrom(config) (tests override roots and the
+// boot id path).
+[[nodiscard]] Result<std::unique_ptr<MeasureStack>> buildMeasureStack(
+    const AgentConfig& config, attest::Tpm* tpm, std::optional<MeasureOptions> options = {});
 
 }  // namespace bulwark::agent
