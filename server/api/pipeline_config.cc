@@ -26,7 +26,10 @@ Result<void> onlyKeys(const YAML::Node& n, const std::string& path, std::initial
   return {};
 }
 
+// yaml-cpp: a missing key yields an invalid node whose accessors throw, so every
+// reader checks IsDefined() first.
 Result<std::string> text(const YAML::Node& n, const std::string& key) {
+  if (!n.IsDefined()) return bad(key, "is required");
   if (!n.IsScalar() || n.Scalar().empty()) return bad(key, "must be a non-empty string");
   return n.Scalar();
 }

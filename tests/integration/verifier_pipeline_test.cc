@@ -519,6 +519,22 @@ TEST_F(VerifierPipeline, EnrollAttestLearnApproveAndVerifyTheEar) {
   EXPECT_EQ(nj["trust_vector"]["instance-identity"], 2);
   EXPECT_EQ(nj["findings"].size(), 1u) << nj.dump(2);
 
+  // The same through bulwarkctl (token from the environment, never on the command line).
+  std::string ctl = std::string(std::getenv("BULWARK_BINARY_DIR")) + "/bin/bulwarkctl --verifier " +
+                    verifier_->url() + " --cacert " + verifier_->dir() + "/ca.pem ";
+  auto shown = testing::runCommand("BULWARK_TOKEN=" + std::string(kSchedulerToken) + " " + ctl + "node " + node);
+  EXPECT_EQ(shown.exit_code, 0) << shown.output;
+  EXPECT_NE(shown.output.find("trusted"), std::string::npos) << shown.output;
+  auto listed = testing::runCommand("BULWARK_TOKEN=" + std::string(kSchedulerToken) + " " + ctl + "nodes --json");
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_EQ(json::parse(listed.output)["nodes"][0]["name"], node);
+  auto denied = testing::runCommand("BULWARK_TOKEN=" + std::string(kSchedulerToken) + " " + ctl + "policy learn " + node);
+  EXPECT_EQ(denied.exit_code, 2) << denied.output;
+  EXPECT_NE(denied.output.find("HTTP 403"), std::string::npos) << denied.output;
+  auto shown_policy = testing::runCommand("BULWARK_TOKEN=" + std::string(kAdminToken) + " " + ctl + "policy show");
+  EXPECT_EQ(shown_policy.exit_code, 0) << shown_policy.output;
+  EXPECT_NE(shown_policy.output.find("/usr/bin/runc"), std::string::npos) << shown_policy.output;
+
   // Next cycle with the piggybacked nonce: affirming straight away.
   auto ev2 = agent_->evidence(agent_->report(node, asBytes(first.next_nonce())), "sha256:15");
   ASSERT_TRUE(ev2.has_value());
