@@ -9,10 +9,7 @@
 
 #include "agent/command.h"
 #include "agent/cycle/agent_wiring.h"
-#include "agent/cycle/attestation_cycle.h"
-#include "agent/cycle/log_file_source.h"
-#include "agent/cycle/tpm_quoter.h"
-#include "agent/enroll/host_facts.h"
+#include "agent/cycle/cycle_stack.h"
 #include "agent/transport/verifier_error.h"
 
 namespace bulwark::agent {
@@ -70,24 +67,10 @@ int runAttest(const GlobalOptions& globals, const AttestFlags& flags) {
                                   flags.overrides);
   if (!settings) return failWith(settings.error());
   StateStore store(settings->state_dir);
-  auto node = enrolledNode(store);
-  if (!node) return failWith(node.error());
-  auto verifier = makeVerifierClient(*settings, store, /*mtls=*/true);
-  if (!verifier) return failWith(verifier.error());
-  auto tpm = openTpm(*settings);
-  if (!tpm) return failWith(tpm.error());
-  TpmQuoter quoter(**tpm, store.akBlobPath());
-  LogFileSource source({.cel_log = settings->measurement_log,
-                        .firmware_log = settings->firmware_log,
-                        .ima_log = settings->ima_log});
-  AttestationCycle cycle({.node = *node, .measurement_pcr = settings->measurement_pcr},
-                         {.store = &store,
-                          .source = &source,
-                          .quoter = &quoter,
-                          .verifier = verifier->get(),
-                          .host_facts = [] { return collectHostFacts(); },
-                          .now_unix_ms = nowUnixMs});
-  auto outcome = cycle.runOnce();
+  auto stack = buildCycleStack(*settings, store);
+  if (!stack) return failWith(stack.error());
+  for (const auto& note : (*stack)->notes) std::fprintf(stderr, "note: %s\n", note.c_str());
+  auto outcome = (*stack)->cycle->runOnce();
   if (!outcome) return failWith(outcome.error());
   if (auto r = markApproved(store); !r) std::fprintf(stderr, "note: %s\n", r.error().toString().c_str());
   printOutcome(*outcome, flags.json);

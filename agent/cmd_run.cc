@@ -15,9 +15,7 @@
 #include "agent/command.h"
 #include "agent/cycle/agent_wiring.h"
 #include "agent/cycle/attest_daemon.h"
-#include "agent/cycle/log_file_source.h"
-#include "agent/cycle/tpm_quoter.h"
-#include "agent/enroll/host_facts.h"
+#include "agent/cycle/cycle_stack.h"
 
 namespace bulwark::agent {
 namespace {
@@ -42,15 +40,26 @@ void logLine(std::string_view level, std::string_view text) {
   std::fflush(stderr);
 }
 
-// SIGTERM/SIGINT are blocked in every thread and taken by one sigwait()ing
-// thread, which stops the daemon; no work happens in a signal handler.
+sigset_t terminationSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+// SIGTERM/SIGINT are blocked in every thread — so first, before any thread
+// (hash pool, change watcher) exists — and taken by one sigwait()ing thread,
+// which stops the daemon; no work happens in a signal handler.
+void blockTerminationSignals() {
+  sigset_t set = terminationSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
 class SignalThread {
  public:
-  explicit SignalThread(AttestDaemon& daemon) {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGTERM);
-    sigaddset(&set_, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+  explicit SignalThread(AttestDaemon& daemon) : set_(terminationSignals()) {
+    blockTerminationSignals();
     thread_ = std::thread([this, &daemon] {
       int sig = 0;
       sigwait(&set_, &sig);
@@ -76,42 +85,35 @@ int failWith(const Error& error) {
 }
 
 int runDaemon(const GlobalOptions& globals, const RunFlags& flags) {
+  blockTerminationSignals();
   auto settings = resolveSettings(globals.config_path, globals.config_option->count() > 0,
                                   flags.overrides);
   if (!settings) return failWith(settings.error());
   if (flags.interval_seconds > 0) settings->interval = std::chrono::seconds(flags.interval_seconds);
   StateStore store(settings->state_dir);
-  auto node = enrolledNode(store);
-  if (!node) return failWith(node.error());
-  auto verifier = makeVerifierClient(*settings, store, /*mtls=*/true);
-  if (!verifier) return failWith(verifier.error());
-  auto tpm = openTpm(*settings);
-  if (!tpm) return failWith(tpm.error());
-  TpmQuoter quoter(**tpm, store.akBlobPath());
-  LogFileSource source({.cel_log = settings->measurement_log,
-                        .firmware_log = settings->firmware_log,
-                        .ima_log = settings->ima_log});
-  AttestationCycle cycle({.node = *node, .measurement_pcr = settings->measurement_pcr},
-                         {.store = &store,
-                          .source = &source,
-                          .quoter = &quoter,
-                          .verifier = verifier->get(),
-                          .host_facts = [] { return collectHostFacts(); },
-                          .now_unix_ms = nowUnixMs});
+  auto stack = buildCycleStack(*settings, store);
+  if (!stack) return failWith(stack.error());
+  for (const auto& note : (*stack)->notes) logLine("warning", note);
+  CycleStack& s = **stack;
   SdNotifier notifier;
   std::mt19937_64 rng{std::random_device{}()};
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   AttestDaemon daemon(
       {.interval = settings->interval, .max_backoff = settings->max_backoff},
       [&] {
-        auto outcome = cycle.runOnce();
+        auto outcome = s.cycle->runOnce();
         if (outcome) (void)markApproved(store);
         return outcome;
       },
       notifier, logLine, [&] { return uniform(rng); });
-  logLine("info", "node '" + *node + "' attesting to " + settings->verifier_url);
   SignalThread signals(daemon);
+  // Measured files and container state changes attest at once (DESIGN §3 step 5).
+  auto watching = s.measure->engine->startWatching(
+      [&daemon](std::string_view reason) { daemon.requestAttestation(reason); });
+  if (!watching) logLine("warning", "no change triggers: " + watching.error().toString());
+  logLine("info", "node '" + s.node + "' attesting to " + settings->verifier_url);
   daemon.run();
+  s.measure->engine->stopWatching();
   return kExitOk;
 }
 

@@ -52,7 +52,13 @@ void AttestDaemon::waitUntil(Clock::time_point deadline, bool allow_trigger) {
     Clock::time_point wake = deadline;
     if (ping.count() > 0) wake = std::min(wake, now + ping);
     cv_.wait_until(lock, wake);
-    if (ping.count() > 0) notifier_.watchdog();
+    if (ping.count() > 0) {
+      // sd_notify may block (a full notify socket); never while holding the lock
+      // that stop() and requestAttestation() need.
+      lock.unlock();
+      notifier_.watchdog();
+      lock.lock();
+    }
   }
   // This cycle covers every change seen so far.
   triggered_ = false;

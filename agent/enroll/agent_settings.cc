@@ -22,6 +22,7 @@ AgentSettings settingsFromConfig(const AgentConfig& c) {
   s.ima_log = c.verifier.ima_log;
   s.measurement_pcr = c.measure.pcr;
   s.measurement_log = c.measure.log;
+  s.config = std::make_shared<const AgentConfig>(c);
   return s;
 }
 

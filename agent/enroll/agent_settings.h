@@ -6,12 +6,15 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "attest/core/error.h"
 
 namespace bulwark::agent {
+
+struct AgentConfig;
 
 struct AgentSettings {
   std::string node;                         // node: (default: the host name)
@@ -31,9 +34,10 @@ struct AgentSettings {
   // measure: (owned by the measurement engine; read here for the report)
   std::uint32_t measurement_pcr = 15;       // measure.pcr
   std::string measurement_log = "/var/lib/bulwark/measure.log";  // measure.log
+  // The whole configuration it came from (the measurement engine reads the rest).
+  std::shared_ptr<const AgentConfig> config;
 };
 
-struct AgentConfig;
 AgentSettings settingsFromConfig(const AgentConfig& config);
 
 // Parses YAML text (an empty document gives the defaults). kInvalidArgument

@@ -162,6 +162,50 @@ TEST(AttestDaemon, FeedsTheWatchdogWhileWaiting) {
   EXPECT_EQ(h.cycle.count(), 1u);
 }
 
+// sd_notify blocks when the notify socket is full; stop() and triggers must not
+// wait for it (they share the daemon's lock).
+class BlockingNotifier final : public Notifier {
+ public:
+  std::atomic<bool> release{false};
+  std::atomic<int> blocked{0};
+  void ready() override {}
+  // The first ping follows the cycle; the next ones come from the wait loop,
+  // which is where the lock is.
+  void watchdog() override {
+    if (++calls == 1) return;
+    ++blocked;
+    while (!release) std::this_thread::sleep_for(1ms);
+  }
+  std::atomic<int> calls{0};
+  void status(std::string_view) override {}
+  void stopping() override {}
+  std::chrono::microseconds watchdogInterval() const override { return 20ms; }
+};
+
+TEST(AttestDaemon, ABlockedWatchdogDoesNotBlockStopOrTriggers) {
+  ScriptedCycle cycle;
+  BlockingNotifier notifier;
+  notifier.release = false;
+  AttestDaemon daemon({.interval = 60s}, [&] { return cycle(); }, notifier,
+                      [](std::string_view, std::string_view) {}, [] { return 0.0; });
+  std::thread runner([&] { daemon.run(); });
+  auto until = Clock::now() + 2s;
+  while (notifier.blocked == 0 && Clock::now() < until) std::this_thread::sleep_for(1ms);
+  ASSERT_GT(notifier.blocked.load(), 0);
+  std::atomic<bool> returned{false};
+  std::thread stopper([&] {
+    daemon.requestAttestation("x");
+    daemon.stop();
+    returned = true;
+  });
+  until = Clock::now() + 500ms;
+  while (!returned && Clock::now() < until) std::this_thread::sleep_for(1ms);
+  EXPECT_TRUE(returned) << "stop()/requestAttestation() waited for a blocked sd_notify";
+  notifier.release = true;
+  stopper.join();
+  runner.join();
+}
+
 TEST(Backoff, DoublesCapsJittersAndResets) {
   double u = 0.0;
   Backoff b(std::chrono::milliseconds(100), std::chrono::milliseconds(1000), [&] { return u; });
