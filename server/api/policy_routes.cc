@@ -83,7 +83,7 @@ HttpResponse learn(const RouteContext& ctx, const ApiServices& s) {
   std::vector<ReferenceValue> values;
   Millis now = s.now();
   for (const MeasurementEntry& m : all) {
-    if (m.kind == kImageKind) continue;
+    if (!isReferenceKind(m.kind)) continue;
     ReferenceValue v;
     v.kind = m.kind;
     v.subject = m.subject;

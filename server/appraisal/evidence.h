@@ -32,7 +32,12 @@ struct EvidenceLimits {
 // Measurement kinds of docs/api.md; "image" goes to the image rules, the rest to
 // reference values.
 inline constexpr std::string_view kImageKind = "image";
+// Reported, never extended (a per-container OCI config, agent/measure): informational,
+// neither required in the log nor matched against reference values.
+inline constexpr std::string_view kReportOnlyKind = "oci-bundle";
 bool isKnownMeasurementKind(std::string_view kind);
+// Kinds judged by reference values: everything but images and report-only kinds.
+inline bool isReferenceKind(std::string_view kind) { return kind != kImageKind && kind != kReportOnlyKind; }
 // Node names (docs/api.md): 1..253 of [A-Za-z0-9._-], not starting with '.' or '-'.
 bool isNodeName(std::string_view name);
 

@@ -44,19 +44,28 @@ std::string containerName(const bulwark::v1::ContainerReport& c) {
 void checkMeasurements(CheckLedger& ledger, const PipelineInput& in) {
   const ParsedEvidence& ev = *in.evidence;
   std::set<MeasurementEntry> logged(ev.logged.begin(), ev.logged.end());
+  // Images are logged once per digest whatever their name (agent/measure: set semantics).
+  std::set<Bytes> logged_images;
+  for (const MeasurementEntry& m : ev.logged) {
+    if (m.kind == kImageKind) logged_images.insert(m.sha256);
+  }
   std::set<MeasurementEntry> all = logged;
   std::size_t failures = 0;
   {
     CappedFailures out(ledger, Check::kMeasurements);
     for (const MeasurementEntry& m : ev.measurements) {
+      if (m.kind == kReportOnlyKind) continue;
       all.insert(m);
-      if (logged.count(m) > 0) continue;
-      KindClaim kc = claimFor(m.kind);
+      bool in_log = m.kind == kImageKind ? logged_images.count(m.sha256) > 0 : logged.count(m) > 0;
+      if (in_log) continue;
+      KindClaim kc = m.kind == kImageKind ? KindClaim{TrustClaim::kSourcedData, 0,
+                                                      ar4si::sourced_data::kContraindicatedSources}
+                                          : claimFor(m.kind);
       out.add(makeReason("measurement-not-in-log", kc.claim, kc.contraindicated,
                          describe(m) + " is reported but not in the measurement log"));
     }
     for (const MeasurementEntry& m : all) {
-      if (m.kind == kImageKind) continue;  // image rules decide (checkImages)
+      if (!isReferenceKind(m.kind)) continue;  // image rules decide images (checkImages)
       KindClaim kc = claimFor(m.kind);
       switch (in.policy->match(m)) {
         case ReferenceMatch::kApproved: break;
@@ -96,13 +105,34 @@ void checkImages(CheckLedger& ledger, const PipelineInput& in) {
     for (const auto& c : ev.report.containers()) {
       judge(c.image(), c.image_digest(), "container " + containerName(c) + " image " + c.image());
     }
-    auto images = [&](const std::vector<MeasurementEntry>& list) {
-      for (const MeasurementEntry& m : list) {
-        if (m.kind == kImageKind) judge(m.subject, "sha256:" + toHex(m.sha256), "image " + m.subject);
+    // Current images: the agent names them by digest and lists their references in
+    // attributes["refs"] (comma-separated); any allowed reference allows the image.
+    std::set<std::string> current;
+    for (const auto& m : ev.report.measurements()) {
+      if (m.kind() != kImageKind) continue;
+      std::string digest = "sha256:" + toHex(asBytes(m.sha256()));
+      current.insert(digest);
+      auto refs = m.attributes().find("refs");
+      std::string first = refs == m.attributes().end() ? std::string() : refs->second.substr(0, refs->second.find(','));
+      std::string ref = first.empty() ? m.subject() : first;  // no refs: the subject may be one
+      if (refs != m.attributes().end()) {
+        for (std::size_t pos = 0; pos <= refs->second.size();) {
+          std::size_t comma = std::min(refs->second.find(',', pos), refs->second.size());
+          std::string candidate = refs->second.substr(pos, comma - pos);
+          if (in.policy->image(candidate, digest).decision == ImageDecision::kAllowed) ref = candidate;
+          pos = comma + 1;
+        }
       }
-    };
-    images(ev.measurements);
-    images(ev.logged);
+      judge(ref, digest, "image " + m.subject() + (first.empty() ? "" : " (" + first + ")"));
+    }
+    // Images that ran earlier in this boot (log history): only a deny rule fails them.
+    for (const MeasurementEntry& m : ev.logged) {
+      std::string digest = "sha256:" + toHex(m.sha256);
+      if (m.kind != kImageKind || current.count(digest) > 0) continue;
+      if (in.policy->image(std::string(), digest).decision == ImageDecision::kDenied) {
+        judge(std::string(), digest, "image " + m.subject + " (ran earlier in this boot)");
+      }
+    }
     failures = out.count();
   }
   if (failures == 0) ledger.passImages();

@@ -161,7 +161,7 @@ struct Env {
     ASSERT_TRUE(ev.has_value()) << ev.error().toString();
     std::vector<ReferenceValue> values;
     auto add = [&](const MeasurementEntry& m) {
-      if (m.kind == kImageKind) return;
+      if (!isReferenceKind(m.kind)) return;
       ReferenceValue v;
       v.kind = m.kind;
       v.subject = m.subject;
