@@ -103,7 +103,10 @@ void checkImages(CheckLedger& ledger, const PipelineInput& in) {
       }
     };
     for (const auto& c : ev.report.containers()) {
-      judge(c.image(), c.image_digest(), "container " + containerName(c) + " image " + c.image());
+      // Runtimes show untagged images by their id ("sha256:<hex>"): that is a digest.
+      bool image_is_id = c.image_digest().empty() && c.image().size() == 71 && c.image().starts_with("sha256:");
+      judge(image_is_id ? std::string() : c.image(), image_is_id ? c.image() : c.image_digest(),
+            "container " + containerName(c) + " image " + c.image());
     }
     // Current images: the agent names them by digest and lists their references in
     // attributes["refs"] (comma-separated); any allowed reference allows the image.

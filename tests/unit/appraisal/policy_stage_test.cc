@@ -98,6 +98,33 @@ TEST(PolicyStages, ImageOutcomes) {
   }
 }
 
+TEST(PolicyStages, ContainerImagesByReferenceOrId) {
+  struct Case {
+    std::string image, digest;
+    std::set<std::string> codes;
+  };
+  const Case cases[] = {
+      {"nginx:1.25", "", {}},                                    // allowed prefix docker.io/library/nginx
+      {dig("untagged"), "", {}},                                 // an image id is a digest: allowed by digest
+      {dig("other"), "", {"image-not-allowed"}},
+      {"registry.example.com/x:1", dig("untagged"), {}},         // digest rule
+      {"nginx:1.25", dig("bad"), {"image-denied"}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.image);
+    Stage s;
+    s.policy = PolicySnapshot(1, {},
+                              {{1, ImageRuleKind::kAllowPrefix, "nginx", 0, "t"},
+                               {2, ImageRuleKind::kAllowDigest, dig("untagged"), 0, "t"},
+                               {3, ImageRuleKind::kDenyDigest, dig("bad"), 0, "t"}});
+    auto* ct = s.ev.report.add_containers();
+    ct->set_name("web");
+    ct->set_image(c.image);
+    ct->set_image_digest(c.digest);
+    EXPECT_EQ(s.run(), c.codes);
+  }
+}
+
 TEST(PolicyStages, ImageHistoryFailsOnlyOnDeny) {
   Stage s;
   s.policy = PolicySnapshot(1, {}, {{1, ImageRuleKind::kDenyDigest, dig("old-bad"), 0, "t"}});
