@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <random>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -71,16 +72,16 @@ struct Fixtures {
   std::string selection(const std::string& name) const { return manifest["fixtures"][name]["selection"]; }
 };
 
-// Counter-mode "randomness": reproducible, and the test knows every secret drawn.
+// Seeded "randomness": reproducible runs, distinct values (nonces are unique keys).
 class CountingRng final : public attest::Rng {
  public:
   Result<void> fill(std::span<std::uint8_t> out) override {
-    for (auto& b : out) b = static_cast<std::uint8_t>(next_++ * 131u + 7u);
+    for (auto& b : out) b = static_cast<std::uint8_t>(gen_() >> 56);
     return {};
   }
 
  private:
-  std::uint32_t next_ = 1;
+  std::mt19937_64 gen_{20240501};
 };
 
 class TempDir {
