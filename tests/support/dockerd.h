@@ -38,9 +38,10 @@ class Dockerd {
   std::string execRoot() const { return dir_ + "/exec"; }
   // runc state of Docker's containers (<exec-root>/runtime-runc/moby/<id>/state.json).
   std::string runcStateRoot() const { return execRoot() + "/runtime-runc/moby"; }
-  // containerd task bundles of the managed containerd.
+  // containerd task bundles of dockerd's managed containerd (its state dir is
+  // <exec-root>/containerd/daemon).
   std::string containerdTaskRoot() const {
-    return execRoot() + "/containerd/io.containerd.runtime.v2.task";
+    return execRoot() + "/containerd/daemon/io.containerd.runtime.v2.task";
   }
   pid_t pid() const { return pid_; }
 

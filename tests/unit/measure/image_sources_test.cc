@@ -2,6 +2,8 @@
 // annotations, and the image collection's dedup and set rules.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "agent/measure/docker_image_source.h"
 #include "agent/measure/image_collector.h"
 #include "agent/measure/oci_state_image_source.h"
@@ -134,6 +136,54 @@ TEST(ImageCollection, OneValuePerDigestAndBundlesReportOnly) {
   EXPECT_NE(c.notes[0].find("not-a-digest"), std::string::npos);
   EXPECT_FALSE(parseImageDigest(other.substr(0, 70)).has_value());
   EXPECT_FALSE(parseImageDigest("sha256:" + std::string(64, 'A')).has_value());
+}
+
+}  // namespace
+}  // namespace bulwark::agent
+
+namespace bulwark::agent {
+namespace {
+
+// Answers captured from a real dockerd/runc (tests/testdata/images/README.md).
+std::string testdata(const std::string& name) {
+  const char* src = std::getenv("BULWARK_SOURCE_DIR");
+  if (!src) return {};
+  auto bytes = readFile(std::string(src) + "/tests/testdata/images/" + name);
+  return bytes ? std::string(bytes->begin(), bytes->end()) : std::string();
+}
+
+constexpr const char* kCapturedId = "649d7bd32c2808ad4de44cc0f4895cae6c267c55981bc327db3df3253a1d0ef5";
+constexpr const char* kCapturedImage =
+    "sha256:08faee3ca0eb6d6e3dd729b645782e0dd471b781c353778692004b01b48fb2de";
+
+TEST(CapturedRuntimeAnswers, DockerEngineApi) {
+  std::string list = testdata("docker_containers.json");
+  ASSERT_FALSE(list.empty()) << "BULWARK_SOURCE_DIR must point at the source tree";
+  auto containers = parseDockerContainers(list);
+  ASSERT_TRUE(containers.has_value()) << containers.error().toString();
+  ASSERT_EQ(containers->size(), 1u);
+  EXPECT_EQ((*containers)[0].id, kCapturedId);
+  EXPECT_EQ((*containers)[0].name, "web");
+  EXPECT_EQ((*containers)[0].image, "bulwark-busybox:testdata");
+  EXPECT_EQ((*containers)[0].image_id, kCapturedImage);
+  EXPECT_EQ((*containers)[0].state, "running");
+  auto image = parseDockerImage(testdata("docker_image.json"));
+  ASSERT_TRUE(image.has_value()) << image.error().toString();
+  EXPECT_EQ(image->id, kCapturedImage);
+  EXPECT_EQ(image->repo_tags, std::vector<std::string>{"bulwark-busybox:testdata"});
+  EXPECT_TRUE(image->repo_digests.empty()) << "docker import: no registry digest";
+}
+
+TEST(CapturedRuntimeAnswers, RuncStateAndBundle) {
+  auto state = parseOciState(testdata("runc_state.json"));
+  ASSERT_TRUE(state.has_value()) << state.error().toString();
+  EXPECT_EQ(state->id, kCapturedId);
+  EXPECT_EQ(state->pid, 20249);
+  EXPECT_EQ(state->bundle, std::string("/tmp/bwd-cap-nLm2yy/exec/containerd/daemon/"
+                                       "io.containerd.runtime.v2.task/moby/") + kCapturedId);
+  auto annotations = parseBundleAnnotations(testdata("bundle_config.json"));
+  ASSERT_TRUE(annotations.has_value()) << annotations.error().toString();
+  EXPECT_TRUE(annotations->empty()) << "Docker 20.10 writes no image annotations";
 }
 
 }  // namespace
