@@ -208,7 +208,17 @@ ApiResult<AppraisalRecord> Appraiser::record(const NodeRecord& node, const Parse
   return *stored;
 }
 
+void Appraiser::purgeExpired(Millis now) {
+  Millis last = last_purge_.load();
+  if (now - last < kPurgeEvery || !last_purge_.compare_exchange_strong(last, now)) return;
+  // Best effort: a failed purge is retried next time; it never fails a request. Used
+  // nonces are kept until they expire, so a replay within the TTL is named a replay.
+  (void)store_.purgeNonces(now);
+  (void)store_.purgeExpiredEnrollments(now);
+}
+
 ApiResult<NonceGrant> Appraiser::issueNonce(const std::string& node) {
+  purgeExpired(now_());
   NonceRecord n;
   n.value.resize(32);
   if (auto r = rng_.fill(n.value); !r) return apiFail(500, "internal-error", "random: " + r.error().message());

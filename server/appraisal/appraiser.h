@@ -9,6 +9,7 @@
 // AK names are hashes of the key and the policy version moves with every change.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -101,6 +102,11 @@ class Appraiser {
   IsolationProfile default_profile_;
   NowFn now_;
   attest::Rng& rng_;
+
+  // Expired nonces and enrollments are purged at most once per kPurgeEvery, on the way.
+  void purgeExpired(Millis now);
+  static constexpr Millis kPurgeEvery = 60000;
+  std::atomic<Millis> last_purge_{0};
 
   std::mutex mu_;  // guards the caches below
   std::map<Bytes, std::shared_ptr<const attest::AkKey>> ak_cache_;

@@ -109,7 +109,16 @@ void printNode(const json& n) {
   }
 }
 
+bool& jsonOut() {
+  static bool on = false;
+  return on;
+}
+
 void printChange(const json& j) {
+  if (jsonOut()) {
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
   std::printf("changed %s, policy version %s, re-appraised %s node(s)\n", str(j, "changed").c_str(),
               str(j, "version").c_str(), str(j, "reappraised").c_str());
 }
@@ -152,10 +161,13 @@ void addNodeCommands(CLI::App& app, int& exit_code) {
     static std::string target[2];
     std::string& t = target[std::string_view(verb) == "approve" ? 0 : 1];
     sub->add_option("NAME", t, "node name")->required();
+    sub->add_flag("--json", jsonOut(), "print the verifier's JSON");
     sub->fallthrough();
     sub->callback([&exit_code, &t, verb] {
       auto j = call("POST", "/v1/nodes/" + t + "/" + verb, json::object(), exit_code);
-      if (j) std::printf("%s: %s\n", str(*j, "name").c_str(), str(*j, "state").c_str());
+      if (!j) return;
+      jsonOut() ? (void)std::printf("%s\n", j->dump(2).c_str())
+                : (void)std::printf("%s: %s\n", str(*j, "name").c_str(), str(*j, "state").c_str());
     });
   }
 }
@@ -168,6 +180,7 @@ void addPolicyCommands(CLI::App& app, int& exit_code) {
   auto* learn = policy->add_subcommand("learn", "take NODE's latest measurements as pending reference values");
   static std::string learn_node;
   learn->add_option("NODE", learn_node, "reference node")->required();
+  learn->add_flag("--json", jsonOut(), "print the verifier's JSON");
   learn->fallthrough();
   learn->callback([&exit_code] {
     auto j = call("POST", "/v1/policy/learn/" + learn_node, json::object(), exit_code);
@@ -177,6 +190,7 @@ void addPolicyCommands(CLI::App& app, int& exit_code) {
   auto* approve = policy->add_subcommand("approve", "approve pending values (of --node, else all)");
   static std::string approve_node;
   approve->add_option("--node", approve_node, "only values learned from this node");
+  approve->add_flag("--json", jsonOut(), "print the verifier's JSON");
   approve->fallthrough();
   approve->callback([&exit_code] {
     json body = approve_node.empty() ? json{{"all", true}} : json{{"node", approve_node}};
@@ -212,6 +226,7 @@ void addPolicyCommands(CLI::App& app, int& exit_code) {
       ->required()
       ->check(CLI::IsMember({"allow-digest", "allow-prefix", "deny-digest"}));
   image->add_option("VALUE", value, "sha256:<hex> or registry/repository prefix")->required();
+  image->add_flag("--json", jsonOut(), "print the verifier's JSON");
   image->fallthrough();
   image->callback([&exit_code] {
     std::string k = kind;

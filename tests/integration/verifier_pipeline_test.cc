@@ -531,6 +531,10 @@ TEST_F(VerifierPipeline, EnrollAttestLearnApproveAndVerifyTheEar) {
   auto denied = testing::runCommand("BULWARK_TOKEN=" + std::string(kSchedulerToken) + " " + ctl + "policy learn " + node);
   EXPECT_EQ(denied.exit_code, 2) << denied.output;
   EXPECT_NE(denied.output.find("HTTP 403"), std::string::npos) << denied.output;
+  auto again = testing::runCommand("BULWARK_TOKEN=" + std::string(kAdminToken) + " " + ctl +
+                                   "policy approve --node " + node + " --json");
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_EQ(json::parse(again.output)["changed"], 0);  // nothing pending any more
   auto shown_policy = testing::runCommand("BULWARK_TOKEN=" + std::string(kAdminToken) + " " + ctl + "policy show");
   EXPECT_EQ(shown_policy.exit_code, 0) << shown_policy.output;
   EXPECT_NE(shown_policy.output.find("/usr/bin/runc"), std::string::npos) << shown_policy.output;

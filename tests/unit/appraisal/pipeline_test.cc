@@ -341,6 +341,19 @@ TEST(Pipeline, ReplayedNonceIsRefusedAndTheFirstVerdictStands) {
   EXPECT_EQ(history->size(), 1u);
 }
 
+TEST(Pipeline, ExpiredNoncesArePurgedOnTheWay) {
+  Env env;
+  const Fixtures& f = Fixtures::get();
+  env.issue(f.nonce("good"), f.node);
+  ASSERT_TRUE(env.appraiser->attest(env.who(), f.evidence("good")).has_value());
+  // Within the TTL a replay is named a replay; after it (and a purge) the nonce is gone.
+  env.now += 121000;
+  ASSERT_TRUE(env.appraiser->issueNonce(f.node).has_value());
+  auto again = env.appraiser->attest(env.who(), f.evidence("good"));
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code, "nonce-unknown");
+}
+
 TEST(Pipeline, AwaitingApprovalNodeCannotAttest) {
   Env env;
   const Fixtures& f = Fixtures::get();
