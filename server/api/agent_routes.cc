@@ -23,15 +23,20 @@ ApiResult<AgentIdentity> agentOf(const RouteContext& ctx) {
 
 bulwark::v1::Status statusOf(AppraisalStatus s) {
   switch (s) {
-    case AppraisalStatus::kAffirming: return bulwark::v1::STATUS_AFFIRMING;
-    case AppraisalStatus::kWarning: return bulwark::v1::STATUS_WARNING;
-    case AppraisalStatus::kContraindicated: return bulwark::v1::STATUS_CONTRAINDICATED;
-    case AppraisalStatus::kNone: return bulwark::v1::STATUS_NONE;
+    case AppraisalStatus::kAffirming:
+      return bulwark::v1::STATUS_AFFIRMING;
+    case AppraisalStatus::kWarning:
+      return bulwark::v1::STATUS_WARNING;
+    case AppraisalStatus::kContraindicated:
+      return bulwark::v1::STATUS_CONTRAINDICATED;
+    case AppraisalStatus::kNone:
+      return bulwark::v1::STATUS_NONE;
   }
   return bulwark::v1::STATUS_NONE;
 }
 
-void fillSelection(const Appraiser& a, std::string* bank, google::protobuf::RepeatedField<std::uint32_t>* pcrs) {
+void fillSelection(const Appraiser& a, std::string* bank,
+                   google::protobuf::RepeatedField<std::uint32_t>* pcrs) {
   const attest::PcrSelection& sel = a.options().selection;
   *bank = std::string(hashAlgName(sel.banks()[0].alg));
   for (std::uint32_t p : selectedPcrs(sel)) pcrs->Add(p);
@@ -50,7 +55,8 @@ bulwark::v1::AttestResponse attestResponse(const Appraiser& a, const AttestOutco
     pr->set_detail(reason.detail);
   }
   for (attest::TrustClaim c : attest::kAllTrustClaims) {
-    if (auto v = o.verdict.vector().get(c)) (*r->mutable_trust_vector())[std::string(attest::trustClaimName(c))] = *v;
+    if (auto v = o.verdict.vector().get(c))
+      (*r->mutable_trust_vector())[std::string(attest::trustClaimName(c))] = *v;
   }
   r->set_appraised_unix_ms(o.record.appraised_at);
   r->set_fresh_until_unix_ms(o.record.fresh_until);
@@ -81,7 +87,8 @@ Handler activateHandler(const ApiServices& s) {
     bulwark::v1::ActivateRequest req;
     if (auto p = parseProtoBody(ctx.request, req); !p) return errorResponse(ctx.request, p.error());
     auto id = ctx.params.find("id");
-    auto out = s.enrollment->activate(req, id == ctx.params.end() ? std::string_view{} : id->second);
+    auto out =
+        s.enrollment->activate(req, id == ctx.params.end() ? std::string_view{} : id->second);
     return out ? protoResponse(ctx.request, *out) : errorResponse(ctx.request, out.error());
   };
 }
@@ -106,10 +113,12 @@ Handler attestHandler(const ApiServices& s) {
     if (!who) return errorResponse(ctx.request, who.error());
     // Body parsing is the appraiser's (400 evidence-malformed names the field).
     if (!isMediaType(ctx.request.header("content-type"), kProtobuf)) {
-      return errorResponse(ctx.request, {415, "unsupported-media-type", "send Content-Type: application/x-protobuf"});
+      return errorResponse(ctx.request, {415, "unsupported-media-type",
+                                         "send Content-Type: application/x-protobuf"});
     }
     auto out = s.appraiser->attest(*who, asBytes(ctx.request.body));
-    return out ? protoResponse(ctx.request, attestResponse(*s.appraiser, *out)) : errorResponse(ctx.request, out.error());
+    return out ? protoResponse(ctx.request, attestResponse(*s.appraiser, *out))
+               : errorResponse(ctx.request, out.error());
   };
 }
 }  // namespace

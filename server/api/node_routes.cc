@@ -1,7 +1,6 @@
 // Relying-party and operator views of nodes (docs/api.md "Relying parties and
 // operators"). "stale" is computed here, at query time (DESIGN §3 Gating).
 #include <charconv>
-
 #include <nlohmann/json.hpp>
 
 #include "server/api/routes.h"
@@ -33,7 +32,8 @@ void splitReasons(const std::string& reasons_json, json& node) {
                             {"detail", r.value("detail", "")}});
       }
       if (kind == "failure") {
-        failures.push_back({{"code", r.value("code", "")}, {"claim", r.value("claim", "")},
+        failures.push_back({{"code", r.value("code", "")},
+                            {"claim", r.value("claim", "")},
                             {"detail", r.value("detail", "")}});
       }
     }
@@ -95,7 +95,8 @@ ApiResult<json> nodeView(Store& store, const std::string& name, Millis now) {
   std::optional<AppraisalSummary> summary;
   if (latest) summary = summaryOf(*latest);
   json j = summaryJson(node->name, node->state, node->group, summary, now);
-  j["trust_vector"] = latest ? json::parse(latest->trust_vector_json, nullptr, false) : json::object();
+  j["trust_vector"] =
+      latest ? json::parse(latest->trust_vector_json, nullptr, false) : json::object();
   j["enrolled_at"] = rfc3339(node->enrolled_at);
   j["approved_at"] = timeOrNull(node->approved_at);
   return j;
@@ -150,7 +151,8 @@ void addNodeHandlers(std::map<std::string, Handler>& out, const ApiServices& s) 
     auto r = s.store->approveNode(name, s.now());
     if (!r) {
       ApiError e = fromStoreError(r.error(), "node-unknown");
-      if (r.error().code() == ErrorCode::kInvalidArgument) e = {409, "node-not-enrolling", r.error().message()};
+      if (r.error().code() == ErrorCode::kInvalidArgument)
+        e = {409, "node-not-enrolling", r.error().message()};
       return errorResponse(ctx.request, e);
     }
     return answer(ctx, nodeView(*s.store, name, s.now()));

@@ -1,10 +1,10 @@
 #include "server/api/pipeline_config.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <charconv>
 #include <set>
-
-#include <yaml-cpp/yaml.h>
 
 #include "server/http/config.h"
 
@@ -17,11 +17,13 @@ std::unexpected<Error> bad(const std::string& key, const std::string& problem) {
   return fail(ErrorCode::kInvalidArgument, key + ": " + problem);
 }
 
-Result<void> onlyKeys(const YAML::Node& n, const std::string& path, std::initializer_list<std::string_view> keys) {
+Result<void> onlyKeys(const YAML::Node& n, const std::string& path,
+                      std::initializer_list<std::string_view> keys) {
   if (!n.IsMap()) return bad(path, "must be a mapping");
   for (const auto& kv : n) {
     std::string k = kv.first.Scalar();
-    if (std::find(keys.begin(), keys.end(), k) == keys.end()) return bad(path + "." + k, "unknown key");
+    if (std::find(keys.begin(), keys.end(), k) == keys.end())
+      return bad(path + "." + k, "unknown key");
   }
   return {};
 }
@@ -42,7 +44,8 @@ Result<bool> boolean(const YAML::Node& n, const std::string& key) {
   return bad(key, "must be true or false");
 }
 
-Result<std::int64_t> integer(const YAML::Node& n, const std::string& key, std::int64_t lo, std::int64_t hi) {
+Result<std::int64_t> integer(const YAML::Node& n, const std::string& key, std::int64_t lo,
+                             std::int64_t hi) {
   std::int64_t v = 0;
   const std::string s = n.IsScalar() ? n.Scalar() : std::string();
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -53,7 +56,8 @@ Result<std::int64_t> integer(const YAML::Node& n, const std::string& key, std::i
 }
 
 Result<seconds> duration(const YAML::Node& n, const std::string& key, seconds lo, seconds hi) {
-  auto d = n.IsScalar() ? parseDuration(n.Scalar()) : Result<seconds>(std::unexpected(Error(ErrorCode::kInvalidArgument, "")));
+  auto d = n.IsScalar() ? parseDuration(n.Scalar())
+                        : Result<seconds>(std::unexpected(Error(ErrorCode::kInvalidArgument, "")));
   if (!d || *d < lo || *d > hi) {
     return bad(key, "must be a duration between " + std::to_string(lo.count()) + "s and " +
                         std::to_string(hi.count()) + "s");
@@ -63,8 +67,10 @@ Result<seconds> duration(const YAML::Node& n, const std::string& key, seconds lo
 
 Result<std::vector<std::string>> strings(const YAML::Node& n, const std::string& key) {
   std::vector<std::string> out;
-  if (n.IsScalar()) n.Scalar().empty() ? void() : out.push_back(n.Scalar());
-  else if (!n.IsSequence()) return bad(key, "must be a list of strings");
+  if (n.IsScalar())
+    n.Scalar().empty() ? void() : out.push_back(n.Scalar());
+  else if (!n.IsSequence())
+    return bad(key, "must be a list of strings");
   else {
     for (std::size_t i = 0; i < n.size(); ++i) {
       auto s = text(n[i], key + "[" + std::to_string(i) + "]");
@@ -75,11 +81,11 @@ Result<std::vector<std::string>> strings(const YAML::Node& n, const std::string&
   return out;
 }
 
-#define BW_SET(target, expr)                              \
-  do {                                                    \
-    auto _v = (expr);                                     \
-    if (!_v) return std::unexpected(_v.error());          \
-    target = *_v;                                         \
+#define BW_SET(target, expr)                     \
+  do {                                           \
+    auto _v = (expr);                            \
+    if (!_v) return std::unexpected(_v.error()); \
+    target = *_v;                                \
   } while (0)
 
 Result<void> parseAgentCa(const YAML::Node& n, PipelineConfig& c) {
@@ -87,20 +93,28 @@ Result<void> parseAgentCa(const YAML::Node& n, PipelineConfig& c) {
   if (auto r = onlyKeys(n, "agent_ca", {"cert", "key", "validity"}); !r) return r;
   BW_SET(c.agent_ca_cert, text(n["cert"], "agent_ca.cert"));
   BW_SET(c.agent_ca_key, text(n["key"], "agent_ca.key"));
-  if (n["validity"]) BW_SET(c.agent_cert_validity, duration(n["validity"], "agent_ca.validity", seconds{3600}, seconds{400 * 86400}));
+  if (n["validity"])
+    BW_SET(c.agent_cert_validity,
+           duration(n["validity"], "agent_ca.validity", seconds{3600}, seconds{400 * 86400}));
   return {};
 }
 
 Result<void> parseEnrollment(const YAML::Node& n, PipelineConfig& c) {
   if (!n.IsDefined()) return {};
-  if (auto r = onlyKeys(n, "enrollment", {"ek_ca", "ek_intermediates", "auto_approve", "ttl", "max_attempts"}); !r) {
+  if (auto r = onlyKeys(n, "enrollment",
+                        {"ek_ca", "ek_intermediates", "auto_approve", "ttl", "max_attempts"});
+      !r) {
     return r;
   }
   if (n["ek_ca"]) BW_SET(c.ek_ca.trusted, strings(n["ek_ca"], "enrollment.ek_ca"));
-  if (n["ek_intermediates"]) BW_SET(c.ek_ca.intermediates, strings(n["ek_intermediates"], "enrollment.ek_intermediates"));
-  if (n["auto_approve"]) BW_SET(c.auto_approve, boolean(n["auto_approve"], "enrollment.auto_approve"));
-  if (n["ttl"]) BW_SET(c.enrollment_ttl, duration(n["ttl"], "enrollment.ttl", seconds{30}, seconds{3600}));
-  if (n["max_attempts"]) BW_SET(c.max_attempts, integer(n["max_attempts"], "enrollment.max_attempts", 1, 10));
+  if (n["ek_intermediates"])
+    BW_SET(c.ek_ca.intermediates, strings(n["ek_intermediates"], "enrollment.ek_intermediates"));
+  if (n["auto_approve"])
+    BW_SET(c.auto_approve, boolean(n["auto_approve"], "enrollment.auto_approve"));
+  if (n["ttl"])
+    BW_SET(c.enrollment_ttl, duration(n["ttl"], "enrollment.ttl", seconds{30}, seconds{3600}));
+  if (n["max_attempts"])
+    BW_SET(c.max_attempts, integer(n["max_attempts"], "enrollment.max_attempts", 1, 10));
   return {};
 }
 
@@ -114,8 +128,9 @@ Result<std::uint32_t> pcrIndex(const YAML::Node& n, const std::string& key) {
 
 Result<void> parseAppraisal(const YAML::Node& n, PipelineConfig& c) {
   if (!n.IsDefined()) return {};
-  if (auto r = onlyKeys(n, "appraisal", {"pcr_bank", "measurement_pcr", "pcrs", "boot_pcrs", "ima_pcr",
-                                          "nonce_ttl", "ima_policy"});
+  if (auto r = onlyKeys(n, "appraisal",
+                        {"pcr_bank", "measurement_pcr", "pcrs", "boot_pcrs", "ima_pcr", "nonce_ttl",
+                         "ima_policy"});
       !r) {
     return r;
   }
@@ -123,10 +138,12 @@ Result<void> parseAppraisal(const YAML::Node& n, PipelineConfig& c) {
     auto b = text(n["pcr_bank"], "appraisal.pcr_bank");
     if (!b) return std::unexpected(b.error());
     auto alg = hashAlgFromName(*b);
-    if (!alg || *alg == HashAlg::kSha1) return bad("appraisal.pcr_bank", "must be sha256, sha384 or sha512");
+    if (!alg || *alg == HashAlg::kSha1)
+      return bad("appraisal.pcr_bank", "must be sha256, sha384 or sha512");
     c.pcr_bank = *alg;
   }
-  if (n["measurement_pcr"]) BW_SET(c.measurement_pcr, pcrIndex(n["measurement_pcr"], "appraisal.measurement_pcr"));
+  if (n["measurement_pcr"])
+    BW_SET(c.measurement_pcr, pcrIndex(n["measurement_pcr"], "appraisal.measurement_pcr"));
   if (n["pcrs"]) {
     if (!n["pcrs"].IsSequence()) return bad("appraisal.pcrs", "must be a list of PCR indices");
     for (std::size_t i = 0; i < n["pcrs"].size(); ++i) {
@@ -137,7 +154,9 @@ Result<void> parseAppraisal(const YAML::Node& n, PipelineConfig& c) {
   }
   if (n["boot_pcrs"]) BW_SET(c.boot_pcrs, boolean(n["boot_pcrs"], "appraisal.boot_pcrs"));
   if (n["ima_pcr"]) BW_SET(c.ima_pcr, boolean(n["ima_pcr"], "appraisal.ima_pcr"));
-  if (n["nonce_ttl"]) BW_SET(c.nonce_ttl, duration(n["nonce_ttl"], "appraisal.nonce_ttl", seconds{10}, seconds{3600}));
+  if (n["nonce_ttl"])
+    BW_SET(c.nonce_ttl,
+           duration(n["nonce_ttl"], "appraisal.nonce_ttl", seconds{10}, seconds{3600}));
   if (n["ima_policy"]) BW_SET(c.ima_policy_file, text(n["ima_policy"], "appraisal.ima_policy"));
   return {};
 }
@@ -155,7 +174,8 @@ Result<void> parseProfiles(const YAML::Node& n, PipelineConfig& c) {
     if (kv.second["allow"]) BW_SET(p.allow, strings(kv.second["allow"], key + ".allow"));
     if (kv.second["fail_severity"]) {
       BW_SET(p.fail_severity, text(kv.second["fail_severity"], key + ".fail_severity"));
-      if (severityRank(p.fail_severity) < 0) return bad(key + ".fail_severity", "must be low, medium, high or critical");
+      if (severityRank(p.fail_severity) < 0)
+        return bad(key + ".fail_severity", "must be low, medium, high or critical");
     }
     c.isolation_profiles[group] = std::move(p);
   }
@@ -183,10 +203,12 @@ Result<PipelineConfig> parsePipelineConfig(std::string_view yaml) {
     if (auto r = parseAppraisal(doc["appraisal"], c); !r) return std::unexpected(r.error());
     if (auto r = parseProfiles(doc["isolation_profiles"], c); !r) return std::unexpected(r.error());
     if (doc["freshness_ttl"]) {
-      BW_SET(c.freshness_ttl, duration(doc["freshness_ttl"], "freshness_ttl", seconds{10}, seconds{7 * 86400}));
+      BW_SET(c.freshness_ttl,
+             duration(doc["freshness_ttl"], "freshness_ttl", seconds{10}, seconds{7 * 86400}));
     }
     if (!c.agent_ca_cert.empty() && c.ek_ca.trusted.empty()) {
-      return bad("enrollment.ek_ca", "is required when agent_ca is set (TPM vendor CA files or directories)");
+      return bad("enrollment.ek_ca",
+                 "is required when agent_ca is set (TPM vendor CA files or directories)");
     }
     return c;
   } catch (const YAML::Exception& e) {
@@ -197,7 +219,8 @@ Result<PipelineConfig> parsePipelineConfig(std::string_view yaml) {
 Result<PipelineConfig> loadPipelineConfig(const std::string& path) {
   auto bytes = readFile(path, 1u << 20);
   if (!bytes) return std::unexpected(bytes.error());
-  auto c = parsePipelineConfig(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
+  auto c = parsePipelineConfig(
+      std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
   if (!c) return std::unexpected(c.error().within(path));
   return c;
 }

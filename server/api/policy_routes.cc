@@ -3,9 +3,8 @@
 // change that bumps the policy version re-appraises the latest stored evidence of
 // every node whose verdict is still fresh, without a restart.
 #include <charconv>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "server/api/routes.h"
 #include "server/api/wire.h"
@@ -16,7 +15,9 @@ namespace bulwark::server {
 namespace {
 using nlohmann::json;
 
-std::string actorOf(const RouteContext& ctx) { return ctx.principal ? ctx.principal->name : "unknown"; }
+std::string actorOf(const RouteContext& ctx) {
+  return ctx.principal ? ctx.principal->name : "unknown";
+}
 
 ApiResult<std::int64_t> reappraiseFleet(const ApiServices& s) {
   auto fleet = s.store->fleet();
@@ -31,8 +32,8 @@ ApiResult<std::int64_t> reappraiseFleet(const ApiServices& s) {
   return n;
 }
 
-HttpResponse changed(const RouteContext& ctx, const ApiServices& s, const Result<PolicyChange>& change,
-                     json extra = json::object()) {
+HttpResponse changed(const RouteContext& ctx, const ApiServices& s,
+                     const Result<PolicyChange>& change, json extra = json::object()) {
   if (!change) {
     ApiError e = fromStoreError(change.error());
     if (e.status == 400) e.code = "invalid-policy";
@@ -58,7 +59,8 @@ bool evidenceVerified(const AppraisalRecord& a) {
   for (const json& r : reasons) {
     if (r.value("kind", "failure") != "failure") continue;
     std::string code = r.value("code", "");
-    for (std::string_view p : {"quote-", "pcr-", "tpm-", "log-", "measurement-not-in-log", "measurement-pcr"}) {
+    for (std::string_view p :
+         {"quote-", "pcr-", "tpm-", "log-", "measurement-not-in-log", "measurement-pcr"}) {
       if (code.starts_with(p)) return false;
     }
   }
@@ -67,17 +69,20 @@ bool evidenceVerified(const AppraisalRecord& a) {
 
 HttpResponse learn(const RouteContext& ctx, const ApiServices& s) {
   const std::string& node = ctx.params.at("name");
-  if (!isNodeName(node)) return errorResponse(ctx.request, {400, "node-name-invalid", "bad node name"});
+  if (!isNodeName(node))
+    return errorResponse(ctx.request, {400, "node-name-invalid", "bad node name"});
   auto latest = s.store->latestAppraisal(node);
   if (!latest) return errorResponse(ctx.request, fromStoreError(latest.error(), "no-evidence"));
   auto stored = s.store->latestEvidence(node);
   if (!stored) return errorResponse(ctx.request, fromStoreError(stored.error(), "no-evidence"));
   if (stored->digest != latest->evidence_digest || !evidenceVerified(*latest)) {
-    return errorResponse(ctx.request, {409, "evidence-not-verified",
-                                       "the node's latest evidence did not pass the quote and log checks"});
+    return errorResponse(ctx.request,
+                         {409, "evidence-not-verified",
+                          "the node's latest evidence did not pass the quote and log checks"});
   }
   auto ev = parseEvidence(stored->bytes);
-  if (!ev) return errorResponse(ctx.request, {500, "internal-error", "stored evidence does not parse"});
+  if (!ev)
+    return errorResponse(ctx.request, {500, "internal-error", "stored evidence does not parse"});
   std::set<MeasurementEntry> all(ev->logged.begin(), ev->logged.end());
   all.insert(ev->measurements.begin(), ev->measurements.end());
   std::vector<ReferenceValue> values;
@@ -104,7 +109,8 @@ HttpResponse approve(const RouteContext& ctx, const ApiServices& s) {
   if (body->contains("node") && (*body)["node"].is_string()) {
     f.source = "learned:" + (*body)["node"].get<std::string>();
   } else if (!(body->value("all", false) == true)) {
-    return errorResponse(ctx.request, {400, "malformed-request", "give {\"node\": NAME} or {\"all\": true}"});
+    return errorResponse(ctx.request,
+                         {400, "malformed-request", "give {\"node\": NAME} or {\"all\": true}"});
   }
   return changed(ctx, s, s.store->approveReferenceValues(f, actorOf(ctx), s.now()));
 }
@@ -114,16 +120,20 @@ HttpResponse addValues(const RouteContext& ctx, const ApiServices& s) {
   if (!body) return errorResponse(ctx.request, body.error());
   const json& list = (*body)["values"];
   if (!list.is_array() || list.empty()) {
-    return errorResponse(ctx.request, {400, "malformed-request", "give {\"values\": [{kind, subject, sha256}]}"});
+    return errorResponse(
+        ctx.request, {400, "malformed-request", "give {\"values\": [{kind, subject, sha256}]}"});
   }
   std::vector<ReferenceValue> values;
   Millis now = s.now();
   for (const json& j : list) {
-    if (!j.is_object() || !j["kind"].is_string() || !j["subject"].is_string() || !j["sha256"].is_string()) {
-      return errorResponse(ctx.request, {400, "malformed-request", "each value needs kind, subject, sha256"});
+    if (!j.is_object() || !j["kind"].is_string() || !j["subject"].is_string() ||
+        !j["sha256"].is_string()) {
+      return errorResponse(ctx.request,
+                           {400, "malformed-request", "each value needs kind, subject, sha256"});
     }
     auto sha = fromHex(j["sha256"].get<std::string>());
-    if (!sha || sha->size() != 32) return errorResponse(ctx.request, {400, "malformed-request", "sha256 must be 64 hex"});
+    if (!sha || sha->size() != 32)
+      return errorResponse(ctx.request, {400, "malformed-request", "sha256 must be 64 hex"});
     ReferenceValue v;
     v.kind = j["kind"];
     v.subject = j["subject"];
@@ -143,17 +153,22 @@ HttpResponse revoke(const RouteContext& ctx, const ApiServices& s) {
   if (!body) return errorResponse(ctx.request, body.error());
   ReferenceFilter f;
   if (body->contains("ids")) {
-    if (!(*body)["ids"].is_array()) return errorResponse(ctx.request, {400, "malformed-request", "ids: list of integers"});
+    if (!(*body)["ids"].is_array())
+      return errorResponse(ctx.request, {400, "malformed-request", "ids: list of integers"});
     for (const json& id : (*body)["ids"]) {
-      if (!id.is_number_integer()) return errorResponse(ctx.request, {400, "malformed-request", "ids: integers"});
+      if (!id.is_number_integer())
+        return errorResponse(ctx.request, {400, "malformed-request", "ids: integers"});
       f.ids.push_back(id.get<std::int64_t>());
     }
   }
   for (const char* key : {"kind", "subject", "source"}) {
     if (!body->contains(key)) continue;
-    if (!(*body)[key].is_string()) return errorResponse(ctx.request, {400, "malformed-request", std::string(key) + ": string"});
+    if (!(*body)[key].is_string())
+      return errorResponse(ctx.request, {400, "malformed-request", std::string(key) + ": string"});
     std::string v = (*body)[key];
-    (std::string_view(key) == "kind" ? f.kind : std::string_view(key) == "subject" ? f.subject : f.source) = v;
+    (std::string_view(key) == "kind"      ? f.kind
+     : std::string_view(key) == "subject" ? f.subject
+                                          : f.source) = v;
   }
   return changed(ctx, s, s.store->revokeReferenceValues(f));
 }
@@ -171,8 +186,9 @@ HttpResponse addImageRule(const RouteContext& ctx, const ApiServices& s) {
   if (!body) return errorResponse(ctx.request, body.error());
   auto kind = imageRuleKindFromName(body->value("kind", std::string()));
   if (!kind || !(*body)["value"].is_string()) {
-    return errorResponse(ctx.request, {400, "malformed-request",
-                                       "give {\"kind\": allow_digest|allow_prefix|deny_digest, \"value\": ...}"});
+    return errorResponse(
+        ctx.request, {400, "malformed-request",
+                      "give {\"kind\": allow_digest|allow_prefix|deny_digest, \"value\": ...}"});
   }
   ImageRule rule{0, *kind, (*body)["value"].get<std::string>(), s.now(), actorOf(ctx)};
   auto added = s.store->addImageRule(rule);
@@ -182,16 +198,25 @@ HttpResponse addImageRule(const RouteContext& ctx, const ApiServices& s) {
   return changed(ctx, s, PolicyChange{1, *version}, {{"id", added->id}});
 }
 
-json policyJson(const std::vector<ReferenceValue>& values, const std::vector<ImageRule>& rules, std::int64_t version) {
+json policyJson(const std::vector<ReferenceValue>& values, const std::vector<ImageRule>& rules,
+                std::int64_t version) {
   json v = json::array(), r = json::array();
   for (const ReferenceValue& x : values) {
-    v.push_back({{"id", x.id}, {"kind", x.kind}, {"subject", x.subject}, {"sha256", toHex(x.sha256)},
-                 {"source", x.source}, {"state", referenceStateName(x.state)},
-                 {"approved_by", x.approved_by}, {"created_at", rfc3339(x.created_at)}});
+    v.push_back({{"id", x.id},
+                 {"kind", x.kind},
+                 {"subject", x.subject},
+                 {"sha256", toHex(x.sha256)},
+                 {"source", x.source},
+                 {"state", referenceStateName(x.state)},
+                 {"approved_by", x.approved_by},
+                 {"created_at", rfc3339(x.created_at)}});
   }
   for (const ImageRule& x : rules) {
-    r.push_back({{"id", x.id}, {"kind", imageRuleKindName(x.kind)}, {"value", x.value},
-                 {"created_by", x.created_by}, {"created_at", rfc3339(x.created_at)}});
+    r.push_back({{"id", x.id},
+                 {"kind", imageRuleKindName(x.kind)},
+                 {"value", x.value},
+                 {"created_by", x.created_by},
+                 {"created_at", rfc3339(x.created_at)}});
   }
   return {{"version", version}, {"reference_values", std::move(v)}, {"image_rules", std::move(r)}};
 }
@@ -210,20 +235,28 @@ void addPolicyHandlers(std::map<std::string, Handler>& out, const ApiServices& s
   };
   out["POST /v1/policy/learn/{name}"] = [s](const RouteContext& ctx) { return learn(ctx, s); };
   out["POST /v1/policy/approve"] = [s](const RouteContext& ctx) { return approve(ctx, s); };
-  out["POST /v1/policy/reference-values"] = [s](const RouteContext& ctx) { return addValues(ctx, s); };
+  out["POST /v1/policy/reference-values"] = [s](const RouteContext& ctx) {
+    return addValues(ctx, s);
+  };
   out["POST /v1/policy/revoke"] = [s](const RouteContext& ctx) { return revoke(ctx, s); };
   out["DELETE /v1/policy/reference-values/{id}"] = [s](const RouteContext& ctx) {
     auto id = idParam(ctx);
-    if (!id) return errorResponse(ctx.request, {400, "malformed-request", "id must be a positive integer"});
+    if (!id)
+      return errorResponse(ctx.request,
+                           {400, "malformed-request", "id must be a positive integer"});
     ReferenceFilter f;
     f.ids = {*id};
     return changed(ctx, s, s.store->revokeReferenceValues(f));
   };
   out["POST /v1/policy/images"] = [s](const RouteContext& ctx) { return addImageRule(ctx, s); };
-  out["POST /v1/policy/image-rules"] = [s](const RouteContext& ctx) { return addImageRule(ctx, s); };
+  out["POST /v1/policy/image-rules"] = [s](const RouteContext& ctx) {
+    return addImageRule(ctx, s);
+  };
   out["DELETE /v1/policy/images/{id}"] = [s](const RouteContext& ctx) {
     auto id = idParam(ctx);
-    if (!id) return errorResponse(ctx.request, {400, "malformed-request", "id must be a positive integer"});
+    if (!id)
+      return errorResponse(ctx.request,
+                           {400, "malformed-request", "id must be a positive integer"});
     return changed(ctx, s, s.store->removeImageRule(*id));
   };
 }

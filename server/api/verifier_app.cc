@@ -14,7 +14,8 @@ namespace bulwark::server {
 
 namespace {
 Millis wallClock() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -33,7 +34,8 @@ Result<std::optional<attest::ima::ImaPolicy>> loadImaPolicy(const std::string& p
   if (path.empty()) return std::nullopt;
   auto bytes = readFile(path, 64u << 20);
   if (!bytes) return std::unexpected(bytes.error());
-  auto p = attest::ima::parseImaPolicyJson(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
+  auto p = attest::ima::parseImaPolicyJson(
+      std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
   if (!p) return std::unexpected(p.error().within(path));
   return *p;
 }
@@ -44,14 +46,16 @@ Result<void> prepareAgentCa(const PipelineConfig& config) {
   auto ca = AgentCa::loadOrCreate(config.agent_ca_cert, config.agent_ca_key, wallClock());
   if (!ca) return std::unexpected(ca.error());
   if (ca->created()) {
-    logEvent(LogLevel::kInfo, "created agent CA", {{"cert", config.agent_ca_cert}, {"key", config.agent_ca_key}});
+    logEvent(LogLevel::kInfo, "created agent CA",
+             {{"cert", config.agent_ca_cert}, {"key", config.agent_ca_key}});
   }
   return {};
 }
 
 VerifierApp::~VerifierApp() = default;
 
-Result<std::unique_ptr<VerifierApp>> VerifierApp::create(const PipelineConfig& config, const DatabaseConfig& database,
+Result<std::unique_ptr<VerifierApp>> VerifierApp::create(const PipelineConfig& config,
+                                                         const DatabaseConfig& database,
                                                          EVP_PKEY* ear_key) {
   std::unique_ptr<VerifierApp> app(new VerifierApp());
   auto store = openStore(database);
@@ -69,8 +73,8 @@ Result<std::unique_ptr<VerifierApp>> VerifierApp::create(const PipelineConfig& c
   opts.ima_policy = std::move(*ima);
   EVP_PKEY_up_ref(ear_key);
   std::shared_ptr<EVP_PKEY> key(ear_key, EVP_PKEY_free);
-  app->appraiser_ = std::make_unique<Appraiser>(*app->store_, std::move(key), std::move(opts), wallClock,
-                                                attest::defaultRng());
+  app->appraiser_ = std::make_unique<Appraiser>(*app->store_, std::move(key), std::move(opts),
+                                                wallClock, attest::defaultRng());
 
   if (!config.agent_ca_cert.empty()) {
     auto cas = attest::loadCaStore(config.ek_ca);
@@ -79,9 +83,11 @@ Result<std::unique_ptr<VerifierApp>> VerifierApp::create(const PipelineConfig& c
     auto ca = AgentCa::loadOrCreate(config.agent_ca_cert, config.agent_ca_key, wallClock());
     if (!ca) return std::unexpected(ca.error());
     app->agent_ca_ = std::make_unique<AgentCa>(std::move(*ca));
-    EnrollmentOptions eo{config.auto_approve, config.enrollment_ttl, config.max_attempts, config.agent_cert_validity};
-    app->enrollment_ = std::make_unique<EnrollmentService>(*app->store_, *app->ek_cas_, *app->agent_ca_,
-                                                           *app->appraiser_, eo, wallClock, attest::defaultRng());
+    EnrollmentOptions eo{config.auto_approve, config.enrollment_ttl, config.max_attempts,
+                         config.agent_cert_validity};
+    app->enrollment_ =
+        std::make_unique<EnrollmentService>(*app->store_, *app->ek_cas_, *app->agent_ca_,
+                                            *app->appraiser_, eo, wallClock, attest::defaultRng());
   }
   logEvent(LogLevel::kInfo, "appraisal pipeline ready",
            {{"pcrs", config.selection().toString()},

@@ -1,10 +1,10 @@
 #include "server/api/wire.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-
-#include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
 
 #include "bulwark/v1/enrollment.pb.h"
@@ -32,7 +32,8 @@ HttpResponse errorResponse(const HttpRequest& request, const ApiError& error) {
 }
 
 HttpResponse protoResponse(const HttpRequest& request, const google::protobuf::Message& message) {
-  if (wantsProtobuf(request)) return HttpResponse::text(200, message.SerializeAsString(), std::string(kProtobuf));
+  if (wantsProtobuf(request))
+    return HttpResponse::text(200, message.SerializeAsString(), std::string(kProtobuf));
   std::string json;
   google::protobuf::util::JsonPrintOptions opts;
   opts.always_print_primitive_fields = true;
@@ -43,7 +44,8 @@ HttpResponse protoResponse(const HttpRequest& request, const google::protobuf::M
 }
 
 HttpResponse jsonResponse(int status, const nlohmann::json& body) {
-  return HttpResponse::json(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return HttpResponse::json(status,
+                            body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 ApiResult<void> parseProtoBody(const HttpRequest& request, google::protobuf::Message& out) {
@@ -51,7 +53,8 @@ ApiResult<void> parseProtoBody(const HttpRequest& request, google::protobuf::Mes
     return apiFail(415, "unsupported-media-type", "send Content-Type: application/x-protobuf");
   }
   if (!out.ParseFromString(request.body)) {
-    return apiFail(400, "malformed-request", "body is not a bulwark.v1." + out.GetTypeName().substr(11) + " message");
+    return apiFail(400, "malformed-request",
+                   "body is not a bulwark.v1." + out.GetTypeName().substr(11) + " message");
   }
   return {};
 }
@@ -59,7 +62,8 @@ ApiResult<void> parseProtoBody(const HttpRequest& request, google::protobuf::Mes
 ApiResult<nlohmann::json> parseJsonBody(const HttpRequest& request) {
   if (request.body.empty()) return nlohmann::json::object();
   auto j = nlohmann::json::parse(request.body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return apiFail(400, "malformed-request", "body must be a JSON object");
+  if (j.is_discarded() || !j.is_object())
+    return apiFail(400, "malformed-request", "body must be a JSON object");
   return j;
 }
 
@@ -68,8 +72,9 @@ std::string rfc3339(Millis ms) {
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(((ms % 1000) + 1000) % 1000));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(((ms % 1000) + 1000) % 1000));
   return buf;
 }
 
@@ -82,7 +87,8 @@ std::optional<std::string> queryParam(const HttpRequest& request, std::string_vi
     auto amp = rest.find('&');
     std::string_view kv = rest.substr(0, amp);
     auto eq = kv.find('=');
-    if (kv.substr(0, eq) == name) return std::string(eq == std::string_view::npos ? "" : kv.substr(eq + 1));
+    if (kv.substr(0, eq) == name)
+      return std::string(eq == std::string_view::npos ? "" : kv.substr(eq + 1));
     rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
   }
   return std::nullopt;

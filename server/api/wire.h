@@ -2,10 +2,10 @@
 // JSON for people, ErrorBody on every non-2xx answer in the caller's encoding.
 #pragma once
 
-#include <string>
-
 #include <google/protobuf/message.h>
+
 #include <nlohmann/json_fwd.hpp>
+#include <string>
 
 #include "server/appraisal/api_error.h"
 #include "server/http/http_types.h"

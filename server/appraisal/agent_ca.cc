@@ -33,7 +33,8 @@ Result<void> setRandomSerial(X509* x, attest::Rng& rng) {
   if (auto r = rng.fill(b); !r) return r;
   b[0] = static_cast<std::uint8_t>((b[0] & 0x7f) | 0x40);
   std::unique_ptr<BIGNUM, decltype(&BN_free)> bn(BN_bin2bn(b.data(), b.size(), nullptr), &BN_free);
-  if (!bn || BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(x)) == nullptr) return sslFail("serial");
+  if (!bn || BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(x)) == nullptr)
+    return sslFail("serial");
   return {};
 }
 
@@ -71,7 +72,8 @@ Result<void> setValidity(X509* x, Millis from, Millis to) {
 Result<void> setCn(X509_NAME* name, std::string_view cn) {
   std::string v(cn);
   if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                                 reinterpret_cast<const unsigned char*>(v.c_str()), -1, -1, 0) != 1) {
+                                 reinterpret_cast<const unsigned char*>(v.c_str()), -1, -1,
+                                 0) != 1) {
     return sslFail("subject");
   }
   return {};
@@ -89,10 +91,13 @@ Bytes toDer(X509* x) {
 Result<X509Ptr> selfSigned(EVP_PKEY* key, Millis now) {
   X509Ptr x(X509_new(), &X509_free);
   if (!x || X509_set_version(x.get(), 2) != 1) return sslFail("X509_new");
-  if (auto r = setRandomSerial(x.get(), attest::defaultRng()); !r) return std::unexpected(r.error());
+  if (auto r = setRandomSerial(x.get(), attest::defaultRng()); !r)
+    return std::unexpected(r.error());
   constexpr Millis kTenYears = Millis{10} * 365 * 86400 * 1000;
-  if (auto r = setValidity(x.get(), now - 3600 * 1000, now + kTenYears); !r) return std::unexpected(r.error());
-  if (auto r = setCn(X509_get_subject_name(x.get()), "Bulwark agent CA"); !r) return std::unexpected(r.error());
+  if (auto r = setValidity(x.get(), now - 3600 * 1000, now + kTenYears); !r)
+    return std::unexpected(r.error());
+  if (auto r = setCn(X509_get_subject_name(x.get()), "Bulwark agent CA"); !r)
+    return std::unexpected(r.error());
   if (X509_set_issuer_name(x.get(), X509_get_subject_name(x.get())) != 1 ||
       X509_set_pubkey(x.get(), key) != 1) {
     return sslFail("CA certificate");
@@ -122,13 +127,15 @@ Result<ReqPtr> parseCsr(ByteView der) {
   const unsigned char* p = der.data();
   ReqPtr req(d2i_X509_REQ(nullptr, &p, static_cast<long>(der.size())), &X509_REQ_free);
   if (!req) return fail(ErrorCode::kMalformed, "not a PKCS#10 certificate request (DER)");
-  if (p != der.data() + der.size()) return fail(ErrorCode::kMalformed, "trailing bytes after the CSR");
+  if (p != der.data() + der.size())
+    return fail(ErrorCode::kMalformed, "trailing bytes after the CSR");
   return req;
 }
 }  // namespace
 
 Result<void> checkCsr(ByteView csr_der) {
-  if (csr_der.empty() || csr_der.size() > 16384) return fail(ErrorCode::kMalformed, "CSR empty or over 16 KiB");
+  if (csr_der.empty() || csr_der.size() > 16384)
+    return fail(ErrorCode::kMalformed, "CSR empty or over 16 KiB");
   auto req = parseCsr(csr_der);
   if (!req) return std::unexpected(req.error());
   EVP_PKEY* key = X509_REQ_get0_pubkey(req->get());
@@ -138,13 +145,15 @@ Result<void> checkCsr(ByteView csr_der) {
     return fail(ErrorCode::kMalformed, "CSR self-signature does not verify");
   }
   if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) {
-    if (EVP_PKEY_get_bits(key) < 2048) return fail(ErrorCode::kUnsupported, "RSA CSR key below 2048 bits");
+    if (EVP_PKEY_get_bits(key) < 2048)
+      return fail(ErrorCode::kUnsupported, "RSA CSR key below 2048 bits");
     return {};
   }
   if (EVP_PKEY_get_base_id(key) == EVP_PKEY_EC) {
     char group[64] = {};
     std::size_t len = 0;
-    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len) == 1) {
+    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                       &len) == 1) {
       std::string_view g(group, len);
       if (g == "prime256v1" || g == "P-256" || g == "secp384r1" || g == "P-384") return {};
     }
@@ -156,7 +165,9 @@ Result<void> checkCsr(ByteView csr_der) {
 AgentCa::AgentCa(attest::EvpPkeyPtr key, X509* cert, Bytes der, bool created)
     : key_(std::move(key)), cert_(cert), cert_der_(std::move(der)), created_(created) {}
 AgentCa::AgentCa(AgentCa&& o) noexcept
-    : key_(std::move(o.key_)), cert_(std::exchange(o.cert_, nullptr)), cert_der_(std::move(o.cert_der_)),
+    : key_(std::move(o.key_)),
+      cert_(std::exchange(o.cert_, nullptr)),
+      cert_der_(std::move(o.cert_der_)),
       created_(o.created_) {}
 AgentCa& AgentCa::operator=(AgentCa&& o) noexcept {
   if (this != &o) {
@@ -170,7 +181,8 @@ AgentCa& AgentCa::operator=(AgentCa&& o) noexcept {
 }
 AgentCa::~AgentCa() { X509_free(cert_); }
 
-Result<AgentCa> AgentCa::loadOrCreate(const std::string& cert_path, const std::string& key_path, Millis now) {
+Result<AgentCa> AgentCa::loadOrCreate(const std::string& cert_path, const std::string& key_path,
+                                      Millis now) {
   bool has_cert = exists(cert_path), has_key = exists(key_path);
   if (has_cert != has_key) {
     return fail(ErrorCode::kInvalidArgument,
@@ -184,11 +196,13 @@ Result<AgentCa> AgentCa::loadOrCreate(const std::string& cert_path, const std::s
     auto cert = selfSigned(key->key.get(), now);
     if (!cert) return std::unexpected(cert.error());
     std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
-    if (!bio || PEM_write_bio_X509(bio.get(), cert->get()) != 1) return sslFail("PEM_write_bio_X509");
+    if (!bio || PEM_write_bio_X509(bio.get(), cert->get()) != 1)
+      return sslFail("PEM_write_bio_X509");
     char* data = nullptr;
     long n = BIO_get_mem_data(bio.get(), &data);
-    if (auto w = writeFileAtomic(cert_path, ByteView(reinterpret_cast<std::uint8_t*>(data),
-                                                     static_cast<std::size_t>(n)), 0644);
+    if (auto w = writeFileAtomic(
+            cert_path, ByteView(reinterpret_cast<std::uint8_t*>(data), static_cast<std::size_t>(n)),
+            0644);
         !w) {
       return std::unexpected(w.error().within("agent CA certificate"));
     }
@@ -197,7 +211,8 @@ Result<AgentCa> AgentCa::loadOrCreate(const std::string& cert_path, const std::s
   if (!cert) return std::unexpected(cert.error());
   if (X509_check_private_key(cert->get(), key->key.get()) != 1) {
     attest::opensslErrors();
-    return fail(ErrorCode::kInvalidArgument, "agent CA key does not match its certificate", cert_path);
+    return fail(ErrorCode::kInvalidArgument, "agent CA key does not match its certificate",
+                cert_path);
   }
   Bytes der = toDer(cert->get());
   return AgentCa(std::move(key->key), cert->release(), std::move(der), !has_cert);
@@ -221,11 +236,11 @@ Result<IssuedCertificate> AgentCa::issue(ByteView csr_der, std::string_view node
       X509_set_pubkey(x.get(), X509_REQ_get0_pubkey(req->get())) != 1) {
     return sslFail("client certificate");
   }
-  for (auto [nid, value] : {std::pair{NID_basic_constraints, "critical,CA:FALSE"},
-                            std::pair{NID_key_usage, "critical,digitalSignature"},
-                            std::pair{NID_ext_key_usage, "clientAuth"},
-                            std::pair{NID_subject_key_identifier, "hash"},
-                            std::pair{NID_authority_key_identifier, "keyid:always"}}) {
+  for (auto [nid, value] :
+       {std::pair{NID_basic_constraints, "critical,CA:FALSE"},
+        std::pair{NID_key_usage, "critical,digitalSignature"},
+        std::pair{NID_ext_key_usage, "clientAuth"}, std::pair{NID_subject_key_identifier, "hash"},
+        std::pair{NID_authority_key_identifier, "keyid:always"}}) {
     if (auto r = addExt(x.get(), cert_, nid, value); !r) return std::unexpected(r.error());
   }
   if (X509_sign(x.get(), key_.get(), EVP_sha256()) <= 0) return sslFail("X509_sign");

@@ -27,10 +27,14 @@ inline std::unexpected<ApiError> apiFail(int status, std::string code, std::stri
 // kInvalidArgument → 400 invalid-request, anything else → 500 internal-error.
 inline ApiError fromStoreError(const Error& e, std::string not_found_code = "not-found") {
   switch (e.code()) {
-    case ErrorCode::kUnavailable: return {503, "store-unavailable", "database unavailable; retry"};
-    case ErrorCode::kNotFound: return {404, std::move(not_found_code), e.message()};
-    case ErrorCode::kInvalidArgument: return {400, "invalid-request", e.message()};
-    default: return {500, "internal-error", "storage error"};
+    case ErrorCode::kUnavailable:
+      return {503, "store-unavailable", "database unavailable; retry"};
+    case ErrorCode::kNotFound:
+      return {404, std::move(not_found_code), e.message()};
+    case ErrorCode::kInvalidArgument:
+      return {400, "invalid-request", e.message()};
+    default:
+      return {500, "internal-error", "storage error"};
   }
 }
 

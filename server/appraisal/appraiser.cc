@@ -19,10 +19,14 @@ std::string nonceCode(NonceRejection r) {
 
 std::string nonceDetail(NonceRejection r) {
   switch (r) {
-    case NonceRejection::kUnknown: return "the verifier never issued this nonce (or it was purged)";
-    case NonceRejection::kForeign: return "this nonce was issued to another node";
-    case NonceRejection::kExpired: return "this nonce expired";
-    case NonceRejection::kReplayed: return "this nonce was already used";
+    case NonceRejection::kUnknown:
+      return "the verifier never issued this nonce (or it was purged)";
+    case NonceRejection::kForeign:
+      return "this nonce was issued to another node";
+    case NonceRejection::kExpired:
+      return "this nonce expired";
+    case NonceRejection::kReplayed:
+      return "this nonce was already used";
   }
   return "nonce refused";
 }
@@ -41,7 +45,8 @@ std::vector<attest::Reason> earReasons(const Verdict& verdict) {
       ++skipped;
       continue;
     }
-    std::string claim = r.kind == ReasonKind::kEvent ? "verifier" : std::string(attest::trustClaimName(r.claim));
+    std::string claim =
+        r.kind == ReasonKind::kEvent ? "verifier" : std::string(attest::trustClaimName(r.claim));
     std::string detail = r.detail.substr(0, kMaxEarDetail);
     out.push_back({std::move(claim), r.code, std::move(detail)});
   }
@@ -55,10 +60,14 @@ std::vector<attest::Reason> earReasons(const Verdict& verdict) {
 
 AppraisalStatus toAppraisalStatus(attest::Tier tier) {
   switch (tier) {
-    case attest::Tier::kAffirming: return AppraisalStatus::kAffirming;
-    case attest::Tier::kWarning: return AppraisalStatus::kWarning;
-    case attest::Tier::kContraindicated: return AppraisalStatus::kContraindicated;
-    case attest::Tier::kNone: return AppraisalStatus::kNone;
+    case attest::Tier::kAffirming:
+      return AppraisalStatus::kAffirming;
+    case attest::Tier::kWarning:
+      return AppraisalStatus::kWarning;
+    case attest::Tier::kContraindicated:
+      return AppraisalStatus::kContraindicated;
+    case attest::Tier::kNone:
+      return AppraisalStatus::kNone;
   }
   return AppraisalStatus::kNone;
 }
@@ -69,7 +78,8 @@ Result<attest::Ear> makeEar(const std::string& node, const Verdict& verdict, Byt
   attest::Ear ear;
   ear.iat = appraised_at / 1000;
   ear.exp = fresh_until / 1000;
-  if (ear.exp <= ear.iat) return fail(ErrorCode::kInvalidArgument, "freshness deadline not after issue time");
+  if (ear.exp <= ear.iat)
+    return fail(ErrorCode::kInvalidArgument, "freshness deadline not after issue time");
   ear.verifier_id = verifier_id;
   ear.nonce = Bytes(nonce.begin(), nonce.end());
   attest::Appraisal a;
@@ -83,9 +93,13 @@ Result<attest::Ear> makeEar(const std::string& node, const Verdict& verdict, Byt
 
 Appraiser::Appraiser(Store& store, std::shared_ptr<EVP_PKEY> ear_key, AppraiserOptions options,
                      NowFn now, attest::Rng& rng)
-    : store_(store), ear_key_(std::move(ear_key)), options_(std::move(options)), now_(std::move(now)),
+    : store_(store),
+      ear_key_(std::move(ear_key)),
+      options_(std::move(options)),
+      now_(std::move(now)),
       rng_(rng) {
-  if (auto it = options_.profiles.find("default"); it != options_.profiles.end()) default_profile_ = it->second;
+  if (auto it = options_.profiles.find("default"); it != options_.profiles.end())
+    default_profile_ = it->second;
 }
 
 void Appraiser::clearCaches() {
@@ -99,10 +113,12 @@ const IsolationProfile& Appraiser::profileFor(const std::string& group) const {
   return it == options_.profiles.end() ? default_profile_ : it->second;
 }
 
-ApiResult<NodeRecord> Appraiser::authenticate(const AgentIdentity& who, const std::string& report_node) {
+ApiResult<NodeRecord> Appraiser::authenticate(const AgentIdentity& who,
+                                              const std::string& report_node) {
   if (who.node != report_node) {
-    return apiFail(403, "node-mismatch", "report names node '" + report_node.substr(0, 253) +
-                                             "' but the client certificate is for '" + who.node + "'");
+    return apiFail(403, "node-mismatch",
+                   "report names node '" + report_node.substr(0, 253) +
+                       "' but the client certificate is for '" + who.node + "'");
   }
   auto node = store_.getNode(who.node);
   if (!node) {
@@ -111,13 +127,16 @@ ApiResult<NodeRecord> Appraiser::authenticate(const AgentIdentity& who, const st
     }
     return std::unexpected(fromStoreError(node.error()));
   }
-  if (node->state == NodeState::kRevoked) return apiFail(403, "node-revoked", "node was revoked by an admin");
+  if (node->state == NodeState::kRevoked)
+    return apiFail(403, "node-revoked", "node was revoked by an admin");
   if (node->state == NodeState::kEnrolling) {
-    return apiFail(403, "node-awaiting-approval", "enrollment awaits approval (bulwarkctl approve " + who.node + ")");
+    return apiFail(403, "node-awaiting-approval",
+                   "enrollment awaits approval (bulwarkctl approve " + who.node + ")");
   }
   if (!node->client_cert_serial.empty() && node->client_cert_serial != who.cert_serial) {
-    return apiFail(403, "client-certificate-superseded",
-                   "a newer enrollment of this node holds another client certificate; enroll again");
+    return apiFail(
+        403, "client-certificate-superseded",
+        "a newer enrollment of this node holds another client certificate; enroll again");
   }
   return *node;
 }
@@ -134,7 +153,9 @@ ApiResult<std::shared_ptr<const attest::AkKey>> Appraiser::akFor(const NodeRecor
     return apiFail(500, "internal-error", "stored AK of node " + node.name + " does not parse");
   }
   auto key = attest::AkKey::fromTpm2bPublic(node.ak_public);
-  if (!key) return apiFail(500, "internal-error", "stored AK of node " + node.name + ": " + key.error().message());
+  if (!key)
+    return apiFail(500, "internal-error",
+                   "stored AK of node " + node.name + ": " + key.error().message());
   auto shared = std::make_shared<const attest::AkKey>(std::move(*key));
   std::lock_guard lock(mu_);
   if (ak_cache_.size() >= 200000) ak_cache_.clear();  // bound memory under churn
@@ -176,13 +197,15 @@ PipelineResult Appraiser::run(CheckLedger ledger, const NodeRecord& node, const 
 }
 
 ApiResult<AppraisalRecord> Appraiser::record(const NodeRecord& node, const ParsedEvidence& ev,
-                                             const PipelineResult& result, Millis now, Millis fresh_until,
-                                             std::int64_t policy_version, ByteView evidence) {
+                                             const PipelineResult& result, Millis now,
+                                             Millis fresh_until, std::int64_t policy_version,
+                                             ByteView evidence) {
   AppraisalRecord r;
   r.node = node.name;
   r.appraised_at = now;
   r.status = toAppraisalStatus(result.verdict.status());
-  r.reasons_json = reasonsToJson(result.verdict.reasons()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.reasons_json = reasonsToJson(result.verdict.reasons())
+                       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   r.trust_vector_json = result.verdict.vector().toJson().dump();
   r.evidence_digest = ev.digest;
   r.fresh_until = fresh_until;
@@ -192,8 +215,8 @@ ApiResult<AppraisalRecord> Appraiser::record(const NodeRecord& node, const Parse
     r.restart_count = result.counters->restart_count;
     r.clock = result.counters->clock;
   }
-  auto ear = makeEar(node.name, result.verdict, asBytes(ev.report.nonce()), now, fresh_until, policy_version,
-                     options_.verifier_id);
+  auto ear = makeEar(node.name, result.verdict, asBytes(ev.report.nonce()), now, fresh_until,
+                     policy_version, options_.verifier_id);
   if (!ear) return apiFail(500, "internal-error", "EAR: " + ear.error().message());
   auto jws = attest::signEar(*ear, ear_key_.get());
   if (!jws) return apiFail(500, "internal-error", "EAR signing: " + jws.error().message());
@@ -221,23 +244,28 @@ ApiResult<NonceGrant> Appraiser::issueNonce(const std::string& node) {
   purgeExpired(now_());
   NonceRecord n;
   n.value.resize(32);
-  if (auto r = rng_.fill(n.value); !r) return apiFail(500, "internal-error", "random: " + r.error().message());
+  if (auto r = rng_.fill(n.value); !r)
+    return apiFail(500, "internal-error", "random: " + r.error().message());
   n.node = node;
   n.issued_at = now_();
   n.expires_at = n.issued_at + options_.nonce_ttl.count() * 1000;
-  if (auto r = store_.issueNonce(n); !r) return std::unexpected(fromStoreError(r.error(), "node-unknown"));
+  if (auto r = store_.issueNonce(n); !r)
+    return std::unexpected(fromStoreError(r.error(), "node-unknown"));
   return NonceGrant{std::move(n.value), n.expires_at};
 }
 
 ApiResult<NonceGrant> Appraiser::nonceFor(const AgentIdentity& who) {
   auto node = store_.getNode(who.node);
   if (!node) {
-    if (node.error().code() == ErrorCode::kNotFound) return apiFail(403, "node-unknown", "no enrolled node '" + who.node + "'");
+    if (node.error().code() == ErrorCode::kNotFound)
+      return apiFail(403, "node-unknown", "no enrolled node '" + who.node + "'");
     return std::unexpected(fromStoreError(node.error()));
   }
-  if (node->state == NodeState::kRevoked) return apiFail(403, "node-revoked", "node was revoked by an admin");
+  if (node->state == NodeState::kRevoked)
+    return apiFail(403, "node-revoked", "node was revoked by an admin");
   if (!node->client_cert_serial.empty() && node->client_cert_serial != who.cert_serial) {
-    return apiFail(403, "client-certificate-superseded", "a newer enrollment holds another certificate");
+    return apiFail(403, "client-certificate-superseded",
+                   "a newer enrollment holds another certificate");
   }
   return issueNonce(who.node);
 }
@@ -259,8 +287,8 @@ ApiResult<AttestOutcome> Appraiser::attest(const AgentIdentity& who, ByteView ev
   auto pol = policy();
   if (!pol) return std::unexpected(pol.error());
   PipelineResult result = run(std::move(ledger), *node, *ev, **ak, **pol);
-  auto rec = record(*node, *ev, result, now, now + options_.freshness_ttl.count() * 1000, (*pol)->version(),
-                    evidence);
+  auto rec = record(*node, *ev, result, now, now + options_.freshness_ttl.count() * 1000,
+                    (*pol)->version(), evidence);
   if (!rec) return std::unexpected(rec.error());
   auto next = issueNonce(node->name);
   if (!next) return std::unexpected(next.error());
@@ -272,11 +300,15 @@ ApiResult<bool> Appraiser::reappraise(const std::string& name) {
   if (!node) return std::unexpected(fromStoreError(node.error(), "node-unknown"));
   if (node->state != NodeState::kTrusted && node->state != NodeState::kUntrusted) return false;
   auto latest = store_.latestAppraisal(name);
-  if (!latest) return latest.error().code() == ErrorCode::kNotFound ? ApiResult<bool>(false)
-                                                                    : std::unexpected(fromStoreError(latest.error()));
+  if (!latest)
+    return latest.error().code() == ErrorCode::kNotFound
+               ? ApiResult<bool>(false)
+               : std::unexpected(fromStoreError(latest.error()));
   auto stored = store_.latestEvidence(name);
-  if (!stored) return stored.error().code() == ErrorCode::kNotFound ? ApiResult<bool>(false)
-                                                                    : std::unexpected(fromStoreError(stored.error()));
+  if (!stored)
+    return stored.error().code() == ErrorCode::kNotFound
+               ? ApiResult<bool>(false)
+               : std::unexpected(fromStoreError(stored.error()));
   Millis now = now_();
   // Re-appraisal keeps the original deadline: a policy change must not refresh old evidence.
   if (stored->digest != latest->evidence_digest || latest->fresh_until < now + 2000) return false;

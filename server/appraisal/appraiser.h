@@ -31,7 +31,7 @@ namespace bulwark::server {
 using NowFn = std::function<Millis()>;
 
 struct AppraiserOptions {
-  attest::PcrSelection selection;       // one bank; what agents must quote
+  attest::PcrSelection selection;  // one bank; what agents must quote
   std::uint32_t measurement_pcr = 15;
   std::chrono::seconds nonce_ttl{120};
   std::chrono::seconds freshness_ttl{600};

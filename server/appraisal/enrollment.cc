@@ -37,11 +37,16 @@ ApiError ekCertError(const Error& e) {
 }
 }  // namespace
 
-EnrollmentService::EnrollmentService(Store& store, const attest::CaStore& ek_cas, const AgentCa& agent_ca,
-                                     Appraiser& appraiser, EnrollmentOptions options, NowFn now,
-                                     attest::Rng& rng)
-    : store_(store), ek_cas_(ek_cas), agent_ca_(agent_ca), appraiser_(appraiser), options_(options),
-      now_(std::move(now)), rng_(rng) {}
+EnrollmentService::EnrollmentService(Store& store, const attest::CaStore& ek_cas,
+                                     const AgentCa& agent_ca, Appraiser& appraiser,
+                                     EnrollmentOptions options, NowFn now, attest::Rng& rng)
+    : store_(store),
+      ek_cas_(ek_cas),
+      agent_ca_(agent_ca),
+      appraiser_(appraiser),
+      options_(options),
+      now_(std::move(now)),
+      rng_(rng) {}
 
 ApiResult<void> EnrollmentService::checkExisting(const std::string& node, const Bytes& ek_tpmt) {
   auto existing = store_.getNode(node);
@@ -54,46 +59,57 @@ ApiResult<void> EnrollmentService::checkExisting(const std::string& node, const 
   // unauthenticated enrollment request can erase a revoked node's audit history.
   if (existing->state == NodeState::kRevoked) {
     return apiFail(403, "node-revoked",
-                   "node '" + node + "' was revoked; an admin must delete it before the name can enroll again");
+                   "node '" + node +
+                       "' was revoked; an admin must delete it before the name can enroll again");
   }
   auto old_ek = attest::parseTpm2bPublic(existing->ek_public);
   if (!old_ek || old_ek->tpmt_public != ek_tpmt) {
     return apiFail(409, "node-name-taken",
-                   "node '" + node + "' is enrolled with another EK; an admin must revoke and delete it first");
+                   "node '" + node +
+                       "' is enrolled with another EK; an admin must revoke and delete it first");
   }
   return {};  // same TPM: re-enrollment with a new AK (TPM clear, reinstall)
 }
 
-ApiResult<bulwark::v1::EnrollChallenge> EnrollmentService::enroll(const bulwark::v1::EnrollRequest& req) {
+ApiResult<bulwark::v1::EnrollChallenge> EnrollmentService::enroll(
+    const bulwark::v1::EnrollRequest& req) {
   if (!isNodeName(req.node())) {
-    return apiFail(400, "node-name-invalid", "node must be 1..253 of [A-Za-z0-9._-], not starting with . or -");
+    return apiFail(400, "node-name-invalid",
+                   "node must be 1..253 of [A-Za-z0-9._-], not starting with . or -");
   }
   auto ek = attest::parseTpm2bPublic(toBytes(req.ek_public()));
   if (!ek) return apiFail(400, "ek-public-malformed", ek.error().message());
   auto ak = attest::parseTpm2bPublic(toBytes(req.ak_public()));
   if (!ak) return apiFail(400, "ak-public-malformed", ak.error().message());
-  if (req.ek_certificate().empty()) return apiFail(403, "ek-cert-missing", "an EK certificate is required");
+  if (req.ek_certificate().empty())
+    return apiFail(403, "ek-cert-missing", "an EK certificate is required");
   Millis now = now_();
-  auto verdict = attest::validateEkCertificate(toBytes(req.ek_certificate()), *ek, ek_cas_,
-                                               std::chrono::system_clock::time_point(std::chrono::milliseconds(now)));
+  auto verdict = attest::validateEkCertificate(
+      toBytes(req.ek_certificate()), *ek, ek_cas_,
+      std::chrono::system_clock::time_point(std::chrono::milliseconds(now)));
   if (!verdict) return std::unexpected(ekCertError(verdict.error()));
-  if (!verdict->trusted()) return apiFail(403, verdict->reasons.front().code, joinEkReasons(*verdict));
+  if (!verdict->trusted())
+    return apiFail(403, verdict->reasons.front().code, joinEkReasons(*verdict));
   attest::AkAttributeCheck akc = attest::checkAkAttributes(*ak);
   if (!akc.accepted()) {
     std::string detail;
-    for (const auto& r : akc.reasons) detail += (detail.empty() ? "" : "; ") + r.code + ": " + r.detail;
+    for (const auto& r : akc.reasons)
+      detail += (detail.empty() ? "" : "; ") + r.code + ": " + r.detail;
     return apiFail(403, akc.reasons.front().code, detail);
   }
-  if (auto c = checkCsr(toBytes(req.csr())); !c) return apiFail(400, "csr-invalid", c.error().message());
+  if (auto c = checkCsr(toBytes(req.csr())); !c)
+    return apiFail(400, "csr-invalid", c.error().message());
   if (auto e = checkExisting(req.node(), ek->tpmt_public); !e) return std::unexpected(e.error());
 
   Bytes secret(kSecretBytes);
-  if (auto r = rng_.fill(secret); !r) return apiFail(500, "internal-error", "random: " + r.error().message());
+  if (auto r = rng_.fill(secret); !r)
+    return apiFail(500, "internal-error", "random: " + r.error().message());
   Bytes ak_name = attest::objectName(*ak);
   auto cred = attest::makeCredential(*ek, ak_name, secret, rng_);
   if (!cred) {
     int status = cred.error().code() == ErrorCode::kCrypto ? 500 : 400;
-    return apiFail(status, status == 500 ? "internal-error" : "ek-unsupported", cred.error().message());
+    return apiFail(status, status == 500 ? "internal-error" : "ek-unsupported",
+                   cred.error().message());
   }
   Bytes id_random(16);
   if (auto r = rng_.fill(id_random); !r) return apiFail(500, "internal-error", "random");
@@ -107,7 +123,8 @@ ApiResult<bulwark::v1::EnrollChallenge> EnrollmentService::enroll(const bulwark:
   p.secret_hash = sha256(secret);
   p.created_at = now;
   p.expires_at = now + options_.ttl.count() * 1000;
-  if (auto r = store_.createPendingEnrollment(p); !r) return std::unexpected(fromStoreError(r.error()));
+  if (auto r = store_.createPendingEnrollment(p); !r)
+    return std::unexpected(fromStoreError(r.error()));
   rememberCsr(p.id, req.csr(), p.expires_at);
 
   bulwark::v1::EnrollChallenge out;
@@ -136,15 +153,17 @@ ApiResult<Bytes> EnrollmentService::csrFor(const std::string& id, const std::str
   std::lock_guard lock(mu_);
   auto it = csrs_.find(id);
   if (it == csrs_.end()) {
-    return apiFail(400, "csr-missing", "this replica has not seen the CSR; resend it in ActivateRequest.csr");
+    return apiFail(400, "csr-missing",
+                   "this replica has not seen the CSR; resend it in ActivateRequest.csr");
   }
   return toBytes(it->second.csr);
 }
 
-ApiResult<bulwark::v1::EnrollResult> EnrollmentService::activate(const bulwark::v1::ActivateRequest& req,
-                                                                 std::string_view path_id) {
+ApiResult<bulwark::v1::EnrollResult> EnrollmentService::activate(
+    const bulwark::v1::ActivateRequest& req, std::string_view path_id) {
   std::string id = req.enrollment_id().empty() ? std::string(path_id) : req.enrollment_id();
-  if (id.empty() || id.size() > 128) return apiFail(400, "malformed-request", "enrollment_id missing");
+  if (id.empty() || id.size() > 128)
+    return apiFail(400, "malformed-request", "enrollment_id missing");
   Millis now = now_();
   auto pending = store_.recordEnrollmentAttempt(id, now);
   if (!pending) {
@@ -170,7 +189,8 @@ ApiResult<bulwark::v1::EnrollResult> EnrollmentService::activate(const bulwark::
   if (!cert) return apiFail(400, "csr-invalid", cert.error().message());
   auto node = store_.completeEnrollment(id, {cert->serial_hex, options_.auto_approve, now});
   if (!node) {
-    if (node.error().code() == ErrorCode::kInvalidArgument) return apiFail(403, "node-revoked", node.error().message());
+    if (node.error().code() == ErrorCode::kInvalidArgument)
+      return apiFail(403, "node-revoked", node.error().message());
     return std::unexpected(fromStoreError(node.error(), "enrollment-unknown"));
   }
   {

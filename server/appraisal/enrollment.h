@@ -33,10 +33,11 @@ class EnrollmentService {
   EnrollmentService(Store& store, const attest::CaStore& ek_cas, const AgentCa& agent_ca,
                     Appraiser& appraiser, EnrollmentOptions options, NowFn now, attest::Rng& rng);
 
-  [[nodiscard]] ApiResult<bulwark::v1::EnrollChallenge> enroll(const bulwark::v1::EnrollRequest& req);
+  [[nodiscard]] ApiResult<bulwark::v1::EnrollChallenge> enroll(
+      const bulwark::v1::EnrollRequest& req);
   // `path_id`: the id from /v1/enroll/{id}/activate, used when the body has none.
-  [[nodiscard]] ApiResult<bulwark::v1::EnrollResult> activate(const bulwark::v1::ActivateRequest& req,
-                                                              std::string_view path_id = {});
+  [[nodiscard]] ApiResult<bulwark::v1::EnrollResult> activate(
+      const bulwark::v1::ActivateRequest& req, std::string_view path_id = {});
 
  private:
   ApiResult<void> checkExisting(const std::string& node, const Bytes& ek_tpmt);

@@ -40,7 +40,8 @@ Result<void> checkText(const std::string& field, std::string_view s, std::size_t
 
 Result<void> parseQuoted(ParsedEvidence& out) {
   TPMS_ATTEST a{};
-  if (auto r = attest::unmarshalAttest(out.attest, a); !r) return bad("quote.attest", r.error().message());
+  if (auto r = attest::unmarshalAttest(out.attest, a); !r)
+    return bad("quote.attest", r.error().message());
   TPMT_SIGNATURE sig{};
   if (auto r = attest::unmarshalSignature(out.signature, sig); !r) {
     return bad("quote.signature", r.error().message());
@@ -55,8 +56,10 @@ Result<void> parseQuoted(ParsedEvidence& out) {
     auto alg = hashAlgFromId(b.hash);
     if (!alg) return fail(ErrorCode::kUnsupported, "quote.attest: selects an unknown PCR bank");
     std::uint32_t mask = 0;
-    for (std::size_t k = 0; k < b.sizeofSelect && k < 4; ++k) mask |= std::uint32_t{b.pcrSelect[k]} << (8 * k);
-    if (auto r = out.quoted.selection.add(*alg, mask); !r) return bad("quote.attest", r.error().message());
+    for (std::size_t k = 0; k < b.sizeofSelect && k < 4; ++k)
+      mask |= std::uint32_t{b.pcrSelect[k]} << (8 * k);
+    if (auto r = out.quoted.selection.add(*alg, mask); !r)
+      return bad("quote.attest", r.error().message());
   }
   return {};
 }
@@ -99,7 +102,8 @@ void collectBatchEntries(const attest::CelLog& log, std::vector<MeasurementEntry
     for (const auto& e : rec.content["batch"]) {
       auto sha = fromHex(e["sha256"].get<std::string>());
       if (!sha) continue;
-      out.push_back({e["kind"].get<std::string>(), e["subject"].get<std::string>(), std::move(*sha)});
+      out.push_back(
+          {e["kind"].get<std::string>(), e["subject"].get<std::string>(), std::move(*sha)});
     }
   }
 }
@@ -107,7 +111,8 @@ void collectBatchEntries(const attest::CelLog& log, std::vector<MeasurementEntry
 Result<void> parseLog(const EventLog& in, std::size_t index, ParsedEvidence& out) {
   std::string field = "report.logs[" + std::to_string(index) + "]";
   if (in.offset() != 0 || in.entries_before() != 0) {
-    return fail(ErrorCode::kUnsupported, field + ": incremental logs are not supported; send the whole log");
+    return fail(ErrorCode::kUnsupported,
+                field + ": incremental logs are not supported; send the whole log");
   }
   if (auto r = checkText(field + ".source", in.source(), 4096, false); !r) return r;
   ParsedLog log;
@@ -135,7 +140,8 @@ Result<void> parseLog(const EventLog& in, std::size_t index, ParsedEvidence& out
       log.ima = in.content();
       break;
     }
-    default: return bad(field + ".format", "unspecified or unknown log format");
+    default:
+      return bad(field + ".format", "unspecified or unknown log format");
   }
   for (const ParsedLog& prev : out.logs) {
     if (prev.format == log.format && log.format != EventLog::CEL_JSON) {
@@ -154,7 +160,8 @@ Result<void> parseMeasurements(const bulwark::v1::Report& r, const EvidenceLimit
   for (int i = 0; i < r.measurements_size(); ++i) {
     const auto& m = r.measurements(i);
     std::string field = "report.measurements[" + std::to_string(i) + "]";
-    if (m.kind().empty() || m.kind().size() > 32 || !std::all_of(m.kind().begin(), m.kind().end(), isKindChar)) {
+    if (m.kind().empty() || m.kind().size() > 32 ||
+        !std::all_of(m.kind().begin(), m.kind().end(), isKindChar)) {
       return bad(field + ".kind", "must be 1..32 characters of [a-z0-9_.-]");
     }
     if (auto c = checkText(field + ".subject", m.subject(), limits.max_text, true); !c) return c;
@@ -186,7 +193,8 @@ Result<void> parseContainers(const bulwark::v1::Report& r, const EvidenceLimits&
     if (findings > limits.max_findings) return bad("report.containers", "too many findings");
     for (const auto& f : c.findings()) {
       if (auto t = checkText(field + ".findings.control", f.control(), 256, true); !t) return t;
-      if (auto t = checkText(field + ".findings.detail", f.detail(), limits.max_text, false); !t) return t;
+      if (auto t = checkText(field + ".findings.detail", f.detail(), limits.max_text, false); !t)
+        return t;
       if (std::find(kSeverities.begin(), kSeverities.end(), f.severity()) == kSeverities.end()) {
         return bad(field + ".findings.severity", "must be low, medium, high or critical");
       }
@@ -200,7 +208,8 @@ Result<void> parseReport(const EvidenceLimits& limits, ParsedEvidence& out) {
   if (!r.ParseFromString(out.report_bytes)) return bad("report", "not a bulwark.v1.Report");
   if (r.schema_version() != 1) return bad("report.schema_version", "must be 1");
   if (!isNodeName(r.node())) return bad("report.node", "not a valid node name");
-  if (r.nonce().size() < 16 || r.nonce().size() > 64) return bad("report.nonce", "must be 16..64 bytes");
+  if (r.nonce().size() < 16 || r.nonce().size() > 64)
+    return bad("report.nonce", "must be 16..64 bytes");
   if (r.measurement_pcr() > 23) return bad("report.measurement_pcr", "must be 0..23");
   if (static_cast<std::size_t>(r.logs_size()) > limits.max_logs) {
     return bad("report.logs", "more than " + std::to_string(limits.max_logs) + " logs");
@@ -216,8 +225,8 @@ Result<void> parseReport(const EvidenceLimits& limits, ParsedEvidence& out) {
 bool isNodeName(std::string_view s) {
   if (s.empty() || s.size() > 253 || s.front() == '.' || s.front() == '-') return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
   });
 }
 

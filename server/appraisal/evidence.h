@@ -37,7 +37,9 @@ inline constexpr std::string_view kImageKind = "image";
 inline constexpr std::string_view kReportOnlyKind = "oci-bundle";
 bool isKnownMeasurementKind(std::string_view kind);
 // Kinds judged by reference values: everything but images and report-only kinds.
-inline bool isReferenceKind(std::string_view kind) { return kind != kImageKind && kind != kReportOnlyKind; }
+inline bool isReferenceKind(std::string_view kind) {
+  return kind != kImageKind && kind != kReportOnlyKind;
+}
 // Node names (docs/api.md): 1..253 of [A-Za-z0-9._-], not starting with '.' or '-'.
 bool isNodeName(std::string_view name);
 
@@ -51,17 +53,17 @@ struct MeasurementEntry {
 struct ParsedLog {
   bulwark::v1::EventLog::Format format = bulwark::v1::EventLog::FORMAT_UNSPECIFIED;
   std::string source;
-  std::size_t index = 0;                           // position in Report.logs
-  std::optional<attest::CelLog> cel;               // CEL_JSON
-  std::optional<attest::eventlog::EventLog> tcg;   // TCG_PC_CLIENT
-  std::string ima;                                 // IMA_ASCII (text, replayed later)
-  std::string label() const;                       // "cel log #1 (/run/bulwark/measure.log)"
+  std::size_t index = 0;                          // position in Report.logs
+  std::optional<attest::CelLog> cel;              // CEL_JSON
+  std::optional<attest::eventlog::EventLog> tcg;  // TCG_PC_CLIENT
+  std::string ima;                                // IMA_ASCII (text, replayed later)
+  std::string label() const;                      // "cel log #1 (/run/bulwark/measure.log)"
 };
 
 // What the quote claims, read from the (not yet verified) TPMS_ATTEST.
 struct QuotedInfo {
-  bool is_quote = false;            // type == TPM_ST_ATTEST_QUOTE
-  attest::PcrSelection selection;   // empty unless is_quote
+  bool is_quote = false;           // type == TPM_ST_ATTEST_QUOTE
+  attest::PcrSelection selection;  // empty unless is_quote
   attest::QuoteClock clock;
 };
 
@@ -69,10 +71,10 @@ struct ParsedEvidence {
   Bytes digest;              // SHA-256 of the whole Evidence bytes
   std::string report_bytes;  // Evidence.report exactly as received (what extraData binds)
   bulwark::v1::Report report;
-  Bytes attest;              // TPMS_ATTEST
-  Bytes signature;           // TPMT_SIGNATURE
+  Bytes attest;     // TPMS_ATTEST
+  Bytes signature;  // TPMT_SIGNATURE
   QuotedInfo quoted;
-  attest::PcrValues pcrs;    // supplied PCR values, per bank as sent
+  attest::PcrValues pcrs;  // supplied PCR values, per bank as sent
   std::vector<ParsedLog> logs;
   std::vector<MeasurementEntry> measurements;  // Report.measurements
   // Bulwark "batch" entries of every CEL log, in log order (duplicates kept).
@@ -81,6 +83,7 @@ struct ParsedEvidence {
 
 // kMalformed with "<field>: <problem>" for anything that does not decode; kUnsupported
 // for a bank or algorithm Bulwark does not implement.
-[[nodiscard]] Result<ParsedEvidence> parseEvidence(ByteView bytes, const EvidenceLimits& limits = {});
+[[nodiscard]] Result<ParsedEvidence> parseEvidence(ByteView bytes,
+                                                   const EvidenceLimits& limits = {});
 
 }  // namespace bulwark::server

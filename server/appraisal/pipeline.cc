@@ -29,15 +29,15 @@ bool checkBank(CheckLedger& ledger, const PipelineInput& in) {
   for (const auto& b : ev.quoted.selection.banks()) {
     if (b.alg == want) continue;
     failQuote(ledger, "pcr-bank-mismatch",
-              "quote selects the " + std::string(hashAlgName(b.alg)) + " bank; the verifier asked for " +
-                  std::string(hashAlgName(want)));
+              "quote selects the " + std::string(hashAlgName(b.alg)) +
+                  " bank; the verifier asked for " + std::string(hashAlgName(want)));
     ok = false;
   }
   for (const auto& b : ev.pcrs) {
     if (b.alg == want) continue;
     failQuote(ledger, "pcr-bank-mismatch",
-              "evidence supplies " + std::string(hashAlgName(b.alg)) + " PCR values; the verifier asked for " +
-                  std::string(hashAlgName(want)));
+              "evidence supplies " + std::string(hashAlgName(b.alg)) +
+                  " PCR values; the verifier asked for " + std::string(hashAlgName(want)));
     ok = false;
   }
   return ok;
@@ -109,8 +109,8 @@ void checkTpmClock(CheckLedger& ledger, const attest::QuoteClock& now,
     ledger.event("reboot-detected", "resetCount " + from_to(p.reset_count, reset));
     ledger.passClock();
   } else if (restart < p.restart_count) {
-    failClock("tpm-restart-count-decreased", "restartCount " + from_to(p.restart_count, restart) +
-                                                 " without a reset");
+    failClock("tpm-restart-count-decreased",
+              "restartCount " + from_to(p.restart_count, restart) + " without a reset");
   } else if (clock < p.clock) {
     failClock("tpm-clock-rollback", "clock " + from_to(p.clock, clock) + " ms without a reset");
   } else {

@@ -24,10 +24,10 @@ struct TpmCounters {
 
 struct PipelineInput {
   const ParsedEvidence* evidence = nullptr;
-  const attest::AkKey* ak = nullptr;                 // the node's enrolled AK
-  const attest::PcrSelection* expected = nullptr;    // bank + PCRs the verifier asked for
+  const attest::AkKey* ak = nullptr;               // the node's enrolled AK
+  const attest::PcrSelection* expected = nullptr;  // bank + PCRs the verifier asked for
   std::uint32_t measurement_pcr = 15;
-  std::optional<TpmCounters> previous;               // none before the first accepted quote
+  std::optional<TpmCounters> previous;  // none before the first accepted quote
   const PolicySnapshot* policy = nullptr;
   const IsolationProfile* profile = nullptr;
   const attest::ima::ImaPolicy* ima_policy = nullptr;  // nullptr: IMA replay only

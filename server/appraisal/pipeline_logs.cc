@@ -35,17 +35,19 @@ const ParsedLog* findLog(const ParsedEvidence& ev, EventLog::Format f) {
   return nullptr;
 }
 
-void replayFirmware(CappedFailures& out, const ParsedLog& log, std::uint32_t mask, LogReplayState& st) {
+void replayFirmware(CappedFailures& out, const ParsedLog& log, std::uint32_t mask,
+                    LogReplayState& st) {
   auto rep = attest::eventlog::replay(*log.tcg);
   if (!rep) {
-    out.add(makeReason("log-does-not-replay", TrustClaim::kExecutables, ar4si::kCryptoValidationFailed,
-                       log.label() + ": " + rep.error().message()));
+    out.add(makeReason("log-does-not-replay", TrustClaim::kExecutables,
+                       ar4si::kCryptoValidationFailed, log.label() + ": " + rep.error().message()));
     st.failed = true;
     return;
   }
   auto bank = rep->banks.find(st.bank);
   if (bank == rep->banks.end()) {
-    out.add(makeReason("log-does-not-replay", TrustClaim::kExecutables, ar4si::kCryptoValidationFailed,
+    out.add(makeReason("log-does-not-replay", TrustClaim::kExecutables,
+                       ar4si::kCryptoValidationFailed,
                        log.label() + " has no " + std::string(hashAlgName(st.bank)) + " bank"));
     st.failed = true;
     return;
@@ -59,7 +61,8 @@ void replayFirmware(CappedFailures& out, const ParsedLog& log, std::uint32_t mas
 
 void replayCelLog(CappedFailures& out, const ParsedLog& log, LogReplayState& st) {
   for (const attest::CelFinding& f : attest::checkBulwarkRecords(*log.cel)) {
-    out.add(makeReason("log-record-invalid", TrustClaim::kExecutables, ar4si::kCryptoValidationFailed,
+    out.add(makeReason("log-record-invalid", TrustClaim::kExecutables,
+                       ar4si::kCryptoValidationFailed,
                        log.label() + " record " + std::to_string(f.record_index) + " at offset " +
                            std::to_string(f.offset) + ": " + f.reason));
     st.failed = true;
@@ -72,8 +75,8 @@ void replayCelLog(CappedFailures& out, const ParsedLog& log, LogReplayState& st)
   if (it == rep.banks.end() || !it->second) {
     std::string why = it == rep.banks.end() ? "no " + std::string(hashAlgName(st.bank)) + " digests"
                                             : it->second.error().message();
-    out.add(makeReason("log-does-not-replay", TrustClaim::kExecutables, ar4si::kCryptoValidationFailed,
-                       log.label() + ": " + why));
+    out.add(makeReason("log-does-not-replay", TrustClaim::kExecutables,
+                       ar4si::kCryptoValidationFailed, log.label() + ": " + why));
     st.failed = true;
     return;
   }
@@ -90,17 +93,18 @@ void replayIma(CheckLedger& ledger, CappedFailures& out, const ParsedLog& log, c
   auto res = attest::ima::appraiseIma(attest::ima::ImaState{}, log.ima, q, policy);
   if (res.outcome == attest::ima::ImaOutcome::kDoesNotReplay ||
       res.outcome == attest::ima::ImaOutcome::kMalformed) {
-    out.add(makeReason("log-does-not-replay", TrustClaim::kFileSystem, ar4si::kCryptoValidationFailed,
-                       log.label() + ": " + res.detail));
+    out.add(makeReason("log-does-not-replay", TrustClaim::kFileSystem,
+                       ar4si::kCryptoValidationFailed, log.label() + ": " + res.detail));
     st.failed = true;
     return;
   }
   CappedFailures policy_failures(ledger, Check::kMeasurements);
   for (const attest::ima::ImaFinding& f : res.findings) {
-    std::string detail = log.label() + " entry " + std::to_string(f.entry_index) + " " + f.path + ": " + f.detail;
+    std::string detail =
+        log.label() + " entry " + std::to_string(f.entry_index) + " " + f.path + ": " + f.detail;
     if (f.kind == attest::ima::ImaFindingKind::kTemplateHashMismatch) {
-      out.add(makeReason("log-record-invalid", TrustClaim::kFileSystem, ar4si::kCryptoValidationFailed,
-                         std::move(detail)));
+      out.add(makeReason("log-record-invalid", TrustClaim::kFileSystem,
+                         ar4si::kCryptoValidationFailed, std::move(detail)));
       st.failed = true;
     } else {
       policy_failures.add(makeReason("ima-policy-violation", TrustClaim::kFileSystem,
@@ -109,23 +113,27 @@ void replayIma(CheckLedger& ledger, CappedFailures& out, const ParsedLog& log, c
   }
 }
 
-void compareChain(CappedFailures& out, const PipelineInput& in, const std::map<std::uint32_t, Bytes>& quoted,
-                  bool ima_shipped, LogReplayState& st) {
+void compareChain(CappedFailures& out, const PipelineInput& in,
+                  const std::map<std::uint32_t, Bytes>& quoted, bool ima_shipped,
+                  LogReplayState& st) {
   for (const auto& [pcr, value] : quoted) {
     if (pcr == kImaPcr && ima_shipped) continue;
     TrustClaim claim = pcr < 10 || pcr == in.measurement_pcr ? TrustClaim::kExecutables
-                                                              : TrustClaim::kConfiguration;
-    std::string label = "PCR " + std::to_string(pcr) + " (" + std::string(hashAlgName(st.bank)) + ")";
+                                                             : TrustClaim::kConfiguration;
+    std::string label =
+        "PCR " + std::to_string(pcr) + " (" + std::string(hashAlgName(st.bank)) + ")";
     auto it = st.chain.find(pcr);
     if (it != st.chain.end()) {
       if (it->second == value) continue;
-      out.add(makeReason("log-does-not-replay", claim, ar4si::kCryptoValidationFailed,
-                         label + ": quoted " + shortHex(value) + ", logs replay to " + shortHex(it->second)));
+      out.add(makeReason(
+          "log-does-not-replay", claim, ar4si::kCryptoValidationFailed,
+          label + ": quoted " + shortHex(value) + ", logs replay to " + shortHex(it->second)));
       st.failed = true;
     } else if (value != attest::pcrResetValue(st.bank, pcr) || pcr == in.measurement_pcr) {
       // An extended PCR no log explains; the measurement PCR must always be explained.
-      out.add(makeReason("log-missing", claim, ar4si::kCryptoValidationFailed,
-                         label + " is quoted as " + shortHex(value) + " but no shipped log extends it"));
+      out.add(makeReason(
+          "log-missing", claim, ar4si::kCryptoValidationFailed,
+          label + " is quoted as " + shortHex(value) + " but no shipped log extends it"));
       st.failed = true;
     }
   }
@@ -144,7 +152,8 @@ void checkLogs(CheckLedger& ledger, const PipelineInput& in) {
   {
     CappedFailures out(ledger, Check::kLogs);
     if (ev.report.measurement_pcr() != in.measurement_pcr) {
-      out.add(makeReason("measurement-pcr-mismatch", TrustClaim::kExecutables, ar4si::kCryptoValidationFailed,
+      out.add(makeReason("measurement-pcr-mismatch", TrustClaim::kExecutables,
+                         ar4si::kCryptoValidationFailed,
                          "report says PCR " + std::to_string(ev.report.measurement_pcr()) +
                              ", the verifier measures PCR " + std::to_string(in.measurement_pcr)));
       st.failed = true;

@@ -68,7 +68,8 @@ void checkMeasurements(CheckLedger& ledger, const PipelineInput& in) {
       if (!isReferenceKind(m.kind)) continue;  // image rules decide images (checkImages)
       KindClaim kc = claimFor(m.kind);
       switch (in.policy->match(m)) {
-        case ReferenceMatch::kApproved: break;
+        case ReferenceMatch::kApproved:
+          break;
         case ReferenceMatch::kRevokedOnly:
           out.add(makeReason("measurement-revoked", kc.claim, kc.contraindicated,
                              describe(m) + " matches only revoked reference values"));
@@ -104,7 +105,8 @@ void checkImages(CheckLedger& ledger, const PipelineInput& in) {
     };
     for (const auto& c : ev.report.containers()) {
       // Runtimes show untagged images by their id ("sha256:<hex>"): that is a digest.
-      bool image_is_id = c.image_digest().empty() && c.image().size() == 71 && c.image().starts_with("sha256:");
+      bool image_is_id =
+          c.image_digest().empty() && c.image().size() == 71 && c.image().starts_with("sha256:");
       judge(image_is_id ? std::string() : c.image(), image_is_id ? c.image() : c.image_digest(),
             "container " + containerName(c) + " image " + c.image());
     }
@@ -116,13 +118,16 @@ void checkImages(CheckLedger& ledger, const PipelineInput& in) {
       std::string digest = "sha256:" + toHex(asBytes(m.sha256()));
       current.insert(digest);
       auto refs = m.attributes().find("refs");
-      std::string first = refs == m.attributes().end() ? std::string() : refs->second.substr(0, refs->second.find(','));
+      std::string first = refs == m.attributes().end()
+                              ? std::string()
+                              : refs->second.substr(0, refs->second.find(','));
       std::string ref = first.empty() ? m.subject() : first;  // no refs: the subject may be one
       if (refs != m.attributes().end()) {
         for (std::size_t pos = 0; pos <= refs->second.size();) {
           std::size_t comma = std::min(refs->second.find(',', pos), refs->second.size());
           std::string candidate = refs->second.substr(pos, comma - pos);
-          if (in.policy->image(candidate, digest).decision == ImageDecision::kAllowed) ref = candidate;
+          if (in.policy->image(candidate, digest).decision == ImageDecision::kAllowed)
+            ref = candidate;
           pos = comma + 1;
         }
       }

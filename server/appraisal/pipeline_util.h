@@ -43,9 +43,9 @@ class CappedFailures {
     for (auto& [code, s] : seen_) {
       if (s.count <= kMaxReasonsPerCode || s.flushed) continue;
       s.flushed = true;
-      ledger_.fail(check_, makeReason(code, s.claim, s.value,
-                                      "... and " + std::to_string(s.count - kMaxReasonsPerCode) +
-                                          " more"));
+      ledger_.fail(check_,
+                   makeReason(code, s.claim, s.value,
+                              "... and " + std::to_string(s.count - kMaxReasonsPerCode) + " more"));
     }
   }
 

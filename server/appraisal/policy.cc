@@ -89,8 +89,8 @@ ImageVerdict PolicySnapshot::image(std::string_view reference, std::string_view 
       return {ImageDecision::kAllowed, "allow prefix rule #" + std::to_string(r.id)};
     }
   }
-  return {ImageDecision::kNotAllowed, "no image rule allows " + ref +
-                                          (digest.empty() ? "" : " (" + std::string(digest) + ")")};
+  return {ImageDecision::kNotAllowed,
+          "no image rule allows " + ref + (digest.empty() ? "" : " (" + std::string(digest) + ")")};
 }
 
 }  // namespace bulwark::server

@@ -1,7 +1,6 @@
 #include "server/appraisal/verdict.h"
 
 #include <initializer_list>
-
 #include <nlohmann/json.hpp>
 
 namespace bulwark::server {
@@ -23,11 +22,14 @@ const std::array<ClaimRule, 6>& claimRules() {
   static const std::array<ClaimRule, 6> kRules = {{
       {TrustClaim::kInstanceIdentity, attest::ar4si::instance_identity::kTrustworthyInstance, {}},
       {TrustClaim::kHardware, attest::ar4si::hardware::kGenuineHardware, {}},
-      {TrustClaim::kExecutables, attest::ar4si::executables::kApprovedRuntime,
+      {TrustClaim::kExecutables,
+       attest::ar4si::executables::kApprovedRuntime,
        {Check::kLogs, Check::kMeasurements}},
-      {TrustClaim::kFileSystem, attest::ar4si::file_system::kApprovedFiles,
+      {TrustClaim::kFileSystem,
+       attest::ar4si::file_system::kApprovedFiles,
        {Check::kLogs, Check::kMeasurements}},
-      {TrustClaim::kConfiguration, attest::ar4si::configuration::kApprovedConfig,
+      {TrustClaim::kConfiguration,
+       attest::ar4si::configuration::kApprovedConfig,
        {Check::kLogs, Check::kMeasurements, Check::kIsolation}},
       {TrustClaim::kSourcedData, attest::ar4si::sourced_data::kTrustedSources, {Check::kImages}},
   }};
@@ -37,10 +39,14 @@ const std::array<ClaimRule, 6>& claimRules() {
 // "Worse" in AR4SI terms: higher tier first (contraindicated > warning > ...).
 int severity(std::int8_t value) {
   switch (attest::tierOf(value)) {
-    case Tier::kContraindicated: return 3;
-    case Tier::kWarning: return 2;
-    case Tier::kAffirming: return 1;
-    case Tier::kNone: return 0;
+    case Tier::kContraindicated:
+      return 3;
+    case Tier::kWarning:
+      return 2;
+    case Tier::kAffirming:
+      return 1;
+    case Tier::kNone:
+      return 0;
   }
   return 0;
 }
@@ -52,22 +58,30 @@ bool lowersTrust(std::int8_t value) { return severity(value) >= 2; }
 constexpr std::size_t kMaxDetail = 1024;
 std::string cleanText(std::string text) {
   if (text.size() > kMaxDetail) text.resize(kMaxDetail);
-  std::string dumped = nlohmann::json(std::move(text)).dump(-1, ' ', false,
-                                                           nlohmann::json::error_handler_t::replace);
+  std::string dumped = nlohmann::json(std::move(text))
+                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return nlohmann::json::parse(dumped).get<std::string>();
 }
 }  // namespace
 
 std::string_view checkName(Check check) {
   switch (check) {
-    case Check::kNode: return "node";
-    case Check::kNonce: return "nonce";
-    case Check::kQuote: return "quote";
-    case Check::kTpmClock: return "tpm-clock";
-    case Check::kLogs: return "logs";
-    case Check::kMeasurements: return "measurements";
-    case Check::kImages: return "images";
-    case Check::kIsolation: return "isolation";
+    case Check::kNode:
+      return "node";
+    case Check::kNonce:
+      return "nonce";
+    case Check::kQuote:
+      return "quote";
+    case Check::kTpmClock:
+      return "tpm-clock";
+    case Check::kLogs:
+      return "logs";
+    case Check::kMeasurements:
+      return "measurements";
+    case Check::kImages:
+      return "images";
+    case Check::kIsolation:
+      return "isolation";
   }
   return "unknown";
 }

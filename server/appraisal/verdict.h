@@ -13,11 +13,10 @@
 
 #include <array>
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "attest/ear/ar4si.h"
 #include "attest/quote/verdict.h"
@@ -26,11 +25,11 @@ namespace bulwark::server {
 
 // Pipeline checks in the order they run.
 enum class Check : std::uint8_t {
-  kNode,          // caller authenticated as the node, enrolled, approved, not revoked
-  kNonce,         // nonce valid, unexpired, unused, bound to the node (consumed)
-  kQuote,         // bank, selection, signature by the enrolled AK, magic/type, extraData, PCR digest
-  kTpmClock,      // resetCount/restartCount/clock monotonic
-  kLogs,          // every shipped log replays to the quoted PCRs
+  kNode,      // caller authenticated as the node, enrolled, approved, not revoked
+  kNonce,     // nonce valid, unexpired, unused, bound to the node (consumed)
+  kQuote,     // bank, selection, signature by the enrolled AK, magic/type, extraData, PCR digest
+  kTpmClock,  // resetCount/restartCount/clock monotonic
+  kLogs,      // every shipped log replays to the quoted PCRs
   kMeasurements,  // measurements in the log and in the approved reference values
   kImages,        // container images allowed by the image rules
   kIsolation,     // container findings within the node group's isolation profile
@@ -48,13 +47,13 @@ enum class ReasonKind : std::uint8_t {
 
 struct Reason {
   ReasonKind kind = ReasonKind::kFailure;
-  std::string code;                 // stable, e.g. "pcr-digest-mismatch"
+  std::string code;  // stable, e.g. "pcr-digest-mismatch"
   attest::TrustClaim claim = attest::TrustClaim::kInstanceIdentity;
-  std::int8_t value = 0;            // AR4SI value this failure gives the claim
-  std::string detail;               // which PCR, expected vs actual, which container
-  std::string container;            // findings: container id/name
-  std::string control;              // findings: control id (also for isolation-violation)
-  std::string severity;             // findings: low|medium|high|critical
+  std::int8_t value = 0;  // AR4SI value this failure gives the claim
+  std::string detail;     // which PCR, expected vs actual, which container
+  std::string container;  // findings: container id/name
+  std::string control;    // findings: control id (also for isolation-violation)
+  std::string severity;   // findings: low|medium|high|critical
 };
 
 // Proof that the Store consumed this node's nonce (or, for a re-appraisal, that the

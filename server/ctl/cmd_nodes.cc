@@ -7,10 +7,9 @@
 // The token may come from $BULWARK_TOKEN (preferred: command lines are visible in ps).
 // Exit 2 + "ERROR ..." on stderr when the verifier cannot be asked or refuses.
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "server/ctl/command.h"
 #include "server/ctl/http_client.h"
@@ -38,9 +37,11 @@ int errorOut(const std::string& what) {
 }
 
 // Sends one request; returns the parsed JSON body of a 2xx answer or prints the error.
-std::optional<json> call(const std::string& method, const std::string& path, const json& body, int& exit_code) {
+std::optional<json> call(const std::string& method, const std::string& path, const json& body,
+                         int& exit_code) {
   const Global& g = global();
-  auto client = HttpClient::create({g.verifier, g.cacert, g.cert, g.key, g.token, std::chrono::seconds(60)});
+  auto client =
+      HttpClient::create({g.verifier, g.cacert, g.cert, g.key, g.token, std::chrono::seconds(60)});
   if (!client) {
     exit_code = errorOut(client.error().toString());
     return std::nullopt;
@@ -54,8 +55,10 @@ std::optional<json> call(const std::string& method, const std::string& path, con
   json j = json::parse(reply->body, nullptr, false);
   if (reply->status < 200 || reply->status > 299) {
     std::string code = j.is_object() ? j.value("error", std::string()) : std::string();
-    std::string detail = j.is_object() && j.contains("detail") ? j.value("detail", std::string()) : reply->body;
-    exit_code = errorOut("HTTP " + std::to_string(reply->status) + " " + code + (detail.empty() ? "" : ": " + detail));
+    std::string detail =
+        j.is_object() && j.contains("detail") ? j.value("detail", std::string()) : reply->body;
+    exit_code = errorOut("HTTP " + std::to_string(reply->status) + " " + code +
+                         (detail.empty() ? "" : ": " + detail));
     return std::nullopt;
   }
   if (j.is_discarded()) {
@@ -73,7 +76,8 @@ std::string str(const json& j, const char* key) {
 std::string reasonsLine(const json& node) {
   std::string out;
   if (!node.contains("reasons")) return out;
-  for (const json& r : node["reasons"]) out += (out.empty() ? "" : ",") + r.value("code", std::string());
+  for (const json& r : node["reasons"])
+    out += (out.empty() ? "" : ",") + r.value("code", std::string());
   return out.empty() ? "-" : out;
 }
 
@@ -87,12 +91,14 @@ void printNodes(const json& j) {
 }
 
 void printNode(const json& n) {
-  std::printf("node:         %s\nstate:        %s\ngroup:        %s\nfresh until:  %s\n", str(n, "name").c_str(),
-              str(n, "state").c_str(), str(n, "group").c_str(), str(n, "fresh_until").c_str());
+  std::printf("node:         %s\nstate:        %s\ngroup:        %s\nfresh until:  %s\n",
+              str(n, "name").c_str(), str(n, "state").c_str(), str(n, "group").c_str(),
+              str(n, "fresh_until").c_str());
   if (n["last_appraisal"].is_object()) {
     const json& a = n["last_appraisal"];
-    std::printf("appraisal:    #%s %s at %s (policy v%s)\n", str(a, "id").c_str(), str(a, "status").c_str(),
-                str(a, "appraised_at").c_str(), str(a, "policy_version").c_str());
+    std::printf("appraisal:    #%s %s at %s (policy v%s)\n", str(a, "id").c_str(),
+                str(a, "status").c_str(), str(a, "appraised_at").c_str(),
+                str(a, "policy_version").c_str());
   }
   if (n.contains("trust_vector") && n["trust_vector"].is_object()) {
     for (const auto& [claim, value] : n["trust_vector"].items()) {
@@ -103,7 +109,8 @@ void printNode(const json& n) {
     if (!n.contains(list) || n[list].empty()) continue;
     std::printf("%s:\n", list);
     for (const json& r : n[list]) {
-      std::string head = r.contains("code") ? str(r, "code") : str(r, "container") + " " + str(r, "control");
+      std::string head =
+          r.contains("code") ? str(r, "code") : str(r, "container") + " " + str(r, "control");
       std::printf("  %s: %s\n", head.c_str(), str(r, "detail").c_str());
     }
   }
@@ -125,8 +132,10 @@ void printChange(const json& j) {
 
 void addGlobalOptions(CLI::App& app) {
   Global& g = global();
-  app.add_option("--verifier", g.verifier, "verifier URL (https://host:port)")->envname("BULWARK_VERIFIER");
-  app.add_option("--token", g.token, "bearer token (prefer $BULWARK_TOKEN)")->envname("BULWARK_TOKEN");
+  app.add_option("--verifier", g.verifier, "verifier URL (https://host:port)")
+      ->envname("BULWARK_VERIFIER");
+  app.add_option("--token", g.token, "bearer token (prefer $BULWARK_TOKEN)")
+      ->envname("BULWARK_TOKEN");
   app.add_option("--cacert", g.cacert, "CA certificate (PEM) of the verifier's TLS certificate");
   app.add_option("--cert", g.cert, "client certificate (PEM) instead of a token");
   app.add_option("--key", g.key, "key of --cert (PEM)");
@@ -143,7 +152,8 @@ void addNodeCommands(CLI::App& app, int& exit_code) {
     nodes_json ? (void)std::printf("%s\n", j->dump(2).c_str()) : printNodes(*j);
   });
 
-  auto* node = app.add_subcommand("node", "one node's verdict, reasons and findings (exit 0 only if trusted)");
+  auto* node = app.add_subcommand(
+      "node", "one node's verdict, reasons and findings (exit 0 only if trusted)");
   static std::string name;
   static bool node_json = false;
   node->add_option("NAME", name, "node name")->required();
@@ -173,11 +183,13 @@ void addNodeCommands(CLI::App& app, int& exit_code) {
 }
 
 void addPolicyCommands(CLI::App& app, int& exit_code) {
-  auto* policy = app.add_subcommand("policy", "reference values and image rules on the verifier (admin)");
+  auto* policy =
+      app.add_subcommand("policy", "reference values and image rules on the verifier (admin)");
   policy->require_subcommand(1);
   policy->fallthrough();
 
-  auto* learn = policy->add_subcommand("learn", "take NODE's latest measurements as pending reference values");
+  auto* learn = policy->add_subcommand(
+      "learn", "take NODE's latest measurements as pending reference values");
   static std::string learn_node;
   learn->add_option("NODE", learn_node, "reference node")->required();
   learn->add_flag("--json", jsonOut(), "print the verifier's JSON");
@@ -212,11 +224,12 @@ void addPolicyCommands(CLI::App& app, int& exit_code) {
     std::printf("policy version %s\n", str(*j, "version").c_str());
     for (const json& v : (*j)["reference_values"]) {
       std::printf("  #%-5s %-9s %-16s %s %s (%s)\n", str(v, "id").c_str(), str(v, "state").c_str(),
-                  str(v, "kind").c_str(), str(v, "sha256").substr(0, 16).c_str(), str(v, "subject").c_str(),
-                  str(v, "source").c_str());
+                  str(v, "kind").c_str(), str(v, "sha256").substr(0, 16).c_str(),
+                  str(v, "subject").c_str(), str(v, "source").c_str());
     }
     for (const json& r : (*j)["image_rules"]) {
-      std::printf("  image #%-5s %-13s %s\n", str(r, "id").c_str(), str(r, "kind").c_str(), str(r, "value").c_str());
+      std::printf("  image #%-5s %-13s %s\n", str(r, "id").c_str(), str(r, "kind").c_str(),
+                  str(r, "value").c_str());
     }
   });
 

@@ -2,9 +2,6 @@
 
 #include <openssl/ssl.h>
 
-#include <optional>
-#include <regex>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -13,6 +10,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/version.hpp>
+#include <optional>
+#include <regex>
 
 namespace bulwark::ctl {
 
@@ -38,13 +37,15 @@ struct HttpClient::Impl {
     if (ec) return fail(ErrorCode::kUnavailable, "cannot resolve " + host + ": " + ec.message());
     beast::get_lowest_layer(*stream).expires_after(options.timeout);
     beast::get_lowest_layer(*stream).connect(endpoints, ec);
-    if (ec) return fail(ErrorCode::kUnavailable, "cannot connect to " + host + ":" + port + ": " + ec.message());
+    if (ec)
+      return fail(ErrorCode::kUnavailable,
+                  "cannot connect to " + host + ":" + port + ": " + ec.message());
     // SNI (RFC 6066 §3: host names only, never IP literals) and hostname
     // verification (RFC 6125) against the URL's host.
     beast::error_code ip_ec;
     net::ip::make_address(host, ip_ec);
-    if (ip_ec && SSL_ctrl(stream->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                          const_cast<char*>(host.c_str())) != 1) {
+    if (ip_ec && SSL_ctrl(stream->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
+                          TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str())) != 1) {
       return fail(ErrorCode::kCrypto, "SNI setup failed");
     }
     stream->set_verify_callback(ssl::host_name_verification(host));
@@ -71,7 +72,8 @@ struct HttpClient::Impl {
     http::read(*stream, buffer, parser, ec);
     if (ec) return fail(ErrorCode::kIo, "reading response: " + ec.message());
     auto& res = parser.get();
-    HttpReply reply{static_cast<int>(res.result_int()), std::string(res[http::field::content_type]), res.body()};
+    HttpReply reply{static_cast<int>(res.result_int()), std::string(res[http::field::content_type]),
+                    res.body()};
     if (!res.keep_alive()) close();
     return reply;
   }
@@ -83,10 +85,12 @@ HttpClient::~HttpClient() {
 }
 
 Result<std::unique_ptr<HttpClient>> HttpClient::create(const HttpClientOptions& options) {
-  static const std::regex kUrl(R"(^https://([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?(/.*)?$)");
+  static const std::regex kUrl(
+      R"(^https://([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?(/.*)?$)");
   std::smatch m;
   if (!std::regex_match(options.url, m, kUrl)) {
-    return fail(ErrorCode::kInvalidArgument, "verifier URL must look like https://host:port", options.url);
+    return fail(ErrorCode::kInvalidArgument, "verifier URL must look like https://host:port",
+                options.url);
   }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
@@ -121,7 +125,8 @@ Result<HttpReply> HttpClient::request(const std::string& method, const std::stri
   req.set(http::field::host, impl_->host);
   req.set(http::field::user_agent, "bulwarkctl/0.1.0");
   req.set(http::field::accept, accept);
-  if (!impl_->options.token.empty()) req.set(http::field::authorization, "Bearer " + impl_->options.token);
+  if (!impl_->options.token.empty())
+    req.set(http::field::authorization, "Bearer " + impl_->options.token);
   if (!body.empty() || method == "POST" || method == "PUT") {
     req.set(http::field::content_type, content_type);
     req.body() = body;

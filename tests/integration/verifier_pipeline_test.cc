@@ -15,11 +15,10 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "attest/cel/bulwark_content.h"
 #include "attest/core/digest.h"
@@ -73,7 +72,8 @@ class TestAgent {
 
   // Extends PCR 15 with one Bulwark batch record in every bank and logs it. With
   // `logged_content`, the log carries that content instead (a record that lies).
-  Result<void> measure(const std::vector<BatchEntry>& batch, std::optional<json> logged_content = {}) {
+  Result<void> measure(const std::vector<BatchEntry>& batch,
+                       std::optional<json> logged_content = {}) {
     json content = attest::makeBatchContent(batch);
     std::vector<HashAlg> banks = {HashAlg::kSha1, HashAlg::kSha256};
     auto digests = attest::bulwarkDigests(content, banks);
@@ -93,8 +93,9 @@ class TestAgent {
     auto log = attest::ima::parseImaLog(list, {HashAlg::kSha1, HashAlg::kSha256});
     if (!log) return std::unexpected(log.error());
     for (const auto& e : log->entries) {
-      std::vector<attest::TaggedDigest> d = {{HashAlg::kSha1, attest::ima::extendValue(e, HashAlg::kSha1)},
-                                             {HashAlg::kSha256, attest::ima::extendValue(e, HashAlg::kSha256)}};
+      std::vector<attest::TaggedDigest> d = {
+          {HashAlg::kSha1, attest::ima::extendValue(e, HashAlg::kSha1)},
+          {HashAlg::kSha256, attest::ima::extendValue(e, HashAlg::kSha256)}};
       if (auto r = tpm_->extendPcr(10, d); !r) return r;
     }
     ima_ = list;
@@ -202,10 +203,12 @@ class TestAgent {
   std::vector<BatchEntry> measured_;
 };
 
-const std::vector<BatchEntry> kBatch1 = {{"runtime-binary", "/usr/bin/runc", hashOf("runc 1.1.12")},
-                                         {"host-file", "/etc/os-release", hashOf("Debian 12")},
-                                         {"image", "docker.io/library/alpine:3.19", hashOf("alpine image")}};
-const std::vector<BatchEntry> kBatch2 = {{"runtime-binary", "/usr/bin/containerd", hashOf("containerd 1.7")}};
+const std::vector<BatchEntry> kBatch1 = {
+    {"runtime-binary", "/usr/bin/runc", hashOf("runc 1.1.12")},
+    {"host-file", "/etc/os-release", hashOf("Debian 12")},
+    {"image", "docker.io/library/alpine:3.19", hashOf("alpine image")}};
+const std::vector<BatchEntry> kBatch2 = {
+    {"runtime-binary", "/usr/bin/containerd", hashOf("containerd 1.7")}};
 
 void addContainer(bulwark::v1::Report& r, const std::string& control, const std::string& severity) {
   auto* c = r.add_containers();
@@ -230,7 +233,8 @@ struct FixtureWriter {
   std::string dir;
   json manifest = json::object();
 
-  Result<void> add(const std::string& name, bulwark::v1::Report report, const std::string& selection) {
+  Result<void> add(const std::string& name, bulwark::v1::Report report,
+                   const std::string& selection) {
     auto nonce = agent.tpm().getRandom(32);
     if (!nonce) return std::unexpected(nonce.error());
     report.set_nonce(str(*nonce));
@@ -250,8 +254,10 @@ Result<void> writeFixtures(TestAgent& a, const std::string& dir) {
   w.manifest["ak_public"] = toHex(a.ak().tpm2bPublic());
   w.manifest["ek_public"] = toHex(a.ek().tpm2bPublic());
   w.manifest["ek_cert"] = toHex(a.ekCert());
-  fs::copy_file(a.swtpm().rootCaPem(), dir + "/ek_root_ca.pem", fs::copy_options::overwrite_existing);
-  fs::copy_file(a.swtpm().issuerCaPem(), dir + "/ek_issuer_ca.pem", fs::copy_options::overwrite_existing);
+  fs::copy_file(a.swtpm().rootCaPem(), dir + "/ek_root_ca.pem",
+                fs::copy_options::overwrite_existing);
+  fs::copy_file(a.swtpm().issuerCaPem(), dir + "/ek_issuer_ca.pem",
+                fs::copy_options::overwrite_existing);
   Bytes none(32, 0);
   if (auto r = a.measure(kBatch1); !r) return r;
   std::string cel1 = a.cel();
@@ -276,7 +282,8 @@ Result<void> writeFixtures(TestAgent& a, const std::string& dir) {
   incomplete.mutable_logs(0)->set_content(cel1);  // PCR 15 also holds batch 2
   if (auto r = w.add("log-incomplete", incomplete, "sha256:15"); !r) return r;
   std::vector<BatchEntry> b3 = {{"host-file", "/etc/containerd/config.toml", hashOf("config v2")}};
-  std::vector<BatchEntry> b3_lie = {{"host-file", "/etc/containerd/config.toml", hashOf("config v1")}};
+  std::vector<BatchEntry> b3_lie = {
+      {"host-file", "/etc/containerd/config.toml", hashOf("config v1")}};
   if (auto r = a.measure(b3, attest::makeBatchContent(b3_lie)); !r) return r;
   if (auto r = w.add("record-invalid", a.report(node, none), "sha256:15"); !r) return r;
   if (auto r = a.reboot(); !r) return r;
@@ -284,8 +291,9 @@ Result<void> writeFixtures(TestAgent& a, const std::string& dir) {
   auto rebooted = a.report(node, none);
   addContainer(rebooted, "no-new-privileges-unset", "medium");
   if (auto r = w.add("after-reboot", rebooted, "sha256:15"); !r) return r;
-  std::string ima = readText(std::string(std::getenv("BULWARK_SOURCE_DIR")) +
-                             "/tests/testdata/ima/rust_keylime_agent_826/ascii_runtime_measurements");
+  std::string ima =
+      readText(std::string(std::getenv("BULWARK_SOURCE_DIR")) +
+               "/tests/testdata/ima/rust_keylime_agent_826/ascii_runtime_measurements");
   std::string head;
   std::istringstream lines(ima);
   for (std::string line; head.size() < 8000 && std::getline(lines, line);) head += line + "\n";
@@ -297,7 +305,6 @@ Result<void> writeFixtures(TestAgent& a, const std::string& dir) {
   std::ofstream(dir + "/manifest.json") << w.manifest.dump(2) << "\n";
   return {};
 }
-
 
 // ---- the verifier binary ---------------------------------------------------------
 constexpr const char* kAdminToken = "admin-token-for-the-pipeline-test";
@@ -314,11 +321,14 @@ class VerifierProcess {
     if (::mkdtemp(tmpl.data()) == nullptr) return fail(ErrorCode::kIo, "mkdtemp");
     v->dir_ = tmpl;
     auto pki = testing::runCommand(
-        "set -e; openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
+        "set -e; openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "
+        "ca.key "
         "-out ca.pem -subj /CN=pipeline-test-ca -days 2 2>/dev/null; "
-        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key -out server.csr "
+        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key -out "
+        "server.csr "
         "-subj /CN=127.0.0.1 2>/dev/null; printf 'subjectAltName=IP:127.0.0.1\n' > san.ext; "
-        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 "
+        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem "
+        "-days 2 "
         "-extfile san.ext 2>/dev/null",
         v->dir_);
     if (pki.exit_code != 0) return fail(ErrorCode::kIo, "openssl: " + pki.output);
@@ -326,15 +336,16 @@ class VerifierProcess {
     std::ofstream(d + "/verifier.yaml")
         << "listen: {address: 127.0.0.1, port: 0}\n"
         << "tls: {cert: " << d << "/server.pem, key: " << d << "/server.key}\n"
-        << "agent_ca: {cert: " << d << "/agent-ca.pem, key: " << d << "/agent-ca.key, validity: 1d}\n"
+        << "agent_ca: {cert: " << d << "/agent-ca.pem, key: " << d
+        << "/agent-ca.key, validity: 1d}\n"
         << "tokens:\n"
         << "  - {name: admin, role: admin, sha256: " << tokenHash(kAdminToken) << "}\n"
         << "  - {name: sched, role: scheduler, sha256: " << tokenHash(kSchedulerToken) << "}\n"
         << "database: {sqlite: " << d << "/verifier.db}\n"
         << "verifier_key: " << d << "/ear.key\n"
         << "freshness_ttl: 10m\n"
-        << "enrollment: {ek_ca: [" << swtpm.rootCaPem() << "], ek_intermediates: [" << swtpm.issuerCaPem()
-        << "], auto_approve: true}\n"
+        << "enrollment: {ek_ca: [" << swtpm.rootCaPem() << "], ek_intermediates: ["
+        << swtpm.issuerCaPem() << "], auto_approve: true}\n"
         << "appraisal: {pcr_bank: sha256}\n";
     if (auto r = v->spawn(); !r) return std::unexpected(r.error());
     return v;
@@ -353,7 +364,8 @@ class VerifierProcess {
 
   std::unique_ptr<ctl::HttpClient> client(const std::string& token, const std::string& cert = {},
                                           const std::string& key = {}) const {
-    auto c = ctl::HttpClient::create({url(), dir_ + "/ca.pem", cert, key, token, std::chrono::seconds(30)});
+    auto c = ctl::HttpClient::create(
+        {url(), dir_ + "/ca.pem", cert, key, token, std::chrono::seconds(30)});
     EXPECT_TRUE(c.has_value()) << (c ? "" : c.error().toString());
     return c ? std::move(*c) : nullptr;
   }
@@ -384,7 +396,8 @@ class VerifierProcess {
         return fail(ErrorCode::kUnavailable, "bulwark-verifier exited: " + text);
       }
     }
-    if (port_ == 0) return fail(ErrorCode::kUnavailable, "bulwark-verifier did not listen: " + log());
+    if (port_ == 0)
+      return fail(ErrorCode::kUnavailable, "bulwark-verifier did not listen: " + log());
     return {};
   }
   std::string dir_;
@@ -438,7 +451,8 @@ class VerifierPipeline : public ::testing::Test {
     EXPECT_TRUE(r1 && r1->status == 200) << (r1 ? r1->body : r1.error().toString());
     if (!r1 || r1->status != 200) return {};
     auto challenge = parseAs<bulwark::v1::EnrollChallenge>(*r1);
-    auto secret = agent_->tpm().activateCredential(agent_->ak(), agent_->ek(), asBytes(challenge.credential_blob()),
+    auto secret = agent_->tpm().activateCredential(agent_->ak(), agent_->ek(),
+                                                   asBytes(challenge.credential_blob()),
                                                    asBytes(challenge.encrypted_secret()));
     EXPECT_TRUE(secret.has_value()) << secret.error().toString();
     bulwark::v1::ActivateRequest act;
@@ -507,7 +521,8 @@ TEST_F(VerifierPipeline, EnrollAttestLearnApproveAndVerifyTheEar) {
   auto approve = admin->request("POST", "/v1/policy/approve", R"({"node":"node-a"})");
   ASSERT_TRUE(approve && approve->status == 200) << (approve ? approve->body : "");
   EXPECT_EQ(json::parse(approve->body)["changed"], 2);  // runc, os-release (images are rules)
-  auto image = admin->request("POST", "/v1/policy/images", R"({"kind":"allow_prefix","value":"docker.io/library/alpine"})");
+  auto image = admin->request("POST", "/v1/policy/images",
+                              R"({"kind":"allow_prefix","value":"docker.io/library/alpine"})");
   ASSERT_TRUE(image && image->status == 200) << (image ? image->body : "");
   EXPECT_EQ(json::parse(image->body)["reappraised"], 1);
 
@@ -522,20 +537,24 @@ TEST_F(VerifierPipeline, EnrollAttestLearnApproveAndVerifyTheEar) {
   // The same through bulwarkctl (token from the environment, never on the command line).
   std::string ctl = std::string(std::getenv("BULWARK_BINARY_DIR")) + "/bin/bulwarkctl --verifier " +
                     verifier_->url() + " --cacert " + verifier_->dir() + "/ca.pem ";
-  auto shown = testing::runCommand("BULWARK_TOKEN=" + std::string(kSchedulerToken) + " " + ctl + "node " + node);
+  auto shown = testing::runCommand("BULWARK_TOKEN=" + std::string(kSchedulerToken) + " " + ctl +
+                                   "node " + node);
   EXPECT_EQ(shown.exit_code, 0) << shown.output;
   EXPECT_NE(shown.output.find("trusted"), std::string::npos) << shown.output;
-  auto listed = testing::runCommand("BULWARK_TOKEN=" + std::string(kSchedulerToken) + " " + ctl + "nodes --json");
+  auto listed = testing::runCommand("BULWARK_TOKEN=" + std::string(kSchedulerToken) + " " + ctl +
+                                    "nodes --json");
   ASSERT_EQ(listed.exit_code, 0) << listed.output;
   EXPECT_EQ(json::parse(listed.output)["nodes"][0]["name"], node);
-  auto denied = testing::runCommand("BULWARK_TOKEN=" + std::string(kSchedulerToken) + " " + ctl + "policy learn " + node);
+  auto denied = testing::runCommand("BULWARK_TOKEN=" + std::string(kSchedulerToken) + " " + ctl +
+                                    "policy learn " + node);
   EXPECT_EQ(denied.exit_code, 2) << denied.output;
   EXPECT_NE(denied.output.find("HTTP 403"), std::string::npos) << denied.output;
   auto again = testing::runCommand("BULWARK_TOKEN=" + std::string(kAdminToken) + " " + ctl +
                                    "policy approve --node " + node + " --json");
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_EQ(json::parse(again.output)["changed"], 0);  // nothing pending any more
-  auto shown_policy = testing::runCommand("BULWARK_TOKEN=" + std::string(kAdminToken) + " " + ctl + "policy show");
+  auto shown_policy =
+      testing::runCommand("BULWARK_TOKEN=" + std::string(kAdminToken) + " " + ctl + "policy show");
   EXPECT_EQ(shown_policy.exit_code, 0) << shown_policy.output;
   EXPECT_NE(shown_policy.output.find("/usr/bin/runc"), std::string::npos) << shown_policy.output;
 
@@ -545,7 +564,8 @@ TEST_F(VerifierPipeline, EnrollAttestLearnApproveAndVerifyTheEar) {
   auto r2 = agent->request("POST", "/v1/attest", *ev2, kProto, kProto);
   ASSERT_TRUE(r2 && r2->status == 200);
   auto second = parseAs<bulwark::v1::AttestResponse>(*r2);
-  EXPECT_EQ(second.result().status(), bulwark::v1::STATUS_AFFIRMING) << second.result().DebugString();
+  EXPECT_EQ(second.result().status(), bulwark::v1::STATUS_AFFIRMING)
+      << second.result().DebugString();
 
   // The EAR verifies with the published JWKS (our verifier, then Python's cryptography).
   auto jwks = verifier_->client("")->request("GET", "/v1/jwks");
@@ -642,7 +662,8 @@ TEST(AppraisalFixtures, RegenerateWithSwtpmAndCheckTheyParse) {
     std::string out = std::string(std::getenv("BULWARK_SOURCE_DIR")) + "/tests/testdata/appraisal";
     fs::create_directories(out);
     for (const auto& e : fs::directory_iterator(dir)) {
-      fs::copy_file(e.path(), out + "/" + e.path().filename().string(), fs::copy_options::overwrite_existing);
+      fs::copy_file(e.path(), out + "/" + e.path().filename().string(),
+                    fs::copy_options::overwrite_existing);
     }
   }
 }

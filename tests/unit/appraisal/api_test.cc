@@ -12,16 +12,18 @@ namespace bulwark::server::test {
 namespace {
 
 using nlohmann::json;
-constexpr std::string_view kAgentCa = "aa00000000000000000000000000000000000000000000000000000000000000";
+constexpr std::string_view kAgentCa =
+    "aa00000000000000000000000000000000000000000000000000000000000000";
 
 struct Api {
   Env env;
   Router router{Authenticator(access())};
 
   Api() {
-    auto ok = addVerifierRoutes(router, {[] { return true; }, std::make_shared<Metrics>(), json{{"keys", json::array()}},
-                                         makeApiHandlers({env.store.get(), env.appraiser.get(), nullptr,
-                                                          [this] { return env.now; }})});
+    auto ok = addVerifierRoutes(
+        router, {[] { return true; }, std::make_shared<Metrics>(), json{{"keys", json::array()}},
+                 makeApiHandlers(
+                     {env.store.get(), env.appraiser.get(), nullptr, [this] { return env.now; }})});
     EXPECT_TRUE(ok.has_value()) << (ok ? "" : ok.error().toString());
   }
   static AccessConfig access() {
@@ -32,7 +34,8 @@ struct Api {
     a.agent_ca_sha256 = std::string(kAgentCa);
     return a;
   }
-  HttpResponse call(std::string method, std::string target, std::string token, std::string body = {}) {
+  HttpResponse call(std::string method, std::string target, std::string token,
+                    std::string body = {}) {
     HttpRequest req;
     req.method = std::move(method);
     req.target = std::move(target);
@@ -40,12 +43,14 @@ struct Api {
     if (!token.empty()) req.headers.emplace_back("authorization", "Bearer " + token);
     return router.handle(req).response;
   }
-  HttpResponse agent(std::string method, std::string target, const std::string& body, const std::string& node) {
+  HttpResponse agent(std::string method, std::string target, const std::string& body,
+                     const std::string& node) {
     HttpRequest req;
     req.method = std::move(method);
     req.target = std::move(target);
     req.body = body;
-    req.headers = {{"content-type", "application/x-protobuf"}, {"accept", "application/x-protobuf"}};
+    req.headers = {{"content-type", "application/x-protobuf"},
+                   {"accept", "application/x-protobuf"}};
     PeerCertificate c;
     c.subject_cn = node;
     c.sha256 = std::string(64, 'd');
@@ -125,10 +130,12 @@ TEST(Api, LearnApproveReappraisesWithoutRestart) {
   json lj = json::parse(learn.body);
   EXPECT_EQ(lj["learned"], 2);  // runc + os-release; the image is left to image rules
   EXPECT_EQ(lj["changed"], 2);
-  EXPECT_EQ(api.get("/v1/nodes/" + f.node)["state"], "untrusted");  // pending values vouch for nothing
+  EXPECT_EQ(api.get("/v1/nodes/" + f.node)["state"],
+            "untrusted");  // pending values vouch for nothing
 
   api.env.now += 1000;
-  HttpResponse approve = api.call("POST", "/v1/policy/approve", "tok-admin", R"({"node":"fixture-node"})");
+  HttpResponse approve =
+      api.call("POST", "/v1/policy/approve", "tok-admin", R"({"node":"fixture-node"})");
   ASSERT_EQ(approve.status, 200) << approve.body;
   EXPECT_EQ(json::parse(approve.body)["reappraised"], 1);
   json node = api.get("/v1/nodes/" + f.node);
@@ -139,7 +146,8 @@ TEST(Api, LearnApproveReappraisesWithoutRestart) {
   EXPECT_EQ(history["appraisals"][0]["fresh_until"], history["appraisals"][2]["fresh_until"]);
 
   // Revoking the runc value re-appraises again: contraindicated.
-  HttpResponse revoke = api.call("POST", "/v1/policy/revoke", "tok-admin", R"({"subject":"/usr/bin/runc"})");
+  HttpResponse revoke =
+      api.call("POST", "/v1/policy/revoke", "tok-admin", R"({"subject":"/usr/bin/runc"})");
   ASSERT_EQ(revoke.status, 200) << revoke.body;
   node = api.get("/v1/nodes/" + f.node);
   EXPECT_EQ(node["state"], "untrusted");
@@ -176,8 +184,9 @@ TEST(Api, NodeAdministration) {
   EXPECT_EQ(api.call("DELETE", "/v1/nodes/waiting-node", "tok-admin").status, 200);
   EXPECT_EQ(api.call("GET", "/v1/nodes/waiting-node", "tok-sched").status, 404);
   // Image rules: add, list, remove; malformed bodies are 400.
-  HttpResponse rule = api.call("POST", "/v1/policy/images", "tok-admin",
-                               R"({"kind":"deny_digest","value":"sha256:)" + std::string(64, 'a') + "\"}");
+  HttpResponse rule =
+      api.call("POST", "/v1/policy/images", "tok-admin",
+               R"({"kind":"deny_digest","value":"sha256:)" + std::string(64, 'a') + "\"}");
   ASSERT_EQ(rule.status, 200) << rule.body;
   std::int64_t id = json::parse(rule.body)["id"];
   EXPECT_EQ(api.call("DELETE", "/v1/policy/images/" + std::to_string(id), "tok-admin").status, 200);

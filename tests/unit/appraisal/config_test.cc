@@ -1,8 +1,9 @@
 // The pipeline's verifier.yaml sections: defaults, every key, and errors that name the key.
+#include "server/http/config.h"
+
 #include <gtest/gtest.h>
 
 #include "server/api/pipeline_config.h"
-#include "server/http/config.h"
 
 namespace bulwark::server {
 namespace {
@@ -62,7 +63,8 @@ TEST(PipelineConfig, ErrorsNameTheKey) {
       {"enrollment: {max_attempts: 0}", "enrollment.max_attempts"},
       {"agent_ca: {cert: /ca.pem}", "agent_ca.key"},
       {"agent_ca: {cert: /ca.pem, key: /ca.key}", "enrollment.ek_ca"},
-      {"agent_ca: {cert: /a, key: /b, validity: 10s}\nenrollment: {ek_ca: /x}", "agent_ca.validity"},
+      {"agent_ca: {cert: /a, key: /b, validity: 10s}\nenrollment: {ek_ca: /x}",
+       "agent_ca.validity"},
       {"isolation_profiles: {lab: {fail_severity: dire}}", "isolation_profiles.lab.fail_severity"},
       {"isolation_profiles: {lab: {deny: [x]}}", "isolation_profiles.lab.deny"},
   };

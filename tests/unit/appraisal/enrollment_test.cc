@@ -2,13 +2,14 @@
 // challenge, activation with the secret (recorded from the injected RNG, since no TPM
 // runs here — tests/tpm covers ActivateCredential itself), the issued client
 // certificate, and every refusal with its code.
+#include "server/appraisal/enrollment.h"
+
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "attest/ekcert/ca_store_loader.h"
-#include "server/appraisal/enrollment.h"
 #include "tests/unit/appraisal/fixtures.h"
 
 namespace bulwark::server::test {
@@ -32,7 +33,8 @@ std::string makeCsr(int curve_nid = NID_X9_62_prime256v1) {
   X509_REQ* req = X509_REQ_new();
   X509_REQ_set_pubkey(req, key);
   X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("ignored-by-the-ca"), -1, -1, 0);
+                             reinterpret_cast<const unsigned char*>("ignored-by-the-ca"), -1, -1,
+                             0);
   X509_REQ_sign(req, key, EVP_sha256());
   unsigned char* der = nullptr;
   int len = i2d_X509_REQ(req, &der);
@@ -51,17 +53,20 @@ struct EnrollEnv {
   std::unique_ptr<EnrollmentService> service;
 
   EnrollEnv() {
-    auto store = attest::loadCaStore({{fixtureDir() + "/ek_root_ca.pem"}, {fixtureDir() + "/ek_issuer_ca.pem"}});
+    auto store = attest::loadCaStore(
+        {{fixtureDir() + "/ek_root_ca.pem"}, {fixtureDir() + "/ek_issuer_ca.pem"}});
     EXPECT_TRUE(store.has_value()) << store.error().toString();
     cas = std::make_unique<attest::CaStore>(std::move(*store));
-    auto c = AgentCa::loadOrCreate(env.dir.path() + "/agent-ca.pem", env.dir.path() + "/agent-ca.key", env.now);
+    auto c = AgentCa::loadOrCreate(env.dir.path() + "/agent-ca.pem",
+                                   env.dir.path() + "/agent-ca.key", env.now);
     EXPECT_TRUE(c.has_value()) << c.error().toString();
     ca = std::make_unique<AgentCa>(std::move(*c));
     service = makeService();
   }
   std::unique_ptr<EnrollmentService> makeService() {
-    return std::make_unique<EnrollmentService>(*env.store, *cas, *ca, *env.appraiser, EnrollmentOptions{},
-                                               [this] { return env.now; }, rng);
+    return std::make_unique<EnrollmentService>(
+        *env.store, *cas, *ca, *env.appraiser, EnrollmentOptions{}, [this] { return env.now; },
+        rng);
   }
   bulwark::v1::EnrollRequest request(const std::string& node) const {
     const Fixtures& f = Fixtures::get();
@@ -99,7 +104,8 @@ TEST(Enrollment, ChallengeActivationAndClientCertificate) {
   EXPECT_EQ(result->nonce().size(), 32u);
 
   // The certificate: CN = node, clientAuth, signed by the agent CA, serial stored.
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(result->client_certificate().data());
+  const unsigned char* p =
+      reinterpret_cast<const unsigned char*>(result->client_certificate().data());
   X509* cert = d2i_X509(nullptr, &p, static_cast<long>(result->client_certificate().size()));
   ASSERT_NE(cert, nullptr);
   char cn[256] = {};
@@ -142,9 +148,12 @@ TEST(Enrollment, RefusalsNameTheirReason) {
   };
   const Case cases[] = {
       {"bad node name", [](auto&, auto& r) { r.set_node(".hidden"); }, 400, "node-name-invalid"},
-      {"EK public garbage", [](auto&, auto& r) { r.set_ek_public("xx"); }, 400, "ek-public-malformed"},
-      {"AK public garbage", [](auto&, auto& r) { r.set_ak_public(""); }, 400, "ak-public-malformed"},
-      {"no EK certificate", [](auto&, auto& r) { r.clear_ek_certificate(); }, 403, "ek-cert-missing"},
+      {"EK public garbage", [](auto&, auto& r) { r.set_ek_public("xx"); }, 400,
+       "ek-public-malformed"},
+      {"AK public garbage", [](auto&, auto& r) { r.set_ak_public(""); }, 400,
+       "ak-public-malformed"},
+      {"no EK certificate", [](auto&, auto& r) { r.clear_ek_certificate(); }, 403,
+       "ek-cert-missing"},
       {"EK certificate of another key", [&](auto&, auto& r) { r.set_ek_public(other_ek); }, 403,
        "ek-cert-key-mismatch"},
       {"EK certificate outside the CA store",
@@ -154,10 +163,11 @@ TEST(Enrollment, RefusalsNameTheirReason) {
          *e.cas = std::move(only_agent_ca);
        },
        403, "ek-cert-untrusted-issuer"},
-      {"AK that is the EK (a decryption key)", [&](auto&, auto& r) { r.set_ak_public(str(f.ek_public)); }, 403,
-       "ak-not-sign"},
+      {"AK that is the EK (a decryption key)",
+       [&](auto&, auto& r) { r.set_ak_public(str(f.ek_public)); }, 403, "ak-not-sign"},
       {"CSR garbage", [](auto&, auto& r) { r.set_csr("not a csr"); }, 400, "csr-invalid"},
-      {"CSR with a weak key", [](auto&, auto& r) { r.set_csr(makeCsr(NID_secp224r1)); }, 400, "csr-invalid"},
+      {"CSR with a weak key", [](auto&, auto& r) { r.set_csr(makeCsr(NID_secp224r1)); }, 400,
+       "csr-invalid"},
       {"revoked node, same EK",
        [&](EnrollEnv& e, auto& r) {
          r.set_node(f.node);

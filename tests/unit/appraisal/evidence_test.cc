@@ -53,7 +53,8 @@ std::vector<std::pair<std::string, Bytes>> malformedInputs() {
   // Every proper prefix: Evidence has report(1) then quote(2), so each cut is either
   // inside a length-delimited field or leaves the quote out.
   for (std::size_t n = 0; n < good.size(); n += (n < 64 ? 1 : 37)) {
-    out.push_back({"prefix " + std::to_string(n), Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n))});
+    out.push_back({"prefix " + std::to_string(n),
+                   Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n))});
   }
   std::mt19937 rng(42);
   for (std::size_t size : {1u, 2u, 17u, 512u, 4096u, 65536u, 1u << 20}) {
@@ -62,27 +63,37 @@ std::vector<std::pair<std::string, Bytes>> malformedInputs() {
     out.push_back({"random " + std::to_string(size) + " bytes", b});
   }
   out.push_back({"over 16 MiB", Bytes((16u << 20) + 1, 0x0a)});
-  out.push_back({"attest is not a TPMS_ATTEST", withEvidence([](auto& ev) { ev.mutable_quote()->set_attest("\xff\x54junk"); })});
-  out.push_back({"signature is not a TPMT_SIGNATURE",
-                 withEvidence([](auto& ev) { ev.mutable_quote()->set_signature(std::string(9, '\x01')); })});
-  out.push_back({"unknown PCR bank", withEvidence([](auto& ev) { ev.mutable_quote()->mutable_pcrs(0)->set_hash_alg("md5"); })});
-  out.push_back({"PCR digest of the wrong size",
-                 withEvidence([](auto& ev) { ev.mutable_quote()->mutable_pcrs(0)->mutable_pcrs(0)->set_digest("short"); })});
-  out.push_back({"no PCR values", withEvidence([](auto& ev) { ev.mutable_quote()->clear_pcrs(); })});
-  out.push_back({"report is not a Report", withEvidence([](auto& ev) { ev.set_report(std::string(40, '\xff')); })});
+  out.push_back({"attest is not a TPMS_ATTEST",
+                 withEvidence([](auto& ev) { ev.mutable_quote()->set_attest("\xff\x54junk"); })});
+  out.push_back({"signature is not a TPMT_SIGNATURE", withEvidence([](auto& ev) {
+                   ev.mutable_quote()->set_signature(std::string(9, '\x01'));
+                 })});
+  out.push_back({"unknown PCR bank", withEvidence([](auto& ev) {
+                   ev.mutable_quote()->mutable_pcrs(0)->set_hash_alg("md5");
+                 })});
+  out.push_back({"PCR digest of the wrong size", withEvidence([](auto& ev) {
+                   ev.mutable_quote()->mutable_pcrs(0)->mutable_pcrs(0)->set_digest("short");
+                 })});
+  out.push_back(
+      {"no PCR values", withEvidence([](auto& ev) { ev.mutable_quote()->clear_pcrs(); })});
+  out.push_back({"report is not a Report",
+                 withEvidence([](auto& ev) { ev.set_report(std::string(40, '\xff')); })});
   out.push_back({"nonce too short", withReport([](auto& r) { r.set_nonce("short"); })});
   out.push_back({"schema version 2", withReport([](auto& r) { r.set_schema_version(2); })});
   out.push_back({"measurement digest not 32 bytes",
                  withReport([](auto& r) { r.mutable_measurements(0)->set_sha256("abc"); })});
-  out.push_back({"measurement kind with upper case", withReport([](auto& r) { r.mutable_measurements(0)->set_kind("File"); })});
+  out.push_back({"measurement kind with upper case",
+                 withReport([](auto& r) { r.mutable_measurements(0)->set_kind("File"); })});
   out.push_back({"CEL log corrupt in the middle", withReport([](auto& r) {
                    std::string c = r.logs(0).content();
                    c.insert(1, "{broken");
                    r.mutable_logs(0)->set_content(c);
                  })});
-  out.push_back({"incremental log", withReport([](auto& r) { r.mutable_logs(0)->set_offset(100); })});
-  out.push_back({"unspecified log format",
-                 withReport([](auto& r) { r.mutable_logs(0)->set_format(bulwark::v1::EventLog::FORMAT_UNSPECIFIED); })});
+  out.push_back(
+      {"incremental log", withReport([](auto& r) { r.mutable_logs(0)->set_offset(100); })});
+  out.push_back({"unspecified log format", withReport([](auto& r) {
+                   r.mutable_logs(0)->set_format(bulwark::v1::EventLog::FORMAT_UNSPECIFIED);
+                 })});
   out.push_back({"firmware log garbage", withReport([](auto& r) {
                    auto* l = r.add_logs();
                    l->set_format(bulwark::v1::EventLog::TCG_PC_CLIENT);
@@ -95,8 +106,9 @@ std::vector<std::pair<std::string, Bytes>> malformedInputs() {
                  })});
   out.push_back({"image digest not sha256:hex",
                  withReport([](auto& r) { r.mutable_containers(0)->set_image_digest("latest"); })});
-  out.push_back({"finding severity unknown",
-                 withReport([](auto& r) { r.mutable_containers(0)->mutable_findings(0)->set_severity("meh"); })});
+  out.push_back({"finding severity unknown", withReport([](auto& r) {
+                   r.mutable_containers(0)->mutable_findings(0)->set_severity("meh");
+                 })});
   out.push_back({"node name invalid", withReport([](auto& r) { r.set_node("-x"); })});
   return out;
 }

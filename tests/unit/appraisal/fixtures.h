@@ -10,10 +10,9 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "attest/core/digest.h"
 #include "attest/credential/rng.h"
@@ -68,8 +67,12 @@ struct Fixtures {
     EXPECT_FALSE(s.empty()) << name;
     return Bytes(s.begin(), s.end());
   }
-  Bytes nonce(const std::string& name) const { return fromHexOrDie(manifest["fixtures"][name]["nonce"]); }
-  std::string selection(const std::string& name) const { return manifest["fixtures"][name]["selection"]; }
+  Bytes nonce(const std::string& name) const {
+    return fromHexOrDie(manifest["fixtures"][name]["nonce"]);
+  }
+  std::string selection(const std::string& name) const {
+    return manifest["fixtures"][name]["selection"];
+  }
 };
 
 // Seeded "randomness": reproducible runs, distinct values (nonces are unique keys).
@@ -87,7 +90,8 @@ class CountingRng final : public attest::Rng {
 class TempDir {
  public:
   TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "bulwark-appraisal-XXXXXX").string();
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "bulwark-appraisal-XXXXXX").string();
     path_ = ::mkdtemp(tmpl.data()) ? tmpl : std::string();
   }
   ~TempDir() { std::filesystem::remove_all(path_); }
@@ -121,8 +125,10 @@ struct Env {
     now = f.generated + 1000;
     auto key = attest::generateP256Key();
     EXPECT_TRUE(key.has_value());
-    ear_key = std::shared_ptr<EVP_PKEY>(key->release(), [](EVP_PKEY* k) { attest::EvpPkeyDeleter{}(k); });
-    appraiser = std::make_unique<Appraiser>(*store, ear_key, std::move(opts), [this] { return now; }, rng);
+    ear_key =
+        std::shared_ptr<EVP_PKEY>(key->release(), [](EVP_PKEY* k) { attest::EvpPkeyDeleter{}(k); });
+    appraiser = std::make_unique<Appraiser>(
+        *store, ear_key, std::move(opts), [this] { return now; }, rng);
     enroll(f.node, ak_public ? *ak_public : f.ak_public);
   }
 

@@ -31,7 +31,8 @@ std::set<std::string> eventCodes(const Verdict& v) {
 }
 
 // Re-serializes fixture `name` after `edit` changed it (the quote stays as the TPM made it).
-Bytes edited(const std::string& name, const std::function<void(bulwark::v1::Evidence&, bulwark::v1::Report&)>& edit) {
+Bytes edited(const std::string& name,
+             const std::function<void(bulwark::v1::Evidence&, bulwark::v1::Report&)>& edit) {
   bulwark::v1::Evidence ev;
   Bytes raw = Fixtures::get().evidence(name);
   EXPECT_TRUE(ev.ParseFromArray(raw.data(), static_cast<int>(raw.size())));
@@ -46,11 +47,11 @@ Bytes edited(const std::string& name, const std::function<void(bulwark::v1::Evid
 struct Case {
   std::string what;
   std::string fixture;
-  std::function<void(Env&)> setup;           // policy, extra nodes, ...
-  std::function<Bytes()> evidence;           // default: the fixture bytes
+  std::function<void(Env&)> setup;  // policy, extra nodes, ...
+  std::function<Bytes()> evidence;  // default: the fixture bytes
   AppraiserOptions options = Env::defaultOptions();
   attest::Tier status;
-  std::set<std::string> codes;               // failure codes that must all be present
+  std::set<std::string> codes;  // failure codes that must all be present
 };
 
 std::vector<Case> verdictCases() {
@@ -59,57 +60,110 @@ std::vector<Case> verdictCases() {
     e.allowImages();
   };
   std::vector<Case> cases = {
-      {"everything approved", "good", approveGood, {}, Env::defaultOptions(), attest::Tier::kAffirming, {}},
-      {"binaries and files unknown", "good", [](Env& e) { e.allowImages(); }, {}, Env::defaultOptions(),
-       attest::Tier::kWarning, {"measurement-unknown"}},
-      {"image not allowed", "good", [](Env& e) { e.approveFrom("good"); }, {}, Env::defaultOptions(),
-       attest::Tier::kWarning, {"image-not-allowed"}},
-      {"image denied by digest", "good",
+      {"everything approved",
+       "good",
+       approveGood,
+       {},
+       Env::defaultOptions(),
+       attest::Tier::kAffirming,
+       {}},
+      {"binaries and files unknown",
+       "good",
+       [](Env& e) { e.allowImages(); },
+       {},
+       Env::defaultOptions(),
+       attest::Tier::kWarning,
+       {"measurement-unknown"}},
+      {"image not allowed",
+       "good",
+       [](Env& e) { e.approveFrom("good"); },
+       {},
+       Env::defaultOptions(),
+       attest::Tier::kWarning,
+       {"image-not-allowed"}},
+      {"image denied by digest",
+       "good",
        [approveGood](Env& e) {
          approveGood(e);
-         ImageRule deny{0, ImageRuleKind::kDenyDigest, "sha256:" + toHex(sha256(asBytes(std::string_view("alpine image")))),
-                        e.now, "test"};
+         ImageRule deny{0, ImageRuleKind::kDenyDigest,
+                        "sha256:" + toHex(sha256(asBytes(std::string_view("alpine image")))), e.now,
+                        "test"};
          ASSERT_TRUE(e.store->addImageRule(deny).has_value());
        },
-       {}, Env::defaultOptions(), attest::Tier::kContraindicated, {"image-denied"}},
-      {"only a revoked value matches", "good",
+       {},
+       Env::defaultOptions(),
+       attest::Tier::kContraindicated,
+       {"image-denied"}},
+      {"only a revoked value matches",
+       "good",
        [approveGood](Env& e) {
          approveGood(e);
          ReferenceFilter runc;
          runc.subject = "/usr/bin/runc";
          ASSERT_TRUE(e.store->revokeReferenceValues(runc).has_value());
        },
-       {}, Env::defaultOptions(), attest::Tier::kContraindicated, {"measurement-revoked"}},
-      {"reported measurement missing from the log", "not-in-log",
+       {},
+       Env::defaultOptions(),
+       attest::Tier::kContraindicated,
+       {"measurement-revoked"}},
+      {"reported measurement missing from the log",
+       "not-in-log",
        [approveGood](Env& e) {
          approveGood(e);
          e.approveFrom("not-in-log");
        },
-       {}, Env::defaultOptions(), attest::Tier::kContraindicated, {"measurement-not-in-log"}},
-      {"sha1 bank quoted when sha256 asked (downgrade)", "sha1-bank", approveGood, {}, Env::defaultOptions(),
-       attest::Tier::kContraindicated, {"pcr-bank-mismatch"}},
-      {"log does not replay to the quoted PCR", "log-incomplete",
+       {},
+       Env::defaultOptions(),
+       attest::Tier::kContraindicated,
+       {"measurement-not-in-log"}},
+      {"sha1 bank quoted when sha256 asked (downgrade)",
+       "sha1-bank",
+       approveGood,
+       {},
+       Env::defaultOptions(),
+       attest::Tier::kContraindicated,
+       {"pcr-bank-mismatch"}},
+      {"log does not replay to the quoted PCR",
+       "log-incomplete",
        [approveGood](Env& e) {
          approveGood(e);
          e.approveFrom("good2");
        },
-       {}, Env::defaultOptions(), attest::Tier::kContraindicated, {"log-does-not-replay"}},
-      {"Bulwark record digest does not match its content", "record-invalid",
+       {},
+       Env::defaultOptions(),
+       attest::Tier::kContraindicated,
+       {"log-does-not-replay"}},
+      {"Bulwark record digest does not match its content",
+       "record-invalid",
        [approveGood](Env& e) {
          approveGood(e);
          e.approveFrom("record-invalid");
        },
-       {}, Env::defaultOptions(), attest::Tier::kContraindicated, {"log-record-invalid"}},
-      {"critical isolation finding", "critical-finding", approveGood, {}, Env::defaultOptions(),
-       attest::Tier::kContraindicated, {"isolation-violation"}},
-      {"report edited after quoting (hash not in quote)", "good", approveGood,
+       {},
+       Env::defaultOptions(),
+       attest::Tier::kContraindicated,
+       {"log-record-invalid"}},
+      {"critical isolation finding",
+       "critical-finding",
+       approveGood,
+       {},
+       Env::defaultOptions(),
+       attest::Tier::kContraindicated,
+       {"isolation-violation"}},
+      {"report edited after quoting (hash not in quote)",
+       "good",
+       approveGood,
        [] {
          return edited("good", [](bulwark::v1::Evidence&, bulwark::v1::Report& r) {
            r.set_created_unix_ms(r.created_unix_ms() + 1);
          });
        },
-       Env::defaultOptions(), attest::Tier::kContraindicated, {"quote-nonce-mismatch"}},
-      {"PCR value tampered", "good", approveGood,
+       Env::defaultOptions(),
+       attest::Tier::kContraindicated,
+       {"quote-nonce-mismatch"}},
+      {"PCR value tampered",
+       "good",
+       approveGood,
        [] {
          return edited("good", [](bulwark::v1::Evidence& ev, bulwark::v1::Report&) {
            std::string d = ev.quote().pcrs(0).pcrs(0).digest();
@@ -117,28 +171,55 @@ std::vector<Case> verdictCases() {
            ev.mutable_quote()->mutable_pcrs(0)->mutable_pcrs(0)->set_digest(d);
          });
        },
-       Env::defaultOptions(), attest::Tier::kContraindicated, {"pcr-digest-mismatch"}},
-      {"quote of fewer PCRs than asked", "good", approveGood, {}, Env::defaultOptions("sha256:10,15"),
-       attest::Tier::kContraindicated, {"pcr-selection-mismatch"}},
-      {"IMA list replays to PCR 10", "ima", [](Env& e) {
+       Env::defaultOptions(),
+       attest::Tier::kContraindicated,
+       {"pcr-digest-mismatch"}},
+      {"quote of fewer PCRs than asked",
+       "good",
+       approveGood,
+       {},
+       Env::defaultOptions("sha256:10,15"),
+       attest::Tier::kContraindicated,
+       {"pcr-selection-mismatch"}},
+      {"IMA list replays to PCR 10",
+       "ima",
+       [](Env& e) {
          e.approveFrom("ima");
          e.allowImages();
-       }, {},
-       Env::defaultOptions("sha256:10,15"), attest::Tier::kAffirming, {}},
+       },
+       {},
+       Env::defaultOptions("sha256:10,15"),
+       attest::Tier::kAffirming,
+       {}},
   };
-  Case wrong_pcr{"report measures another PCR than the verifier", "good", approveGood, {}, Env::defaultOptions(),
-                 attest::Tier::kContraindicated, {"measurement-pcr-mismatch"}};
+  Case wrong_pcr{"report measures another PCR than the verifier",
+                 "good",
+                 approveGood,
+                 {},
+                 Env::defaultOptions(),
+                 attest::Tier::kContraindicated,
+                 {"measurement-pcr-mismatch"}};
   wrong_pcr.options.measurement_pcr = 14;
   cases.push_back(wrong_pcr);
-  Case allowed{"critical finding allowed by the group's profile", "critical-finding", approveGood, {},
-               Env::defaultOptions(), attest::Tier::kAffirming, {}};
+  Case allowed{"critical finding allowed by the group's profile",
+               "critical-finding",
+               approveGood,
+               {},
+               Env::defaultOptions(),
+               attest::Tier::kAffirming,
+               {}};
   allowed.options.profiles["default"].allow = {"privileged"};
   cases.push_back(allowed);
-  Case strict_ima{"IMA entries outside an allowlist", "ima", [](Env& e) {
-         e.approveFrom("ima");
-         e.allowImages();
-       }, {},
-                  Env::defaultOptions("sha256:10,15"), attest::Tier::kWarning, {"ima-policy-violation"}};
+  Case strict_ima{"IMA entries outside an allowlist",
+                  "ima",
+                  [](Env& e) {
+                    e.approveFrom("ima");
+                    e.allowImages();
+                  },
+                  {},
+                  Env::defaultOptions("sha256:10,15"),
+                  attest::Tier::kWarning,
+                  {"ima-policy-violation"}};
   strict_ima.options.ima_policy = attest::ima::ImaPolicy{};
   cases.push_back(strict_ima);
   return cases;
@@ -156,8 +237,8 @@ TEST(Pipeline, EveryVerdictReasonOnRealQuotes) {
     ASSERT_TRUE(out.has_value()) << out.error().code << ": " << out.error().detail;
     EXPECT_EQ(out->verdict.status(), c.status) << json::parse(out->record.reasons_json).dump(1);
     std::set<std::string> got = failureCodes(out->verdict);
-    for (const std::string& code : c.codes) EXPECT_TRUE(got.count(code)) << code << " missing; got "
-                                                                          << out->record.reasons_json;
+    for (const std::string& code : c.codes)
+      EXPECT_TRUE(got.count(code)) << code << " missing; got " << out->record.reasons_json;
     if (c.status == attest::Tier::kAffirming) {
       EXPECT_TRUE(got.empty()) << out->record.reasons_json;
     }
@@ -168,7 +249,8 @@ TEST(Pipeline, EveryVerdictReasonOnRealQuotes) {
     EXPECT_EQ(latest->status, toAppraisalStatus(c.status));
     auto node = env.store->getNode(f.node);
     ASSERT_TRUE(node.has_value());
-    EXPECT_EQ(node->state, c.status == attest::Tier::kAffirming ? NodeState::kTrusted : NodeState::kUntrusted);
+    EXPECT_EQ(node->state,
+              c.status == attest::Tier::kAffirming ? NodeState::kTrusted : NodeState::kUntrusted);
     auto ear = attest::verifyEar(out->record.ear, env.ear_key.get(), {env.now / 1000, 0});
     ASSERT_TRUE(ear.has_value()) << ear.error().toString();
     EXPECT_EQ(ear->submods.at(f.node).status, c.status);
@@ -188,7 +270,8 @@ TEST(Pipeline, AffirmingVerdictAssertsEveryClaimAndMovesTheBaseline) {
   for (auto claim : {attest::TrustClaim::kInstanceIdentity, attest::TrustClaim::kHardware,
                      attest::TrustClaim::kExecutables, attest::TrustClaim::kFileSystem,
                      attest::TrustClaim::kConfiguration, attest::TrustClaim::kSourcedData}) {
-    EXPECT_EQ(out->verdict.vector().get(claim), std::optional<std::int8_t>(2)) << attest::trustClaimName(claim);
+    EXPECT_EQ(out->verdict.vector().get(claim), std::optional<std::int8_t>(2))
+        << attest::trustClaimName(claim);
   }
   auto node = env.store->getNode(f.node);
   ASSERT_TRUE(node.has_value());
@@ -212,8 +295,10 @@ TEST(Pipeline, QuoteByAnotherAkIsRejected) {
   auto out = env.appraiser->attest(env.who(), f.evidence("good"));
   ASSERT_TRUE(out.has_value()) << out.error().detail;
   EXPECT_EQ(out->verdict.status(), attest::Tier::kContraindicated);
-  EXPECT_TRUE(failureCodes(out->verdict).count("quote-signature-invalid")) << out->record.reasons_json;
-  EXPECT_EQ(out->verdict.vector().get(attest::TrustClaim::kInstanceIdentity), std::optional<std::int8_t>(99));
+  EXPECT_TRUE(failureCodes(out->verdict).count("quote-signature-invalid"))
+      << out->record.reasons_json;
+  EXPECT_EQ(out->verdict.vector().get(attest::TrustClaim::kInstanceIdentity),
+            std::optional<std::int8_t>(99));
   // An unauthenticated quote never sets the TPM counter baseline.
   auto node = env.store->getNode(f.node);
   ASSERT_TRUE(node.has_value());
@@ -231,10 +316,12 @@ struct ClockCase {
 TEST(Pipeline, TpmClockAndRebootChecks) {
   const ClockCase cases[] = {
       {"clock forward", "good", "good2", attest::Tier::kAffirming, "", ""},
-      {"clock backwards without a reset", "good2", "good", attest::Tier::kContraindicated, "tpm-clock-rollback", ""},
-      {"reboot is an event", "good", "after-reboot", attest::Tier::kAffirming, "", "reboot-detected"},
-      {"resetCount going back", "after-reboot", "good", attest::Tier::kContraindicated, "tpm-reset-count-decreased",
-       ""},
+      {"clock backwards without a reset", "good2", "good", attest::Tier::kContraindicated,
+       "tpm-clock-rollback", ""},
+      {"reboot is an event", "good", "after-reboot", attest::Tier::kAffirming, "",
+       "reboot-detected"},
+      {"resetCount going back", "after-reboot", "good", attest::Tier::kContraindicated,
+       "tpm-reset-count-decreased", ""},
   };
   const Fixtures& f = Fixtures::get();
   for (const ClockCase& c : cases) {
@@ -260,7 +347,8 @@ TEST(Pipeline, TpmClockAndRebootChecks) {
     // A rejected clock never becomes the new baseline.
     auto node = env.store->getNode(f.node);
     ASSERT_TRUE(node.has_value());
-    EXPECT_EQ(*node->reset_count, c.failure.empty() ? *b->record.reset_count : *a->record.reset_count);
+    EXPECT_EQ(*node->reset_count,
+              c.failure.empty() ? *b->record.reset_count : *a->record.reset_count);
   }
 }
 
@@ -286,7 +374,10 @@ TEST(Pipeline, RequestsRefusedBeforeAppraisalChangeNothing) {
        self, 409, "nonce-foreign"},
       {"nonce expired", [&](Env& e) { e.issue(nonce, f.node, 0); }, self, 409, "nonce-expired"},
       {"report names another node than the certificate", [&](Env& e) { e.issue(nonce, f.node); },
-       [](const Env&) { return AgentIdentity{"intruder", ""}; }, 403, "node-mismatch"},
+       [](const Env&) {
+         return AgentIdentity{"intruder", ""};
+       },
+       403, "node-mismatch"},
       {"revoked node",
        [&](Env& e) {
          e.issue(nonce, f.node);
@@ -358,9 +449,9 @@ TEST(Pipeline, AwaitingApprovalNodeCannotAttest) {
   Env env;
   const Fixtures& f = Fixtures::get();
   env.enroll("pending-node", f.ak_public, false);
-  auto out = env.appraiser->attest({"pending-node", ""}, edited("good", [](auto&, bulwark::v1::Report& r) {
-                                     r.set_node("pending-node");
-                                   }));
+  auto out = env.appraiser->attest(
+      {"pending-node", ""},
+      edited("good", [](auto&, bulwark::v1::Report& r) { r.set_node("pending-node"); }));
   ASSERT_FALSE(out.has_value());
   EXPECT_EQ(out.error().code, "node-awaiting-approval");
 }

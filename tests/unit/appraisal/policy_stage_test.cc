@@ -18,8 +18,8 @@ struct Stage {
   IsolationProfile profile;
   attest::PcrSelection selection = *attest::PcrSelection::parse("sha256:15");
 
-  void measure(const std::string& kind, const std::string& subject, std::string_view content, bool logged,
-               std::map<std::string, std::string> attrs = {}) {
+  void measure(const std::string& kind, const std::string& subject, std::string_view content,
+               bool logged, std::map<std::string, std::string> attrs = {}) {
     auto* m = ev.report.add_measurements();
     m->set_kind(kind);
     m->set_subject(subject);
@@ -58,8 +58,9 @@ ReferenceValue approved(std::string kind, std::string subject, std::string_view 
 
 TEST(PolicyStages, ImagesByDigestWithReferencesInAttributes) {
   Stage s;
-  s.policy = PolicySnapshot(1, {approved("runtime-binary", "/usr/bin/runc", "runc")},
-                            {{1, ImageRuleKind::kAllowPrefix, "registry.example.com/team", 0, "t"}});
+  s.policy =
+      PolicySnapshot(1, {approved("runtime-binary", "/usr/bin/runc", "runc")},
+                     {{1, ImageRuleKind::kAllowPrefix, "registry.example.com/team", 0, "t"}});
   s.measure("runtime-binary", "/usr/bin/runc", "runc", true);
   // Logged under the digest at first sight; a second tag of it is not logged again.
   s.measure("image", dig("app"), "app", true,
@@ -85,7 +86,10 @@ TEST(PolicyStages, ImageOutcomes) {
         {2, ImageRuleKind::kDenyDigest, dig("app"), 0, "t"}},
        "docker.io/library/app:1",
        {"image-denied"}},
-      {"allowed by digest without refs", {{1, ImageRuleKind::kAllowDigest, dig("app"), 0, "t"}}, "", {}},
+      {"allowed by digest without refs",
+       {{1, ImageRuleKind::kAllowDigest, dig("app"), 0, "t"}},
+       "",
+       {}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
@@ -104,10 +108,10 @@ TEST(PolicyStages, ContainerImagesByReferenceOrId) {
     std::set<std::string> codes;
   };
   const Case cases[] = {
-      {"nginx:1.25", "", {}},                                    // allowed prefix docker.io/library/nginx
-      {dig("untagged"), "", {}},                                 // an image id is a digest: allowed by digest
+      {"nginx:1.25", "", {}},     // allowed prefix docker.io/library/nginx
+      {dig("untagged"), "", {}},  // an image id is a digest: allowed by digest
       {dig("other"), "", {"image-not-allowed"}},
-      {"registry.example.com/x:1", dig("untagged"), {}},         // digest rule
+      {"registry.example.com/x:1", dig("untagged"), {}},  // digest rule
       {"nginx:1.25", dig("bad"), {"image-denied"}},
   };
   for (const Case& c : cases) {
@@ -128,7 +132,8 @@ TEST(PolicyStages, ContainerImagesByReferenceOrId) {
 TEST(PolicyStages, ImageHistoryFailsOnlyOnDeny) {
   Stage s;
   s.policy = PolicySnapshot(1, {}, {{1, ImageRuleKind::kDenyDigest, dig("old-bad"), 0, "t"}});
-  s.ev.logged.push_back({"image", dig("old-unknown"), h("old-unknown")});  // ran earlier, not denied
+  s.ev.logged.push_back(
+      {"image", dig("old-unknown"), h("old-unknown")});  // ran earlier, not denied
   EXPECT_EQ(s.run(), std::set<std::string>{});
   s.ev.logged.push_back({"image", dig("old-bad"), h("old-bad")});
   EXPECT_EQ(s.run(), std::set<std::string>{"image-denied"});

@@ -1,16 +1,18 @@
 // Pure policy lookups: reference values (several per subject, revocation), image rules
 // (deny wins, digest, component-wise prefixes, Docker normalisation), isolation profiles.
+#include "server/appraisal/policy.h"
+
 #include <gtest/gtest.h>
 
 #include "attest/core/digest.h"
-#include "server/appraisal/policy.h"
 
 namespace bulwark::server {
 namespace {
 
 Bytes h(std::string_view s) { return sha256(asBytes(s)); }
 
-ReferenceValue value(std::string kind, std::string subject, std::string_view content, ReferenceState state) {
+ReferenceValue value(std::string kind, std::string subject, std::string_view content,
+                     ReferenceState state) {
   ReferenceValue v;
   v.kind = std::move(kind);
   v.subject = std::move(subject);
@@ -21,10 +23,11 @@ ReferenceValue value(std::string kind, std::string subject, std::string_view con
 }
 
 TEST(Policy, ReferenceValuesAllowSeveralVersionsAndRevocation) {
-  PolicySnapshot p(7, {value("runtime-binary", "/usr/bin/runc", "1.1.11", ReferenceState::kApproved),
-                       value("runtime-binary", "/usr/bin/runc", "1.1.12", ReferenceState::kApproved),
-                       value("runtime-binary", "/usr/bin/runc", "1.1.10", ReferenceState::kRevoked),
-                       value("runtime-binary", "/usr/bin/runc", "1.2.0", ReferenceState::kPending)},
+  PolicySnapshot p(7,
+                   {value("runtime-binary", "/usr/bin/runc", "1.1.11", ReferenceState::kApproved),
+                    value("runtime-binary", "/usr/bin/runc", "1.1.12", ReferenceState::kApproved),
+                    value("runtime-binary", "/usr/bin/runc", "1.1.10", ReferenceState::kRevoked),
+                    value("runtime-binary", "/usr/bin/runc", "1.2.0", ReferenceState::kPending)},
                    {});
   struct Case {
     std::string content;
@@ -75,8 +78,9 @@ TEST(Policy, ImageRules) {
   const Case cases[] = {
       {"registry.example.com/team/app:1", "", ImageDecision::kAllowed},
       {"registry.example.com/team", "", ImageDecision::kAllowed},
-      {"registry.example.com/teamx/app:1", "", ImageDecision::kNotAllowed},  // whole components only
-      {"registry.example.com/team/app:1", bad, ImageDecision::kDenied},     // deny wins over prefix
+      {"registry.example.com/teamx/app:1", "",
+       ImageDecision::kNotAllowed},                                      // whole components only
+      {"registry.example.com/team/app:1", bad, ImageDecision::kDenied},  // deny wins over prefix
       {"anything/else", good, ImageDecision::kAllowed},
       {"anything/else", "", ImageDecision::kNotAllowed},
       {"nginx:1.25", "", ImageDecision::kAllowed},  // docker.io/library/nginx prefix

@@ -1,11 +1,12 @@
 // The ledger rules of verdict.h: affirming only when every check passed, nothing
 // passes by default, a failure can never be undone or read as trust.
+#include "server/appraisal/verdict.h"
+
 #include <gtest/gtest.h>
 
 #include "attest/quote/qualifying_data.h"
 #include "attest/quote/quote_verifier.h"
 #include "server/appraisal/evidence.h"
-#include "server/appraisal/verdict.h"
 #include "tests/unit/appraisal/fixtures.h"
 
 namespace bulwark::server {
@@ -87,11 +88,15 @@ TEST(Verdict, FailuresStickAndLowerTheirClaim) {
     Tier status;
   };
   const Case cases[] = {
-      {Check::kMeasurements, failure("measurement-unknown", TrustClaim::kExecutables, 33), Tier::kWarning},
-      {Check::kImages, failure("image-denied", TrustClaim::kSourcedData, 96), Tier::kContraindicated},
-      {Check::kLogs, failure("log-does-not-replay", TrustClaim::kExecutables, 99), Tier::kContraindicated},
+      {Check::kMeasurements, failure("measurement-unknown", TrustClaim::kExecutables, 33),
+       Tier::kWarning},
+      {Check::kImages, failure("image-denied", TrustClaim::kSourcedData, 96),
+       Tier::kContraindicated},
+      {Check::kLogs, failure("log-does-not-replay", TrustClaim::kExecutables, 99),
+       Tier::kContraindicated},
       // A failure recorded with an affirming value is still a failure (coerced to 99).
-      {Check::kIsolation, failure("isolation-violation", TrustClaim::kConfiguration, 2), Tier::kContraindicated},
+      {Check::kIsolation, failure("isolation-violation", TrustClaim::kConfiguration, 2),
+       Tier::kContraindicated},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.reason.code);
