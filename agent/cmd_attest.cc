@@ -23,19 +23,32 @@ struct AttestFlags {
 
 std::string attestHint(const Error& error) {
   auto code = verifierErrorCode(error).value_or("");
-  if (code == "node-awaiting-approval") return "an admin approves the node (bulwarkctl approve NODE)";
+  if (code == "node-awaiting-approval") {
+    return "an admin approves the node (bulwarkctl approve NODE)";
+  }
   if (code == "node-unknown" || code == "client-certificate-superseded") {
     return "re-enroll: bulwark-agent enroll --force";
   }
-  if (code == "node-revoked") return "the node was revoked; an admin must delete it before it re-enrolls";
+  if (code == "node-revoked") {
+    return "the node was revoked; an admin must delete it before it re-enrolls";
+  }
+  if (!code.empty()) return "the verifier refused the request; see its detail above";
+  if (error.context().find("tcti") != std::string::npos) {
+    return "cannot reach the TPM: check tpm.tcti / --tpm";
+  }
   if (error.code() == ErrorCode::kNotFound) return "enroll first: bulwark-agent enroll";
-  if (error.code() == ErrorCode::kTpm) return "check the TPM; after a TPM clear: bulwark-agent enroll --force";
-  if (error.code() == ErrorCode::kUnavailable) return "check the network and verifier.url, then retry";
+  if (error.code() == ErrorCode::kTpm) {
+    return "check the TPM; after a TPM clear: bulwark-agent enroll --force";
+  }
+  if (error.code() == ErrorCode::kUnavailable) {
+    return "check the network, verifier.url and verifier.ca_file, then retry";
+  }
   return "fix the problem above and retry";
 }
 
 int failWith(const Error& error) {
-  std::fprintf(stderr, "error: %s\nnext: %s\n", error.toString().c_str(), attestHint(error).c_str());
+  std::fprintf(stderr, "error: %s\nnext: %s\n", error.toString().c_str(),
+               attestHint(error).c_str());
   return kExitError;
 }
 
@@ -63,8 +76,8 @@ void printOutcome(const CycleOutcome& o, bool json) {
 }
 
 int runAttest(const GlobalOptions& globals, const AttestFlags& flags) {
-  auto settings = resolveSettings(globals.config_path, globals.config_option->count() > 0,
-                                  flags.overrides);
+  auto settings =
+      resolveSettings(globals.config_path, globals.config_option->count() > 0, flags.overrides);
   if (!settings) return failWith(settings.error());
   StateStore store(settings->state_dir);
   auto stack = buildCycleStack(*settings, store);
@@ -72,16 +85,18 @@ int runAttest(const GlobalOptions& globals, const AttestFlags& flags) {
   for (const auto& note : (*stack)->notes) std::fprintf(stderr, "note: %s\n", note.c_str());
   auto outcome = (*stack)->cycle->runOnce();
   if (!outcome) return failWith(outcome.error());
-  if (auto r = markApproved(store); !r) std::fprintf(stderr, "note: %s\n", r.error().toString().c_str());
+  if (auto r = markApproved(store); !r)
+    std::fprintf(stderr, "note: %s\n", r.error().toString().c_str());
   printOutcome(*outcome, flags.json);
   return outcome->affirming ? kExitOk : kExitViolations;
 }
 
 void registerAttest(CLI::App& app, const GlobalOptions& globals, int& exit_code) {
   auto flags = std::make_shared<AttestFlags>();
-  CLI::App* cmd = app.add_subcommand(
-      "attest", "Run one attestation cycle and print the verdict (exit 0 affirming, 3 not "
-                "affirming, 1 error). The daemon is `bulwark-agent run`.");
+  CLI::App* cmd =
+      app.add_subcommand("attest",
+                         "Run one attestation cycle and print the verdict (exit 0 affirming, 3 not "
+                         "affirming, 1 error). The daemon is `bulwark-agent run`.");
   cmd->add_flag("--once", flags->once, "One cycle, then exit")->required();
   cmd->add_flag("--json", flags->json, "Print the result summary as JSON");
   cmd->add_option("--verifier", flags->overrides.verifier_url, "Verifier URL (https://host:port)");

@@ -31,8 +31,8 @@ int failWith(const Error& error) {
 }
 
 int runEnroll(const GlobalOptions& globals, const EnrollFlags& flags) {
-  auto settings = resolveSettings(globals.config_path, globals.config_option->count() > 0,
-                                  flags.overrides);
+  auto settings =
+      resolveSettings(globals.config_path, globals.config_option->count() > 0, flags.overrides);
   if (!settings) return failWith(settings.error());
   StateStore store(settings->state_dir);
   line("enrolling node '" + settings->node + "' with " + settings->verifier_url + " (state in " +
@@ -73,8 +73,9 @@ int runEnroll(const GlobalOptions& globals, const EnrollFlags& flags) {
 void registerEnroll(CLI::App& app, const GlobalOptions& globals, int& exit_code) {
   auto flags = std::make_shared<EnrollFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "enroll", "Enroll this node's TPM with the verifier (EK certificate, AK credential "
-                "activation, mTLS client certificate). Resumable: re-run after any failure.");
+      "enroll",
+      "Enroll this node's TPM with the verifier (EK certificate, AK credential "
+      "activation, mTLS client certificate). Resumable: re-run after any failure.");
   cmd->add_option("--verifier", flags->overrides.verifier_url, "Verifier URL (https://host:port)");
   cmd->add_option("--ca-file", flags->overrides.ca_file, "CA file for the verifier's certificate");
   cmd->add_option("--tpm", flags->overrides.tcti,

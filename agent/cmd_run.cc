@@ -86,8 +86,8 @@ int failWith(const Error& error) {
 
 int runDaemon(const GlobalOptions& globals, const RunFlags& flags) {
   blockTerminationSignals();
-  auto settings = resolveSettings(globals.config_path, globals.config_option->count() > 0,
-                                  flags.overrides);
+  auto settings =
+      resolveSettings(globals.config_path, globals.config_option->count() > 0, flags.overrides);
   if (!settings) return failWith(settings.error());
   if (flags.interval_seconds > 0) settings->interval = std::chrono::seconds(flags.interval_seconds);
   StateStore store(settings->state_dir);
@@ -120,9 +120,11 @@ int runDaemon(const GlobalOptions& globals, const RunFlags& flags) {
 void registerRun(CLI::App& app, const GlobalOptions& globals, int& exit_code) {
   auto flags = std::make_shared<RunFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "run", "Attestation daemon: attest every verifier.interval and when measurements change, "
-             "back off while the verifier fails, exit cleanly on SIGTERM");
-  cmd->add_option("--interval", flags->interval_seconds, "Seconds between cycles (overrides config)")
+      "run",
+      "Attestation daemon: attest every verifier.interval and when measurements change, "
+      "back off while the verifier fails, exit cleanly on SIGTERM");
+  cmd->add_option("--interval", flags->interval_seconds,
+                  "Seconds between cycles (overrides config)")
       ->check(CLI::Range(1, 86400));
   cmd->add_option("--verifier", flags->overrides.verifier_url, "Verifier URL (https://host:port)");
   cmd->add_option("--ca-file", flags->overrides.ca_file, "CA file for the verifier's certificate");

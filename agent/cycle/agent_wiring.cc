@@ -1,6 +1,7 @@
 #include "agent/cycle/agent_wiring.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 
@@ -30,8 +31,8 @@ Result<AgentSettings> resolveSettings(const std::string& config_path, bool confi
   }
   if (s->verifier_ca_file.empty()) {
     return fail(ErrorCode::kInvalidArgument,
-                "no CA file for the verifier's certificate: set verifier.ca_file in " + config_path +
-                    " or pass --ca-file");
+                "no CA file for the verifier's certificate: set verifier.ca_file in " +
+                    config_path + " or pass --ca-file");
   }
   return s;
 }
@@ -64,6 +65,10 @@ Result<std::unique_ptr<VerifierClient>> makeVerifierClient(const AgentSettings& 
 }
 
 Result<std::unique_ptr<attest::EsysTpm>> openTpm(const AgentSettings& settings) {
+  // tpm2-tss logs failures to stderr itself; our Error already carries the decoded
+  // TSS2_RC, so keep the agent's output to one line per problem (unless the operator
+  // asked for TSS2_LOG).
+  ::setenv("TSS2_LOG", "all+NONE", /*overwrite=*/0);
   attest::EsysTpmOptions options;
   options.tcti = settings.tcti;
   auto tpm = attest::EsysTpm::open(options);

@@ -32,9 +32,8 @@ struct SettingsOverrides {
 
 // A VerifierClient over HTTPS. With `mtls`, nonce/attest present the enrollment
 // client certificate from the state directory (kNotFound when not enrolled).
-[[nodiscard]] Result<std::unique_ptr<VerifierClient>> makeVerifierClient(const AgentSettings& settings,
-                                                                         const StateStore& store,
-                                                                         bool mtls);
+[[nodiscard]] Result<std::unique_ptr<VerifierClient>> makeVerifierClient(
+    const AgentSettings& settings, const StateStore& store, bool mtls);
 
 // The TPM named by tpm.tcti (the kernel resource manager by default).
 [[nodiscard]] Result<std::unique_ptr<attest::EsysTpm>> openTpm(const AgentSettings& settings);

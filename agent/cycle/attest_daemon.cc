@@ -71,9 +71,9 @@ milliseconds AttestDaemon::afterCycle(const Result<CycleOutcome>& outcome) {
                            ? "verifier refused the evidence: "
                            : "attestation failed: ";
     if (outcome.error().code() == ErrorCode::kUnavailable) what = "verifier unreachable: ";
-    log_(failing_ ? "warning" : "error",
-         what + outcome.error().toString() + " (retry " + std::to_string(backoff_.failures()) +
-             " in " + seconds(delay) + ")");
+    log_(failing_ ? "warning" : "error", what + outcome.error().toString() + " (retry " +
+                                             std::to_string(backoff_.failures()) + " in " +
+                                             seconds(delay) + ")");
     notifier_.status("attestation failing: " + outcome.error().toString());
     failing_ = true;
     return delay;

@@ -21,11 +21,16 @@ std::uint32_t maskOf(const PcrChoice& choice) {
 
 std::string statusName(bulwark::v1::Status status) {
   switch (status) {
-    case bulwark::v1::STATUS_AFFIRMING: return "affirming";
-    case bulwark::v1::STATUS_WARNING: return "warning";
-    case bulwark::v1::STATUS_CONTRAINDICATED: return "contraindicated";
-    case bulwark::v1::STATUS_NONE: return "none";
-    default: return "unspecified";
+    case bulwark::v1::STATUS_AFFIRMING:
+      return "affirming";
+    case bulwark::v1::STATUS_WARNING:
+      return "warning";
+    case bulwark::v1::STATUS_CONTRAINDICATED:
+      return "contraindicated";
+    case bulwark::v1::STATUS_NONE:
+      return "none";
+    default:
+      return "unspecified";
   }
 }
 
@@ -34,9 +39,9 @@ AttestationCycle::AttestationCycle(CycleOptions options, CycleEnvironment env)
 
 Result<void> AttestationCycle::ensureNonce(AttestationState& state, CycleOutcome& outcome) {
   std::int64_t now = env_.now_unix_ms();
-  bool usable = !state.nonce.empty() &&
-                (state.nonce_expires_unix_ms == 0 ||
-                 now + options_.nonce_margin_ms < state.nonce_expires_unix_ms);
+  bool usable =
+      !state.nonce.empty() && (state.nonce_expires_unix_ms == 0 ||
+                               now + options_.nonce_margin_ms < state.nonce_expires_unix_ms);
   if (usable) return {};
   ++outcome.round_trips;
   auto fresh = env_.verifier->nonce();

@@ -39,7 +39,7 @@ struct CycleEnvironment {
 struct CycleOutcome {
   bulwark::v1::ResultSummary result;
   bool affirming = false;
-  int round_trips = 0;             // HTTP requests this cycle (1 in steady state)
+  int round_trips = 0;  // HTTP requests this cycle (1 in steady state)
   std::size_t report_bytes = 0;
   std::vector<std::string> notes;  // e.g. a refused nonce that was replaced
 };

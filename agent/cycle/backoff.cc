@@ -18,7 +18,8 @@ std::chrono::milliseconds Backoff::next() {
   ++failures_;
   double u = std::clamp(uniform_(), 0.0, 1.0);
   auto half = ceiling.count() / 2;
-  return std::chrono::milliseconds(half + static_cast<std::int64_t>(u * static_cast<double>(ceiling.count() - half)));
+  return std::chrono::milliseconds(
+      half + static_cast<std::int64_t>(u * static_cast<double>(ceiling.count() - half)));
 }
 
 }  // namespace bulwark::agent

@@ -18,7 +18,7 @@ struct Collected {
   std::vector<bulwark::v1::Measurement> measurements;
   std::vector<bulwark::v1::EventLog> logs;  // in replay order (docs/api.md)
   std::vector<bulwark::v1::ContainerReport> containers;
-  std::vector<std::string> notes;           // non-fatal problems, for the operator
+  std::vector<std::string> notes;  // non-fatal problems, for the operator
 };
 
 class MeasurementSource {

@@ -15,11 +15,11 @@ namespace bulwark::agent {
 
 // Public parts sent in EnrollRequest.
 struct IdentityMaterial {
-  std::string ek_type;     // "rsa2048" | "ecc-p256" | "ecc-p384"
-  std::string ak_type;     // "rsa2048" | "ecc-p256"
-  Bytes ek_certificate;    // DER from TPM NV (EK Credential Profile 2.5 §2.2.1)
-  Bytes ek_public;         // TPM2B_PUBLIC of the EK from the TCG default template
-  Bytes ak_public;         // TPM2B_PUBLIC of the restricted signing AK
+  std::string ek_type;   // "rsa2048" | "ecc-p256" | "ecc-p384"
+  std::string ak_type;   // "rsa2048" | "ecc-p256"
+  Bytes ek_certificate;  // DER from TPM NV (EK Credential Profile 2.5 §2.2.1)
+  Bytes ek_public;       // TPM2B_PUBLIC of the EK from the TCG default template
+  Bytes ak_public;       // TPM2B_PUBLIC of the restricted signing AK
 };
 
 class AgentIdentity {

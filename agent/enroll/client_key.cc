@@ -56,13 +56,15 @@ Result<void> createClientKey(const std::string& path) {
   attest::EvpPkeyPtr key(EVP_EC_gen("P-256"));
   if (!key) return cryptoError("P-256 key generation failed");
   BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+  if (!bio ||
+      PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return cryptoError("cannot encode the client key");
   }
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
   Result<void> written = writeFileAtomic(
-      path, ByteView(reinterpret_cast<const std::uint8_t*>(data), static_cast<std::size_t>(len)), 0600);
+      path, ByteView(reinterpret_cast<const std::uint8_t*>(data), static_cast<std::size_t>(len)),
+      0600);
   OPENSSL_cleanse(data, static_cast<std::size_t>(len));
   return written;
 }
@@ -80,8 +82,8 @@ Result<Bytes> makeCsr(const std::string& key_path, const std::string& common_nam
   if (!req || X509_REQ_set_version(req.get(), 0) != 1) return cryptoError("X509_REQ_new");
   X509_NAME* name = X509_REQ_get_subject_name(req.get());
   if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                                 reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
-                                 0) != 1 ||
+                                 reinterpret_cast<const unsigned char*>(common_name.c_str()), -1,
+                                 -1, 0) != 1 ||
       X509_REQ_set_pubkey(req.get(), key->get()) != 1 ||
       X509_REQ_sign(req.get(), key->get(), EVP_sha256()) <= 0) {
     return cryptoError("cannot build the certificate request");
@@ -98,7 +100,8 @@ Result<std::string> certificateDerToPem(ByteView der) {
   auto cert = parseDer(der);
   if (!cert) return std::unexpected(cert.error());
   BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_X509(bio.get(), cert->get()) != 1) return cryptoError("PEM_write_bio_X509");
+  if (!bio || PEM_write_bio_X509(bio.get(), cert->get()) != 1)
+    return cryptoError("PEM_write_bio_X509");
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<std::size_t>(len));

@@ -25,6 +25,7 @@ namespace bulwark::agent {
 [[nodiscard]] Result<std::string> certificateDerToPem(ByteView der);
 // Checks that the DER certificate certifies the key at `key_path` (otherwise
 // mTLS would fail later with an obscure handshake error).
-[[nodiscard]] Result<void> checkCertificateMatchesKey(ByteView cert_der, const std::string& key_path);
+[[nodiscard]] Result<void> checkCertificateMatchesKey(ByteView cert_der,
+                                                      const std::string& key_path);
 
 }  // namespace bulwark::agent

@@ -57,7 +57,8 @@ Result<EnrollmentState> Enroller::prepare(EnrollmentState state) {
   // Finished before: is the AK still usable? TPM2_Clear voids it (docs/tpm.md).
   auto identity = env_.identity->load();
   if (!identity) {
-    if (identity.error().code() == ErrorCode::kTpm || identity.error().code() == ErrorCode::kNotFound ||
+    if (identity.error().code() == ErrorCode::kTpm ||
+        identity.error().code() == ErrorCode::kNotFound ||
         identity.error().code() == ErrorCode::kMalformed) {
       return reset("the attestation key no longer loads (" + identity.error().message() +
                    "; TPM cleared?): re-enrolling");
@@ -79,11 +80,20 @@ Result<EnrollStep> Enroller::step() {
   EnrollStep next = nextEnrollStep(*state, env_.now_unix_ms());
   Result<EnrollmentState> after = *state;
   switch (next) {
-    case EnrollStep::kCreateIdentity: after = createIdentity(std::move(*state)); break;
-    case EnrollStep::kRequestChallenge: after = requestChallenge(std::move(*state)); break;
-    case EnrollStep::kActivate: after = activate(std::move(*state)); break;
-    case EnrollStep::kFinalize: after = finalize(std::move(*state)); break;
-    case EnrollStep::kDone: return next;
+    case EnrollStep::kCreateIdentity:
+      after = createIdentity(std::move(*state));
+      break;
+    case EnrollStep::kRequestChallenge:
+      after = requestChallenge(std::move(*state));
+      break;
+    case EnrollStep::kActivate:
+      after = activate(std::move(*state));
+      break;
+    case EnrollStep::kFinalize:
+      after = finalize(std::move(*state));
+      break;
+    case EnrollStep::kDone:
+      return next;
   }
   if (!after) return std::unexpected(after.error());
   if (auto r = env_.store->saveEnrollment(*after); !r) return std::unexpected(r.error());
@@ -104,9 +114,10 @@ Result<EnrollmentState> Enroller::createIdentity(EnrollmentState state) {
   auto material = env_.identity->create(options_.ek_type, options_.ak_type);
   if (!material) return std::unexpected(material.error());
   if (auto r = createClientKey(env_.store->clientKeyPath()); !r) return std::unexpected(r.error());
-  say("      EK " + material->ek_type + " with a " + std::to_string(material->ek_certificate.size()) +
-      "-byte certificate; AK " + material->ak_type + " saved to " + env_.store->akBlobPath() +
-      "; client key " + env_.store->clientKeyPath());
+  say("      EK " + material->ek_type + " with a " +
+      std::to_string(material->ek_certificate.size()) + "-byte certificate; AK " +
+      material->ak_type + " saved to " + env_.store->akBlobPath() + "; client key " +
+      env_.store->clientKeyPath());
   state.phase = EnrollPhase::kIdentityCreated;
   state.node = options_.node;
   state.verifier = options_.verifier_url;
@@ -214,6 +225,11 @@ std::string enrollNextStepHint(const Error& error) {
     return "re-run `bulwark-agent enroll --force` to create a new AK and client key";
   }
   if (code == "node-name-invalid") return "pass a valid --node (A-Z a-z 0-9 . _ -)";
+  if (code.empty() && (error.context().find("tcti") != std::string::npos ||
+                       error.message().find("Tss2_Tcti") != std::string::npos)) {
+    return "cannot reach the TPM: check tpm.tcti / --tpm (is /dev/tpmrm0 there and readable by "
+           "this user? is swtpm running?), then re-run `bulwark-agent enroll`";
+  }
   if (error.code() == ErrorCode::kUnavailable && code.empty()) {
     return "check verifier.url, verifier.ca_file and the network (or the TPM, tpm.tcti), then "
            "re-run `bulwark-agent enroll`: it resumes where it stopped";

@@ -23,7 +23,7 @@ struct EnrollOptions {
   std::string verifier_url;  // recorded; a different one needs --force
   std::string ek_type = "auto";
   std::string ak_type = "auto";
-  bool force = false;        // forget any previous enrollment and start over
+  bool force = false;  // forget any previous enrollment and start over
 };
 
 struct EnrollEnvironment {

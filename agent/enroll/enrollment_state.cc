@@ -1,9 +1,8 @@
 #include "agent/enroll/enrollment_state.h"
 
 #include <array>
-#include <utility>
-
 #include <nlohmann/json.hpp>
+#include <utility>
 
 namespace bulwark::agent {
 
@@ -50,7 +49,8 @@ class Reader {
     if (v == nullptr) return out;
     if (!v->is_array()) return bad(key, "must be a list"), out;
     for (const auto& item : *v) {
-      auto b = item.is_string() ? fromHex(item.get<std::string>()) : fail(ErrorCode::kMalformed, "");
+      auto b =
+          item.is_string() ? fromHex(item.get<std::string>()) : fail(ErrorCode::kMalformed, "");
       if (!b) return bad(key, "must be a list of hex strings"), out;
       out.push_back(*b);
     }
@@ -81,7 +81,8 @@ class Reader {
     return &*it;
   }
   void bad(const char* key, const std::string& why) {
-    if (!error_) error_ = Error(ErrorCode::kMalformed, std::string(key) + ": " + why, "enrollment.json");
+    if (!error_)
+      error_ = Error(ErrorCode::kMalformed, std::string(key) + ": " + why, "enrollment.json");
   }
   const json& j_;
   std::optional<Error> error_;
@@ -111,17 +112,21 @@ std::optional<EnrollPhase> enrollPhaseFromName(std::string_view name) {
 
 EnrollStep nextEnrollStep(const EnrollmentState& state, std::int64_t now_unix_ms) {
   switch (state.phase) {
-    case EnrollPhase::kUnenrolled: return EnrollStep::kCreateIdentity;
-    case EnrollPhase::kIdentityCreated: return EnrollStep::kRequestChallenge;
+    case EnrollPhase::kUnenrolled:
+      return EnrollStep::kCreateIdentity;
+    case EnrollPhase::kIdentityCreated:
+      return EnrollStep::kRequestChallenge;
     case EnrollPhase::kChallengeReceived:
       // An expired challenge cannot be activated: ask for a new one.
       if (state.challenge_expires_unix_ms != 0 && now_unix_ms >= state.challenge_expires_unix_ms) {
         return EnrollStep::kRequestChallenge;
       }
       return EnrollStep::kActivate;
-    case EnrollPhase::kActivated: return EnrollStep::kFinalize;
+    case EnrollPhase::kActivated:
+      return EnrollStep::kFinalize;
     case EnrollPhase::kAwaitingApproval:
-    case EnrollPhase::kEnrolled: return EnrollStep::kDone;
+    case EnrollPhase::kEnrolled:
+      return EnrollStep::kDone;
   }
   return EnrollStep::kCreateIdentity;
 }
@@ -142,12 +147,9 @@ EnrollmentState withoutChallenge(EnrollmentState state) {
 }
 
 std::string enrollmentStateToJson(const EnrollmentState& s) {
-  json j = {{"version", kStateVersion},
-            {"phase", enrollPhaseName(s.phase)},
-            {"node", s.node},
-            {"verifier", s.verifier},
-            {"ek_type", s.ek_type},
-            {"ak_type", s.ak_type}};
+  json j = {{"version", kStateVersion}, {"phase", enrollPhaseName(s.phase)},
+            {"node", s.node},           {"verifier", s.verifier},
+            {"ek_type", s.ek_type},     {"ak_type", s.ak_type}};
   if (s.phase == EnrollPhase::kChallengeReceived) {
     j["enrollment_id"] = s.enrollment_id;
     j["credential_blob"] = toHex(s.credential_blob);
@@ -180,7 +182,8 @@ Result<EnrollmentState> enrollmentStateFromJson(std::string_view text) {
   }
   std::string phase = r.str("phase");
   auto p = enrollPhaseFromName(phase);
-  if (!p && !r.error()) return fail(ErrorCode::kMalformed, "unknown phase '" + phase + "'", "enrollment.json");
+  if (!p && !r.error())
+    return fail(ErrorCode::kMalformed, "unknown phase '" + phase + "'", "enrollment.json");
   s.phase = p.value_or(EnrollPhase::kUnenrolled);
   s.node = r.str("node");
   s.verifier = r.str("verifier");

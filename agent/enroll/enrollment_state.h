@@ -37,17 +37,17 @@ std::optional<EnrollPhase> enrollPhaseFromName(std::string_view name);
 // The verifier's choice of what to quote (EnrollResult / NonceResponse /
 // AttestResponse .pcr_bank + .pcr_selection).
 struct PcrChoice {
-  std::string bank;                     // "sha256", "sha384", ...
-  std::vector<std::uint32_t> indices;   // ascending
+  std::string bank;                    // "sha256", "sha384", ...
+  std::vector<std::uint32_t> indices;  // ascending
   bool operator==(const PcrChoice&) const = default;
 };
 
 struct EnrollmentState {
   EnrollPhase phase = EnrollPhase::kUnenrolled;
   std::string node;
-  std::string verifier;   // URL enrolled against
-  std::string ek_type;    // "rsa2048" | "ecc-p256" | "ecc-p384"
-  std::string ak_type;    // "rsa2048" | "ecc-p256"
+  std::string verifier;  // URL enrolled against
+  std::string ek_type;   // "rsa2048" | "ecc-p256" | "ecc-p384"
+  std::string ak_type;   // "rsa2048" | "ecc-p256"
   // challenge-received
   std::string enrollment_id;
   Bytes credential_blob;
@@ -55,9 +55,9 @@ struct EnrollmentState {
   std::int64_t challenge_expires_unix_ms = 0;
   Bytes csr;  // the PKCS#10 sent with EnrollRequest, resent with ActivateRequest
   // activated and later
-  std::string verifier_state;  // "trusted-pending-attestation" | "awaiting-approval"
-  Bytes client_certificate;    // DER
-  std::vector<Bytes> ca_chain; // DER
+  std::string verifier_state;   // "trusted-pending-attestation" | "awaiting-approval"
+  Bytes client_certificate;     // DER
+  std::vector<Bytes> ca_chain;  // DER
   Bytes first_nonce;
   std::int64_t first_nonce_expires_unix_ms = 0;
   PcrChoice pcr;
@@ -66,11 +66,11 @@ struct EnrollmentState {
 
 // What the next `bulwark-agent enroll` step is for a state.
 enum class EnrollStep : std::uint8_t {
-  kCreateIdentity,   // unenrolled
-  kRequestChallenge, // identity-created (or an expired challenge)
-  kActivate,         // challenge-received, challenge still valid
-  kFinalize,         // activated: write certificate files, attestation state
-  kDone,             // awaiting-approval / enrolled
+  kCreateIdentity,    // unenrolled
+  kRequestChallenge,  // identity-created (or an expired challenge)
+  kActivate,          // challenge-received, challenge still valid
+  kFinalize,          // activated: write certificate files, attestation state
+  kDone,              // awaiting-approval / enrolled
 };
 EnrollStep nextEnrollStep(const EnrollmentState& state, std::int64_t now_unix_ms);
 

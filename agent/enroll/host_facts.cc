@@ -51,8 +51,8 @@ bulwark::v1::HostFacts collectHostFacts(const HostFactsPaths& paths) {
   utsname u{};
   if (::uname(&u) == 0) facts.set_kernel(u.release);
   if (auto text = readFile(paths.os_release, 64 * 1024)) {
-    facts.set_os_release(prettyNameFromOsRelease(std::string_view(
-        reinterpret_cast<const char*>(text->data()), text->size())));
+    facts.set_os_release(prettyNameFromOsRelease(
+        std::string_view(reinterpret_cast<const char*>(text->data()), text->size())));
   }
   facts.set_boot_id(firstLine(paths.boot_id));
   facts.set_machine_id(firstLine(paths.machine_id));

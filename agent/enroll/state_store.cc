@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "agent/enroll/client_key.h"
@@ -42,7 +41,8 @@ Result<AttestationState> attestationStateFromJson(std::string_view text) {
     s.nonce_expires_unix_ms = j.at("nonce_expires_unix_ms").get<std::int64_t>();
     s.pcr.bank = j.at("pcr_bank").get<std::string>();
     for (const auto& i : j.at("pcr_selection")) {
-      if (!i.is_number_unsigned() || i.get<std::uint64_t>() > 31) return bad("pcr_selection: not PCR indices");
+      if (!i.is_number_unsigned() || i.get<std::uint64_t>() > 31)
+        return bad("pcr_selection: not PCR indices");
       s.pcr.indices.push_back(i.get<std::uint32_t>());
     }
     s.last_status = j.value("last_status", "");
@@ -58,7 +58,8 @@ Result<void> StateStore::ensureDir() const {
   std::filesystem::create_directories(dir_, ec);
   if (ec) return fail(ErrorCode::kIo, "cannot create the state directory: " + ec.message(), dir_);
   struct stat st {};
-  if (::stat(dir_.c_str(), &st) != 0) return fail(ErrorCode::kIo, "cannot stat the state directory", dir_);
+  if (::stat(dir_.c_str(), &st) != 0)
+    return fail(ErrorCode::kIo, "cannot stat the state directory", dir_);
   if ((st.st_mode & 0022) != 0) {
     return fail(ErrorCode::kPermission,
                 "state directory is writable by group or others; chmod 0700 it", dir_);

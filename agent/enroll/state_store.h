@@ -21,10 +21,10 @@ namespace bulwark::agent {
 
 // What the cycle needs between runs (and what enrollment hands to it).
 struct AttestationState {
-  Bytes nonce;                        // unused nonce from the verifier ("" = none)
+  Bytes nonce;  // unused nonce from the verifier ("" = none)
   std::int64_t nonce_expires_unix_ms = 0;
-  PcrChoice pcr;                      // what the verifier wants quoted
-  std::string last_status;            // "affirming", "contraindicated", ... ("" = never)
+  PcrChoice pcr;            // what the verifier wants quoted
+  std::string last_status;  // "affirming", "contraindicated", ... ("" = never)
   std::int64_t last_attest_unix_ms = 0;
 };
 

@@ -13,8 +13,8 @@ Result<EkType> ekTypeFromName(std::string_view name) {
   for (EkType t : {EkType::kRsa2048, EkType::kEccP256, EkType::kEccP384}) {
     if (attest::ekTypeName(t) == name) return t;
   }
-  return fail(ErrorCode::kInvalidArgument, "unknown EK type '" + std::string(name) +
-                                               "' (rsa2048, ecc-p256, ecc-p384)");
+  return fail(ErrorCode::kInvalidArgument,
+              "unknown EK type '" + std::string(name) + "' (rsa2048, ecc-p256, ecc-p384)");
 }
 
 Result<AkType> akTypeFromName(std::string_view name) {
@@ -28,7 +28,8 @@ Result<AkType> akTypeFromName(std::string_view name) {
 Result<LoadedAk> loadPersistedAk(attest::Tpm& tpm, const std::string& ak_blob_path) {
   std::error_code ec;
   if (!std::filesystem::exists(ak_blob_path, ec)) {
-    return fail(ErrorCode::kNotFound, "no attestation key: run `bulwark-agent enroll`", ak_blob_path);
+    return fail(ErrorCode::kNotFound, "no attestation key: run `bulwark-agent enroll`",
+                ak_blob_path);
   }
   auto bytes = attest::readAkBlobFile(ak_blob_path);
   if (!bytes) return std::unexpected(bytes.error());
@@ -65,7 +66,8 @@ Result<EkType> TpmAgentIdentity::chooseEk(std::string_view ek_type, Bytes& certi
               "the verifier cannot trust an EK without one");
 }
 
-Result<IdentityMaterial> TpmAgentIdentity::create(std::string_view ek_type, std::string_view ak_type) {
+Result<IdentityMaterial> TpmAgentIdentity::create(std::string_view ek_type,
+                                                  std::string_view ak_type) {
   IdentityMaterial m;
   auto ek_kind = chooseEk(ek_type, m.ek_certificate);
   if (!ek_kind) return std::unexpected(ek_kind.error());
@@ -79,7 +81,8 @@ Result<IdentityMaterial> TpmAgentIdentity::create(std::string_view ek_type, std:
   if (!ek) return std::unexpected(ek.error());
   auto ak = tpm_.createAk(*ek, ak_kind);
   if (!ak) return std::unexpected(ak.error());
-  if (auto r = attest::saveAkBlobFile(ak_blob_path_, ak->blob); !r) return std::unexpected(r.error());
+  if (auto r = attest::saveAkBlobFile(ak_blob_path_, ak->blob); !r)
+    return std::unexpected(r.error());
   m.ek_type = std::string(attest::ekTypeName(*ek_kind));
   m.ak_type = std::string(attest::akTypeName(ak_kind));
   m.ek_public = ek->tpm2bPublic();

@@ -5,8 +5,6 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
-#include <optional>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -14,6 +12,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <optional>
 
 namespace bulwark::agent {
 
@@ -129,13 +128,15 @@ class Exchange {
 
   void failWith(const beast::error_code& ec) {
     if (error_ || response_ready_) return;
-    std::string message = ec == beast::error::timeout
-                              ? "timed out after " + std::to_string(options_.timeout.count()) + " ms"
-                              : ec.message();
+    std::string message =
+        ec == beast::error::timeout
+            ? "timed out after " + std::to_string(options_.timeout.count()) + " ms"
+            : ec.message();
     ErrorCode code = ErrorCode::kUnavailable;
     if (ec == http::error::body_limit) {
       code = ErrorCode::kMalformed;
-      message = "response body larger than " + std::to_string(options_.max_response_bytes) + " bytes";
+      message =
+          "response body larger than " + std::to_string(options_.max_response_bytes) + " bytes";
     } else if (ec.category() == http::make_error_code(http::error::end_of_stream).category()) {
       code = ErrorCode::kMalformed;
       message = "not a valid HTTP response: " + ec.message();
@@ -229,7 +230,8 @@ class BeastHttpsClient::Impl {
   Result<HttpResponse> request(http::verb verb, std::string_view path,
                                std::string_view content_type, std::string_view body) {
     if (!path.starts_with('/')) {
-      return fail(ErrorCode::kInvalidArgument, "request path must start with '/'", std::string(path));
+      return fail(ErrorCode::kInvalidArgument, "request path must start with '/'",
+                  std::string(path));
     }
     std::string target = options.url.path_prefix + std::string(path);
     http::request<http::string_body> req{verb, target, 11};

@@ -34,7 +34,8 @@ Result<Response> postProto(HttpClient* client, std::string_view path,
 
 Result<void> decodeProtoResponse(std::string_view what, const HttpResponse& response,
                                  google::protobuf::MessageLite& out) {
-  if (response.status < 200 || response.status > 299) return std::unexpected(verifierError(what, response));
+  if (response.status < 200 || response.status > 299)
+    return std::unexpected(verifierError(what, response));
   if (!isProtobuf(response.content_type)) {
     return fail(ErrorCode::kMalformed,
                 "verifier answered '" + response.content_type.substr(0, 80) + "', expected " +
@@ -65,7 +66,8 @@ Result<bulwark::v1::EnrollResult> HttpVerifierClient::activate(
 Result<bulwark::v1::NonceResponse> HttpVerifierClient::nonce() {
   constexpr std::string_view kWhat = "GET /v1/nonce";
   if (!authenticated_) {
-    return fail(ErrorCode::kInvalidArgument, "no client certificate: enroll first", std::string(kWhat));
+    return fail(ErrorCode::kInvalidArgument, "no client certificate: enroll first",
+                std::string(kWhat));
   }
   auto response = authenticated_->get("/v1/nonce");
   if (!response) return std::unexpected(response.error());
@@ -74,7 +76,8 @@ Result<bulwark::v1::NonceResponse> HttpVerifierClient::nonce() {
   return out;
 }
 
-Result<bulwark::v1::AttestResponse> HttpVerifierClient::attest(const bulwark::v1::Evidence& evidence) {
+Result<bulwark::v1::AttestResponse> HttpVerifierClient::attest(
+    const bulwark::v1::Evidence& evidence) {
   return postProto<bulwark::v1::AttestResponse>(authenticated_.get(), "/v1/attest", evidence);
 }
 

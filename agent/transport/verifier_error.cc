@@ -1,7 +1,6 @@
 #include "agent/transport/verifier_error.h"
 
 #include <charconv>
-
 #include <nlohmann/json.hpp>
 
 #include "bulwark/v1/enrollment.pb.h"
@@ -59,8 +58,8 @@ std::optional<std::pair<std::string, std::string>> decodeBody(const HttpResponse
 bool isToken(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
   for (char c : s) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-          c == '-' || c == '_' || c == '.')) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
       return false;
     }
   }

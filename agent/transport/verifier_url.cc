@@ -70,12 +70,14 @@ std::string VerifierUrl::toString() const {
 
 Result<VerifierUrl> parseVerifierUrl(std::string_view text) {
   auto bad = [&](std::string why) {
-    return fail(ErrorCode::kInvalidArgument, std::move(why), "verifier URL '" + std::string(text) + "'");
+    return fail(ErrorCode::kInvalidArgument, std::move(why),
+                "verifier URL '" + std::string(text) + "'");
   };
   constexpr std::string_view kScheme = "https://";
   if (!text.starts_with(kScheme)) return bad("must start with https:// (TLS is mandatory)");
   std::string_view rest = text.substr(kScheme.size());
-  if (rest.find_first_of("?#") != std::string_view::npos) return bad("no query or fragment allowed");
+  if (rest.find_first_of("?#") != std::string_view::npos)
+    return bad("no query or fragment allowed");
   std::size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   if (authority.find('@') != std::string_view::npos) return bad("no user info allowed");
@@ -85,7 +87,8 @@ Result<VerifierUrl> parseVerifierUrl(std::string_view text) {
     std::string_view path = rest.substr(slash);
     while (path.ends_with('/')) path.remove_suffix(1);
     for (char c : path) {
-      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return bad("control or space in path");
+      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+        return bad("control or space in path");
     }
     url.path_prefix = std::string(path);
   }

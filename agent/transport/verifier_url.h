@@ -12,7 +12,7 @@
 namespace bulwark::agent {
 
 struct VerifierUrl {
-  std::string host;         // DNS name, IPv4 literal, or IPv6 literal without brackets
+  std::string host;  // DNS name, IPv4 literal, or IPv6 literal without brackets
   std::uint16_t port = 443;
   std::string path_prefix;  // "" or "/something" without a trailing slash
   bool host_is_ip = false;  // literal address: verified against the cert's IP SAN

@@ -17,10 +17,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
-#include <mutex>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "agent/cycle/agent_wiring.h"
@@ -80,7 +82,8 @@ int waitExit(pid_t pid, std::chrono::milliseconds within) {
   auto end = std::chrono::steady_clock::now() + within;
   int status = 0;
   while (std::chrono::steady_clock::now() < end) {
-    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (::waitpid(pid, &status, WNOHANG) == pid)
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     std::this_thread::sleep_for(20ms);
   }
   ::kill(pid, SIGKILL);
@@ -92,9 +95,11 @@ int waitExit(pid_t pid, std::chrono::milliseconds within) {
 // swtpm's local CA as the EK CA store, auto-approval.
 class Verifier {
  public:
-  Verifier(const testing::Swtpm& swtpm, const std::string& dir) : dir_(dir) {
+  Verifier(const testing::Swtpm& swtpm, const std::string& dir)
+      : dir_(dir), root_ca_(swtpm.rootCaPem()), issuer_ca_(swtpm.issuerCaPem()) {
     auto pki = runCommand(
-        "set -e; openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
+        "set -e; openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "
+        "ca.key "
         "-out ca.pem -subj /CN=agent-test-ca -days 2; "
         "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key "
         "-out server.csr -subj /CN=127.0.0.1; printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext; "
@@ -102,49 +107,69 @@ class Verifier {
         "-days 2 -extfile san.ext",
         dir_);
     EXPECT_EQ(pki.exit_code, 0) << pki.output;
-    std::ofstream(dir_ + "/verifier.yaml")
-        << "listen: {address: 127.0.0.1, port: 0}\n"
-        << "tls: {cert: " << dir_ << "/server.pem, key: " << dir_ << "/server.key}\n"
-        << "agent_ca: {cert: " << dir_ << "/agent-ca.pem, key: " << dir_ << "/agent-ca.key, validity: 1d}\n"
-        << "tokens: [{name: admin, role: admin, sha256: " << toHex(sha256(asBytes(kAdminToken))) << "}]\n"
-        << "database: {sqlite: " << dir_ << "/verifier.db}\n"
-        << "verifier_key: " << dir_ << "/ear.key\n"
-        << "enrollment: {ek_ca: [" << swtpm.rootCaPem() << "], ek_intermediates: [" << swtpm.issuerCaPem()
-        << "], auto_approve: true}\n"
-        << "appraisal: {pcr_bank: sha256}\n";
-    pid_ = spawn({binary("bulwark-verifier"), "--config", dir_ + "/verifier.yaml"}, {}, dir_ + "/verifier.log");
-    std::regex port_re(R"re("msg":"listening".*"port":([0-9]+))re");
-    for (int i = 0; i < 200 && port_ == 0 && pid_ > 0; ++i) {
-      std::this_thread::sleep_for(50ms);
-      std::smatch m;
-      std::string text = readText(dir_ + "/verifier.log");
-      if (std::regex_search(text, m, port_re)) port_ = std::stoi(m[1]);
-    }
+    launch(0, "verifier.log");
   }
-  ~Verifier() {
+  ~Verifier() { stop(); }
+  // Stops and starts again on the same port and database (a verifier upgrade or crash).
+  bool restart() {
+    stop();
+    return launch(port_, "verifier-restarted.log");
+  }
+  void stop() {
     if (pid_ > 0) {
       ::kill(pid_, SIGTERM);
       waitExit(pid_, 20s);
+      pid_ = -1;
     }
   }
   bool up() const { return port_ != 0; }
   std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
   std::string caFile() const { return dir_ + "/ca.pem"; }
-  std::string log() const { return readText(dir_ + "/verifier.log"); }
+  std::string log() const { return readText(log_); }
   // Admin API calls with curl (an independent client).
   std::string get(const std::string& path) const {
-    return runCommand("curl -sS --cacert " + caFile() + " -H 'Authorization: Bearer " + kAdminToken + "' " +
-                      url() + path)
+    return runCommand("curl -sS --cacert " + caFile() + " -H 'Authorization: Bearer " +
+                      kAdminToken + "' " + url() + path)
         .output;
   }
   std::string post(const std::string& path, const std::string& json) const {
-    return runCommand("curl -sS -X POST --cacert " + caFile() + " -H 'Authorization: Bearer " + kAdminToken +
-                      "' -H 'Content-Type: application/json' -d '" + json + "' " + url() + path)
+    return runCommand("curl -sS -X POST --cacert " + caFile() + " -H 'Authorization: Bearer " +
+                      kAdminToken + "' -H 'Content-Type: application/json' -d '" + json + "' " +
+                      url() + path)
         .output;
   }
 
  private:
+  bool launch(int port, const std::string& log_name) {
+    log_ = dir_ + "/" + log_name;
+    std::ofstream(dir_ + "/verifier.yaml")
+        << "listen: {address: 127.0.0.1, port: " << port << "}\n"
+        << "tls: {cert: " << dir_ << "/server.pem, key: " << dir_ << "/server.key}\n"
+        << "agent_ca: {cert: " << dir_ << "/agent-ca.pem, key: " << dir_
+        << "/agent-ca.key, validity: 1d}\n"
+        << "tokens: [{name: admin, role: admin, sha256: " << toHex(sha256(asBytes(kAdminToken)))
+        << "}]\n"
+        << "database: {sqlite: " << dir_ << "/verifier.db}\n"
+        << "verifier_key: " << dir_ << "/ear.key\n"
+        << "enrollment: {ek_ca: [" << root_ca_ << "], ek_intermediates: [" << issuer_ca_
+        << "], auto_approve: true}\n"
+        << "appraisal: {pcr_bank: sha256}\n";
+    pid_ = spawn({binary("bulwark-verifier"), "--config", dir_ + "/verifier.yaml"}, {}, log_);
+    std::regex port_re(R"re("msg":"listening".*"port":([0-9]+))re");
+    int seen = 0;
+    for (int i = 0; i < 200 && seen == 0 && pid_ > 0; ++i) {
+      std::this_thread::sleep_for(50ms);
+      std::smatch m;
+      std::string text = readText(log_);
+      if (std::regex_search(text, m, port_re)) seen = std::stoi(m[1]);
+    }
+    port_ = seen;
+    return seen != 0;
+  }
+
   std::string dir_;
+  std::string root_ca_, issuer_ca_;
+  std::string log_;
   pid_t pid_ = -1;
   int port_ = 0;
 };
@@ -163,14 +188,15 @@ class AgentAttest : public ::testing::Test {
     std::ofstream(measuredFile()) << "setting = 1\n";
     // The host collector always measures os-release, cmdline, kernel and modules;
     // runtime discovery is narrowed so the test does not depend on this host's daemons.
-    std::ofstream(config()) << "node: node-1\n"
-                            << "state_dir: " << stateDir() << "\n"
-                            << "tpm: {tcti: \"" << swtpm_->tcti() << "\"}\n"
-                            << "verifier: {url: \"" << verifier_->url() << "\", ca_file: " << verifier_->caFile()
-                            << ", timeout: 20s, firmware_log: \"\", ima_log: \"\"}\n"
-                            << "measure: {log: " << dir_ << "/measure.log, include: [" << measuredFile()
-                            << "], runtime_binaries: [no-such-runtime], docker_socket: \"\", oci_state_roots: [],"
-                            << " containerd_task_roots: [], systemd: false}\n";
+    std::ofstream(config())
+        << "node: node-1\n"
+        << "state_dir: " << stateDir() << "\n"
+        << "tpm: {tcti: \"" << swtpm_->tcti() << "\"}\n"
+        << "verifier: {url: \"" << verifier_->url() << "\", ca_file: " << verifier_->caFile()
+        << ", timeout: 20s, firmware_log: \"\", ima_log: \"\"}\n"
+        << "measure: {log: " << dir_ << "/measure.log, include: [" << measuredFile()
+        << "], runtime_binaries: [no-such-runtime], docker_socket: \"\", oci_state_roots: [],"
+        << " containerd_task_roots: [], systemd: false}\n";
   }
   void TearDown() override {
     verifier_.reset();
@@ -200,13 +226,15 @@ TEST_F(AgentAttest, EnrollThenAttestIsAffirmingAndAReusedNonceIsRefused) {
   EXPECT_NE(enroll.output.find("enrolled as 'node-1'"), std::string::npos) << enroll.output;
   auto again = agent("enroll");
   EXPECT_EQ(again.exit_code, 0) << again.output;
-  EXPECT_EQ(again.output.find("[1/4]"), std::string::npos) << "re-running a finished enrollment does nothing";
+  EXPECT_EQ(again.output.find("[1/4]"), std::string::npos)
+      << "re-running a finished enrollment does nothing";
 
   // Nothing is approved on the verifier yet: appraised, not affirming (exit 3).
   auto unknown = agent("attest --once");
   ASSERT_EQ(unknown.exit_code, 3) << unknown.output << "\nverifier log:\n" << verifier_->log();
   EXPECT_NE(unknown.output.find("measurement-unknown"), std::string::npos) << unknown.output;
-  EXPECT_NE(unknown.output.find("round trips: 1"), std::string::npos) << "the enrollment's nonce is used";
+  EXPECT_NE(unknown.output.find("round trips: 1"), std::string::npos)
+      << "the enrollment's nonce is used";
   // The operator learns this node's measurements and approves them.
   std::string learned = verifier_->post("/v1/policy/learn/node-1", "{}");
   EXPECT_NE(learned.find("\"changed\""), std::string::npos) << learned;
@@ -355,6 +383,55 @@ TEST_F(AgentAttest, DaemonNotifiesAndStopsOnSigterm) {
   EXPECT_GE(std::stoi(m[1]), 2) << text;
   EXPECT_EQ(text.find("unreachable"), std::string::npos) << text;
   EXPECT_EQ(text.find("attestation failed"), std::string::npos) << text;
+}
+
+bool awaitLog(const std::string& path, const std::string& want, std::chrono::seconds within) {
+  auto end = std::chrono::steady_clock::now() + within;
+  while (std::chrono::steady_clock::now() < end) {
+    if (readText(path).find(want) != std::string::npos) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
+// The verifier goes away and comes back (same port, same database): the daemon
+// backs off, says so once, resumes by itself, and no evidence is appraised twice.
+TEST_F(AgentAttest, DaemonRidesOutAVerifierRestart) {
+  ASSERT_EQ(agent("enroll").exit_code, 0);
+  EXPECT_EQ(agent("attest --once").exit_code, 3);
+  verifier_->post("/v1/policy/learn/node-1", "{}");
+  verifier_->post("/v1/policy/approve", R"({"node":"node-1"})");
+  std::string log = dir_ + "/run.log";
+  pid_t pid =
+      spawn({binary("bulwark-agent"), "--config", config(), "run", "--interval", "1"}, {}, log);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(awaitLog(log, "verdict affirming", 20s)) << readText(log);
+  verifier_->stop();
+  EXPECT_TRUE(awaitLog(log, "verifier unreachable", 10s)) << readText(log);
+  std::this_thread::sleep_for(1500ms);
+  ASSERT_TRUE(verifier_->restart()) << verifier_->log();
+  EXPECT_TRUE(awaitLog(log, "verifier reachable again", 30s)) << readText(log);
+  std::this_thread::sleep_for(1500ms);  // at least one more cycle after the recovery
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(waitExit(pid, 20s), 0) << readText(log);
+
+  std::string node = verifier_->get("/v1/nodes/node-1");
+  EXPECT_NE(node.find("\"state\":\"trusted\""), std::string::npos) << node;
+  auto history =
+      nlohmann::json::parse(verifier_->get("/v1/nodes/node-1/history?limit=1000"), nullptr, false);
+  ASSERT_TRUE(history.is_object() && history.contains("appraisals")) << history.dump();
+  // A policy change re-appraises stored evidence under the new policy version; the
+  // same evidence twice under one version would be a duplicated attestation.
+  std::set<std::string> evidence;
+  std::set<std::pair<std::string, int>> appraisals;
+  for (const auto& a : history["appraisals"]) {
+    ASSERT_TRUE(a.contains("evidence_sha256") && a["evidence_sha256"].is_string()) << a.dump();
+    std::string sha = a["evidence_sha256"].get<std::string>();
+    evidence.insert(sha);
+    EXPECT_TRUE(appraisals.insert({sha, a.value("policy_version", -1)}).second)
+        << "evidence appraised twice: " << a.dump();
+  }
+  EXPECT_GE(evidence.size(), 3u) << history.dump();
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // The daemon loop with a scripted cycle and a recording notifier: timer,
 // triggers (coalesced, ignored while backing off), backoff growth and reset,
 // READY once, watchdog pings, prompt stop. Real time, short intervals.
+#include "agent/cycle/attest_daemon.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -8,8 +10,6 @@
 #include <deque>
 #include <mutex>
 #include <thread>
-
-#include "agent/cycle/attest_daemon.h"
 
 namespace bulwark::agent {
 namespace {
@@ -186,8 +186,9 @@ TEST(AttestDaemon, ABlockedWatchdogDoesNotBlockStopOrTriggers) {
   ScriptedCycle cycle;
   BlockingNotifier notifier;
   notifier.release = false;
-  AttestDaemon daemon({.interval = 60s}, [&] { return cycle(); }, notifier,
-                      [](std::string_view, std::string_view) {}, [] { return 0.0; });
+  AttestDaemon daemon(
+      {.interval = 60s}, [&] { return cycle(); }, notifier,
+      [](std::string_view, std::string_view) {}, [] { return 0.0; });
   std::thread runner([&] { daemon.run(); });
   auto until = Clock::now() + 2s;
   while (notifier.blocked == 0 && Clock::now() < until) std::this_thread::sleep_for(1ms);
@@ -209,11 +210,11 @@ TEST(AttestDaemon, ABlockedWatchdogDoesNotBlockStopOrTriggers) {
 TEST(Backoff, DoublesCapsJittersAndResets) {
   double u = 0.0;
   Backoff b(std::chrono::milliseconds(100), std::chrono::milliseconds(1000), [&] { return u; });
-  EXPECT_EQ(b.next(), 50ms);    // ceiling 100
-  EXPECT_EQ(b.next(), 100ms);   // 200
-  EXPECT_EQ(b.next(), 200ms);   // 400
-  EXPECT_EQ(b.next(), 400ms);   // 800
-  EXPECT_EQ(b.next(), 500ms);   // capped at 1000
+  EXPECT_EQ(b.next(), 50ms);   // ceiling 100
+  EXPECT_EQ(b.next(), 100ms);  // 200
+  EXPECT_EQ(b.next(), 200ms);  // 400
+  EXPECT_EQ(b.next(), 400ms);  // 800
+  EXPECT_EQ(b.next(), 500ms);  // capped at 1000
   u = 0.999;
   EXPECT_EQ(b.next(), 999ms);
   EXPECT_EQ(b.failures(), 6);

@@ -2,6 +2,8 @@
 // and qualifying data (checked with an independent SHA-256 computation), the
 // nonce life cycle (held, fetched, refused-and-replaced, never sent twice),
 // verdict handling, and the logs the LogFileSource ships.
+#include "agent/cycle/attestation_cycle.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,7 +11,6 @@
 #include <fstream>
 #include <set>
 
-#include "agent/cycle/attestation_cycle.h"
 #include "agent/cycle/log_file_source.h"
 #include "agent/cycle/report_builder.h"
 #include "agent/transport/verifier_error.h"
@@ -43,7 +44,8 @@ class FakeQuoter final : public Quoter {
     for (const auto& bank : selection.banks()) {
       attest::PcrBankValues values{bank.alg, {}};
       for (std::uint32_t i = 0; i < 24; ++i) {
-        if (bank.mask & (1u << i)) values.values.push_back({i, Bytes(hashAlgSize(bank.alg), std::uint8_t(i))});
+        if (bank.mask & (1u << i))
+          values.values.push_back({i, Bytes(hashAlgSize(bank.alg), std::uint8_t(i))});
       }
       q.pcrs.push_back(values);
     }
@@ -75,7 +77,7 @@ class FakeSource final : public MeasurementSource {
 // binds the exact report bytes to the nonce.
 class FakeAttestVerifier final : public VerifierClient {
  public:
-  std::set<std::string> live;      // issued, unused
+  std::set<std::string> live;  // issued, unused
   std::vector<bulwark::v1::Report> reports;
   int nonce_calls = 0, attest_calls = 0;
   bulwark::v1::Status status = bulwark::v1::STATUS_AFFIRMING;
@@ -113,7 +115,8 @@ class FakeAttestVerifier final : public VerifierClient {
     Bytes qd = expectedQualifyingData(report.nonce(), e.report());
     bulwark::v1::AttestResponse r;
     r.mutable_result()->set_node(report.node());
-    r.mutable_result()->set_status(e.quote().attest() == str(qd) ? status : bulwark::v1::STATUS_CONTRAINDICATED);
+    r.mutable_result()->set_status(
+        e.quote().attest() == str(qd) ? status : bulwark::v1::STATUS_CONTRAINDICATED);
     if (status != bulwark::v1::STATUS_AFFIRMING) {
       auto* reason = r.mutable_result()->add_reasons();
       reason->set_code("measurement-unknown");
@@ -136,15 +139,16 @@ class FakeAttestVerifier final : public VerifierClient {
   static std::unexpected<Error> refuse(int status, const std::string& code) {
     bulwark::v1::ErrorBody body;
     body.set_error(code);
-    return std::unexpected(verifierError("POST /v1/attest", {status, "application/x-protobuf", body.SerializeAsString()}));
+    return std::unexpected(verifierError(
+        "POST /v1/attest", {status, "application/x-protobuf", body.SerializeAsString()}));
   }
 };
 
 class CycleTest : public ::testing::Test {
  protected:
   CycleTest()
-      : dir_(fs::temp_directory_path() / ("bulwark-cycle-" + std::to_string(::getpid()) + "-" +
-                                          std::to_string(counter_++))),
+      : dir_(fs::temp_directory_path() /
+             ("bulwark-cycle-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++))),
         store_(dir_.string()) {
     fs::create_directories(dir_);
   }
@@ -207,7 +211,8 @@ TEST_F(CycleTest, ReportAndQualifyingDataBindTheNonce) {
   holdNonce(verifier_.issue(), verifier_.now + 60000);
   auto o = cycle().runOnce();
   ASSERT_TRUE(o.has_value()) << o.error().toString();
-  EXPECT_TRUE(o->affirming) << "the fake verifier affirms only when attest == SHA-256(nonce || SHA-256(report))";
+  EXPECT_TRUE(o->affirming)
+      << "the fake verifier affirms only when attest == SHA-256(nonce || SHA-256(report))";
   ASSERT_EQ(verifier_.reports.size(), 1u);
   const auto& r = verifier_.reports[0];
   EXPECT_EQ(r.schema_version(), 1u);
@@ -340,7 +345,8 @@ TEST_F(LogSourceTest, ShipsTheLogsOfTheSelectedPcrs) {
       {(1u << 10) | (1u << 15), {F::CEL_JSON, F::IMA_ASCII}},
       {(1u << 9) | (1u << 10), {F::TCG_PC_CLIENT, F::CEL_JSON, F::IMA_ASCII}},
   };
-  LogFileSource source({.cel_log = path("cel"), .firmware_log = path("fw"), .ima_log = path("ima")});
+  LogFileSource source(
+      {.cel_log = path("cel"), .firmware_log = path("fw"), .ima_log = path("ima")});
   for (const auto& tc : cases) {
     auto c = source.collect(tc.mask);
     ASSERT_TRUE(c.has_value());
@@ -364,7 +370,8 @@ TEST_F(LogSourceTest, MissingLogsAreSkippedAndUnreadableOnesNoted) {
   ASSERT_TRUE(c.has_value());
   EXPECT_TRUE(c->logs.empty());
   EXPECT_TRUE(c->notes.empty());
-  LogFileSource too_big({.cel_log = path("cel"), .firmware_log = "", .ima_log = "", .max_log_bytes = 4});
+  LogFileSource too_big(
+      {.cel_log = path("cel"), .firmware_log = "", .ima_log = "", .max_log_bytes = 4});
   auto big = too_big.collect(1u << 15);
   ASSERT_TRUE(big.has_value());
   EXPECT_TRUE(big->logs.empty());

@@ -1,6 +1,8 @@
 // The enrollment state machine driven end to end against fakes (no TPM, no
 // network) on a real state directory: every step persists, a crash or lost
 // answer at any point resumes, re-runs are idempotent, errors keep state.
+#include "agent/enroll/enroller.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,7 +10,6 @@
 #include <filesystem>
 
 #include "agent/enroll/client_key.h"
-#include "agent/enroll/enroller.h"
 #include "tests/unit/enroll/fake_verifier.h"
 
 namespace bulwark::agent {
@@ -88,7 +89,8 @@ TEST_F(EnrollerTest, EnrollsAndStoresEverything) {
   EXPECT_EQ(mode(store_.clientKeyPath()), 0600u);
   EXPECT_EQ(mode(store_.enrollmentPath()), 0600u);
   EXPECT_TRUE(fs::exists(store_.akBlobPath()));
-  EXPECT_TRUE(checkCertificateMatchesKey(state->client_certificate, store_.clientKeyPath()).has_value());
+  EXPECT_TRUE(
+      checkCertificateMatchesKey(state->client_certificate, store_.clientKeyPath()).has_value());
   auto pem = readFile(store_.clientCertPath());
   ASSERT_TRUE(pem.has_value());
   EXPECT_EQ(testing::str(*pem).rfind("-----BEGIN CERTIFICATE-----", 0), 0u);
@@ -240,7 +242,8 @@ TEST_F(EnrollerTest, VerifierRefusalsKeepStateAndSayWhatToDo) {
   };
   const Case cases[] = {
       {testing::serverError(409, "node-name-taken", "POST /v1/enroll"), "--node"},
-      {testing::serverError(403, "ek-cert-untrusted-issuer", "POST /v1/enroll"), "enrollment.ek_ca"},
+      {testing::serverError(403, "ek-cert-untrusted-issuer", "POST /v1/enroll"),
+       "enrollment.ek_ca"},
       {testing::serverError(403, "ak-not-restricted", "POST /v1/enroll"), "--force"},
       {testing::serverError(503, "store-unavailable", "POST /v1/enroll"), "later"},
       {Error(ErrorCode::kUnavailable, "connection refused", "connect"), "verifier.url"},
@@ -279,6 +282,22 @@ TEST_F(EnrollerTest, UnusableResultsAreRefused) {
   ASSERT_FALSE(downgrade.has_value());
   EXPECT_NE(downgrade.error().message().find("SHA-1"), std::string::npos);
   EXPECT_FALSE(fs::exists(store_.clientCertPath()));
+}
+
+}  // namespace
+}  // namespace bulwark::agent
+
+namespace bulwark::agent {
+namespace {
+
+TEST(EnrollHint, NamesTheTpmWhenItCannotBeReached) {
+  Error tpm(ErrorCode::kUnavailable, "Tss2_TctiLdr_Initialize(swtpm:port=1): tcti:IO failure",
+            "tpm.tcti 'swtpm:port=1'");
+  EXPECT_NE(enrollNextStepHint(tpm).find("tpm.tcti"), std::string::npos) << enrollNextStepHint(tpm);
+  Error net(ErrorCode::kUnavailable, "Connection refused", "connect https://127.0.0.1:1");
+  EXPECT_NE(enrollNextStepHint(net).find("verifier.url"), std::string::npos);
+  Error no_cert(ErrorCode::kNotFound, "this TPM has no EK certificate in NV");
+  EXPECT_NE(enrollNextStepHint(no_cert).find("EK certificate"), std::string::npos);
 }
 
 }  // namespace

@@ -1,10 +1,11 @@
 // Pure parts of enrollment: the state machine's next step, its JSON form
 // (round trip and malformed files), the verifier's PCR choice, the agent
 // settings and host facts parsing.
+#include "agent/enroll/enrollment_state.h"
+
 #include <gtest/gtest.h>
 
 #include "agent/enroll/agent_settings.h"
-#include "agent/enroll/enrollment_state.h"
 #include "agent/enroll/host_facts.h"
 #include "agent/enroll/pcr_choice.h"
 #include "agent/enroll/state_store.h"
@@ -39,8 +40,8 @@ EnrollmentState sample(EnrollPhase phase) {
 }
 
 bool sameState(const EnrollmentState& a, const EnrollmentState& b) {
-  return a.phase == b.phase && a.node == b.node && a.verifier == b.verifier && a.ek_type == b.ek_type &&
-         a.ak_type == b.ak_type && a.enrollment_id == b.enrollment_id &&
+  return a.phase == b.phase && a.node == b.node && a.verifier == b.verifier &&
+         a.ek_type == b.ek_type && a.ak_type == b.ak_type && a.enrollment_id == b.enrollment_id &&
          a.credential_blob == b.credential_blob && a.encrypted_secret == b.encrypted_secret &&
          a.challenge_expires_unix_ms == b.challenge_expires_unix_ms && a.csr == b.csr &&
          a.verifier_state == b.verifier_state && a.client_certificate == b.client_certificate &&
@@ -50,9 +51,9 @@ bool sameState(const EnrollmentState& a, const EnrollmentState& b) {
 }
 
 TEST(EnrollmentState, JsonRoundTripsEveryPhase) {
-  for (EnrollPhase p : {EnrollPhase::kUnenrolled, EnrollPhase::kIdentityCreated,
-                        EnrollPhase::kChallengeReceived, EnrollPhase::kActivated,
-                        EnrollPhase::kAwaitingApproval, EnrollPhase::kEnrolled}) {
+  for (EnrollPhase p :
+       {EnrollPhase::kUnenrolled, EnrollPhase::kIdentityCreated, EnrollPhase::kChallengeReceived,
+        EnrollPhase::kActivated, EnrollPhase::kAwaitingApproval, EnrollPhase::kEnrolled}) {
     SCOPED_TRACE(std::string(enrollPhaseName(p)));
     EnrollmentState s = sample(p);
     auto back = enrollmentStateFromJson(enrollmentStateToJson(s));
@@ -85,7 +86,8 @@ TEST(EnrollmentState, MalformedFilesAreErrors) {
     SCOPED_TRACE(text);
     auto s = enrollmentStateFromJson(text);
     ASSERT_FALSE(s.has_value());
-    EXPECT_TRUE(s.error().code() == ErrorCode::kMalformed || s.error().code() == ErrorCode::kUnsupported);
+    EXPECT_TRUE(s.error().code() == ErrorCode::kMalformed ||
+                s.error().code() == ErrorCode::kUnsupported);
   }
 }
 
@@ -128,8 +130,11 @@ TEST(AttestationState, RoundTripAndMalformed) {
   EXPECT_EQ(back->nonce_expires_unix_ms, 77);
   EXPECT_EQ(back->pcr, s.pcr);
   EXPECT_EQ(back->last_status, "affirming");
-  for (const char* bad : {"{}", "x", R"({"version":1,"nonce":"zz","nonce_expires_unix_ms":0,"pcr_bank":"sha256","pcr_selection":[]})",
-                          R"({"version":1,"nonce":"","nonce_expires_unix_ms":0,"pcr_bank":"sha256","pcr_selection":[-1]})"}) {
+  for (
+      const char* bad :
+      {"{}", "x",
+       R"({"version":1,"nonce":"zz","nonce_expires_unix_ms":0,"pcr_bank":"sha256","pcr_selection":[]})",
+       R"({"version":1,"nonce":"","nonce_expires_unix_ms":0,"pcr_bank":"sha256","pcr_selection":[-1]})"}) {
     EXPECT_FALSE(attestationStateFromJson(bad).has_value()) << bad;
   }
 }
@@ -197,20 +202,23 @@ measure: {pcr: 14, log: /run/m.log}
 }
 
 TEST(AgentSettings, NodeNames) {
-  for (const char* ok : {"node-1", "a", "n.example.com", "N_1"}) EXPECT_TRUE(validateNodeName(ok).has_value()) << ok;
-  for (std::string badname : {std::string(), std::string(".x"), std::string("-x"), std::string("a b"),
-                              std::string("a/b"), std::string(254, 'a')}) {
+  for (const char* ok : {"node-1", "a", "n.example.com", "N_1"})
+    EXPECT_TRUE(validateNodeName(ok).has_value()) << ok;
+  for (std::string badname : {std::string(), std::string(".x"), std::string("-x"),
+                              std::string("a b"), std::string("a/b"), std::string(254, 'a')}) {
     EXPECT_FALSE(validateNodeName(badname).has_value()) << badname;
   }
 }
 
 TEST(HostFacts, OsReleasePrettyName) {
-  EXPECT_EQ(prettyNameFromOsRelease("NAME=\"Debian GNU/Linux\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n"),
+  EXPECT_EQ(prettyNameFromOsRelease(
+                "NAME=\"Debian GNU/Linux\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n"),
             "Debian GNU/Linux 12 (bookworm)");
   EXPECT_EQ(prettyNameFromOsRelease("NAME='Foo'\n"), "Foo");
   EXPECT_EQ(prettyNameFromOsRelease("PRETTY_NAME=\"say \\\"hi\\\"\""), "say \"hi\"");
   EXPECT_EQ(prettyNameFromOsRelease("ID=x\n"), "");
-  auto facts = collectHostFacts({.os_release = "/nonexistent", .boot_id = "/nonexistent", .machine_id = "/nonexistent"});
+  auto facts = collectHostFacts(
+      {.os_release = "/nonexistent", .boot_id = "/nonexistent", .machine_id = "/nonexistent"});
   EXPECT_EQ(facts.os_release(), "");
   EXPECT_EQ(facts.agent_version(), std::string(kAgentVersion));
   EXPECT_FALSE(facts.kernel().empty());

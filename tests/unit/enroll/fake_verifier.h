@@ -6,15 +6,14 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <optional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -54,7 +53,8 @@ class FakeIdentity final : public AgentIdentity {
   Result<Bytes> activate(ByteView blob, ByteView secret) override {
     ++activations;
     if (str(Bytes(blob.begin(), blob.end())) != akPublic()) {
-      return fail(ErrorCode::kTpm, "TPM_RC_INTEGRITY: credential not for this AK", "Esys_ActivateCredential");
+      return fail(ErrorCode::kTpm, "TPM_RC_INTEGRITY: credential not for this AK",
+                  "Esys_ActivateCredential");
     }
     return Bytes(secret.begin(), secret.end());
   }
@@ -115,7 +115,7 @@ class FakeEnrollVerifier final : public VerifierClient {
  public:
   int enroll_calls = 0;
   int activate_calls = 0;
-  bool lose_next_enroll = false;    // act, then fail as if the answer was lost
+  bool lose_next_enroll = false;  // act, then fail as if the answer was lost
   bool lose_next_activate = false;
   std::string result_state = "trusted-pending-attestation";
   std::string pcr_bank = "sha256";
@@ -148,7 +148,8 @@ class FakeEnrollVerifier final : public VerifierClient {
     ++activate_calls;
     last_activate = r;
     auto it = pending_.find(r.enrollment_id());
-    if (it == pending_.end()) return std::unexpected(serverError(404, "enrollment-unknown", "POST /v1/enroll/activate"));
+    if (it == pending_.end())
+      return std::unexpected(serverError(404, "enrollment-unknown", "POST /v1/enroll/activate"));
     Pending p = it->second;
     if (r.secret() != p.secret || r.csr() != p.csr) {
       return std::unexpected(serverError(403, "activation-failed", "POST /v1/enroll/activate"));
@@ -172,7 +173,9 @@ class FakeEnrollVerifier final : public VerifierClient {
     return res;
   }
 
-  Result<bulwark::v1::NonceResponse> nonce() override { return fail(ErrorCode::kInternal, "unused"); }
+  Result<bulwark::v1::NonceResponse> nonce() override {
+    return fail(ErrorCode::kInternal, "unused");
+  }
   Result<bulwark::v1::AttestResponse> attest(const bulwark::v1::Evidence&) override {
     return fail(ErrorCode::kInternal, "unused");
   }

@@ -118,7 +118,11 @@ TEST_F(HttpsClientTest, RefusesUntrustedWrongNameAndOldTls) {
 }
 
 TEST_F(HttpsClientTest, TimesOutOnASilentServer) {
-  TlsServer server(pki_, [](const Seen&) { Reply r; r.hang = true; return r; });
+  TlsServer server(pki_, [](const Seen&) {
+    Reply r;
+    r.hang = true;
+    return r;
+  });
   auto o = options(server.port());
   o.timeout = 300ms;
   auto start = std::chrono::steady_clock::now();
@@ -139,7 +143,8 @@ TEST_F(HttpsClientTest, RefusesAResponseBodyOverTheLimit) {
   auto r = client(o)->get("/big");
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), ErrorCode::kMalformed);
-  EXPECT_NE(r.error().message().find("larger than 1000"), std::string::npos) << r.error().toString();
+  EXPECT_NE(r.error().message().find("larger than 1000"), std::string::npos)
+      << r.error().toString();
   o.max_response_bytes = 2000;
   auto fits = client(o)->get("/big");
   ASSERT_TRUE(fits.has_value()) << fits.error().toString();
@@ -148,7 +153,10 @@ TEST_F(HttpsClientTest, RefusesAResponseBodyOverTheLimit) {
 
 TEST_F(HttpsClientTest, ConnectionRefusedIsUnavailable) {
   std::uint16_t port = 0;
-  { TlsServer server(pki_, [](const Seen&) { return ok(); }); port = server.port(); }
+  {
+    TlsServer server(pki_, [](const Seen&) { return ok(); });
+    port = server.port();
+  }
   auto r = client(options(port))->get("/v1/nonce");
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), ErrorCode::kUnavailable);
@@ -164,7 +172,8 @@ TEST_F(HttpsClientTest, BadCredentialsFailAtCreation) {
   o.client_key_file = pki_.key("server");  // another certificate's key
   auto mismatch = BeastHttpsClient::create(o);
   ASSERT_FALSE(mismatch.has_value());
-  EXPECT_NE(mismatch.error().message().find("client key"), std::string::npos) << mismatch.error().toString();
+  EXPECT_NE(mismatch.error().message().find("client key"), std::string::npos)
+      << mismatch.error().toString();
   o = options(1);
   o.client_cert_file = pki_.cert("agent");  // key missing
   EXPECT_FALSE(BeastHttpsClient::create(o).has_value());
@@ -177,9 +186,8 @@ TEST_F(HttpsClientTest, VerifierErrorBodyIsDecodedEndToEnd) {
   bulwark::v1::ErrorBody body;
   body.set_error("nonce-used");
   body.set_detail("this nonce was already used; fetch a new one with GET /v1/nonce");
-  TlsServer server(pki_, [&](const Seen&) {
-    return Reply{.status = 409, .body = body.SerializeAsString()};
-  });
+  TlsServer server(
+      pki_, [&](const Seen&) { return Reply{.status = 409, .body = body.SerializeAsString()}; });
   auto o = options(server.port());
   o.client_cert_file = pki_.cert("agent");
   o.client_key_file = pki_.key("agent");

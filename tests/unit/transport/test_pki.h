@@ -58,9 +58,11 @@ inline Issued issue(const std::string& cn, const Issued* issuer, Kind kind,
   X509_set_pubkey(c, out.key.get());
   bool ca = kind == Kind::kCa;
   addExt(c, issuer_cert, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
-  addExt(c, issuer_cert, NID_key_usage, ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature");
+  addExt(c, issuer_cert, NID_key_usage,
+         ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature");
   addExt(c, issuer_cert, NID_subject_key_identifier, "hash");
-  if (!ca) addExt(c, issuer_cert, NID_ext_key_usage, kind == Kind::kServer ? "serverAuth" : "clientAuth");
+  if (!ca)
+    addExt(c, issuer_cert, NID_ext_key_usage, kind == Kind::kServer ? "serverAuth" : "clientAuth");
   if (san) addExt(c, issuer_cert, NID_subject_alt_name, san);
   X509_sign(c, issuer ? issuer->key.get() : out.key.get(), EVP_sha256());
   return out;

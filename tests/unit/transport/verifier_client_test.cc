@@ -77,16 +77,31 @@ struct ErrorCase {
 
 TEST(VerifierError, DecodesTable) {
   const ErrorCase cases[] = {
-      {"protobuf body", {409, "application/x-protobuf", errorBody("nonce-used", "get a new one")},
-       ErrorCode::kInvalidArgument, "nonce-used", "HTTP 409 nonce-used: get a new one"},
-      {"json body", {403, "application/json; charset=utf-8", R"({"error":"node-revoked","detail":"re-enroll"})"},
-       ErrorCode::kPermission, "node-revoked", "HTTP 403 node-revoked: re-enroll"},
-      {"json message, not a code", {501, "application/json", R"({"error":"not implemented yet","status":501})"},
-       ErrorCode::kUnavailable, "http-501", "HTTP 501 http-501: not implemented yet"},
-      {"html body", {502, "text/html", "<html>\x01 bad gateway</html>"},
-       ErrorCode::kUnavailable, "http-502", "unexpected text/html body: <html>? bad gateway</html>"},
-      {"garbage protobuf", {400, "application/x-protobuf", std::string("\xff\xff\xff", 3)},
-       ErrorCode::kInvalidArgument, "http-400", "HTTP 400 http-400: unexpected"},
+      {"protobuf body",
+       {409, "application/x-protobuf", errorBody("nonce-used", "get a new one")},
+       ErrorCode::kInvalidArgument,
+       "nonce-used",
+       "HTTP 409 nonce-used: get a new one"},
+      {"json body",
+       {403, "application/json; charset=utf-8", R"({"error":"node-revoked","detail":"re-enroll"})"},
+       ErrorCode::kPermission,
+       "node-revoked",
+       "HTTP 403 node-revoked: re-enroll"},
+      {"json message, not a code",
+       {501, "application/json", R"({"error":"not implemented yet","status":501})"},
+       ErrorCode::kUnavailable,
+       "http-501",
+       "HTTP 501 http-501: not implemented yet"},
+      {"html body",
+       {502, "text/html", "<html>\x01 bad gateway</html>"},
+       ErrorCode::kUnavailable,
+       "http-502",
+       "unexpected text/html body: <html>? bad gateway</html>"},
+      {"garbage protobuf",
+       {400, "application/x-protobuf", std::string("\xff\xff\xff", 3)},
+       ErrorCode::kInvalidArgument,
+       "http-400",
+       "HTTP 400 http-400: unexpected"},
       {"empty body", {404, "", ""}, ErrorCode::kNotFound, "http-404", "HTTP 404 http-404"},
       {"rate limited", {429, "", ""}, ErrorCode::kUnavailable, "http-429", "HTTP 429"},
       {"unauthorized", {401, "", ""}, ErrorCode::kPermission, "http-401", "HTTP 401"},
@@ -116,9 +131,11 @@ TEST(VerifierError, OtherErrorsCarryNoServerCode) {
   EXPECT_EQ(verifierErrorStatus(Error(ErrorCode::kIo, "x")), 0);
   EXPECT_FALSE(isNonceError(Error(ErrorCode::kIo, "nonce-used")));
   for (const char* code : {"nonce-unknown", "nonce-expired", "nonce-used", "nonce-foreign"}) {
-    EXPECT_TRUE(isNonceError(verifierError("x", {409, "application/x-protobuf", errorBody(code, "")})));
+    EXPECT_TRUE(
+        isNonceError(verifierError("x", {409, "application/x-protobuf", errorBody(code, "")})));
   }
-  EXPECT_FALSE(isNonceError(verifierError("x", {409, "application/x-protobuf", errorBody("quote-invalid", "")})));
+  EXPECT_FALSE(isNonceError(
+      verifierError("x", {409, "application/x-protobuf", errorBody("quote-invalid", "")})));
 }
 
 // An HttpClient that answers from a script and records requests.
@@ -130,7 +147,8 @@ class ScriptedHttp final : public HttpClient {
   std::deque<Result<HttpResponse>> answers;
   std::vector<Call>* calls;
   explicit ScriptedHttp(std::vector<Call>* c) : calls(c) {}
-  Result<HttpResponse> post(std::string_view path, std::string_view ct, std::string_view body) override {
+  Result<HttpResponse> post(std::string_view path, std::string_view ct,
+                            std::string_view body) override {
     calls->push_back({"POST", std::string(path), std::string(ct), std::string(body)});
     return next();
   }
@@ -202,7 +220,8 @@ TEST(HttpVerifierClient, RefusesWrongTypesGarbageAndMissingCertificate) {
   std::vector<ScriptedHttp::Call> calls;
   auto anon = std::make_unique<ScriptedHttp>(&calls);
   anon->answers.push_back(HttpResponse{200, "application/json", "{}"});
-  anon->answers.push_back(HttpResponse{200, "application/x-protobuf", std::string("\xff\xff\xff", 3)});
+  anon->answers.push_back(
+      HttpResponse{200, "application/x-protobuf", std::string("\xff\xff\xff", 3)});
   anon->answers.push_back(fail(ErrorCode::kUnavailable, "connection refused", "connect"));
   HttpVerifierClient client(std::move(anon), nullptr);
   auto wrong_type = client.enroll({});
