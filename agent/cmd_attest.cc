@@ -10,6 +10,7 @@
 #include "agent/command.h"
 #include "agent/cycle/agent_wiring.h"
 #include "agent/cycle/cycle_stack.h"
+#include "agent/cycle/settings_flags.h"
 #include "agent/transport/verifier_error.h"
 
 namespace bulwark::agent {
@@ -99,11 +100,7 @@ void registerAttest(CLI::App& app, const GlobalOptions& globals, int& exit_code)
                          "affirming, 1 error). The daemon is `bulwark-agent run`.");
   cmd->add_flag("--once", flags->once, "One cycle, then exit")->required();
   cmd->add_flag("--json", flags->json, "Print the result summary as JSON");
-  cmd->add_option("--verifier", flags->overrides.verifier_url, "Verifier URL (https://host:port)");
-  cmd->add_option("--ca-file", flags->overrides.ca_file, "CA file for the verifier's certificate");
-  cmd->add_option("--tpm", flags->overrides.tcti, "TPM TCTI");
-  cmd->add_option("--node", flags->overrides.node, "Node name (default: host name)");
-  cmd->add_option("--state-dir", flags->overrides.state_dir, "State directory (/var/lib/bulwark)");
+  addSettingsFlags(cmd, flags->overrides);
   cmd->callback([&globals, &exit_code, flags] { exit_code = runAttest(globals, *flags); });
 }
 

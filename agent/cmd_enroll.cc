@@ -5,6 +5,7 @@
 
 #include "agent/command.h"
 #include "agent/cycle/agent_wiring.h"
+#include "agent/cycle/settings_flags.h"
 #include "agent/enroll/enroller.h"
 #include "agent/enroll/host_facts.h"
 #include "agent/enroll/tpm_agent_identity.h"
@@ -76,12 +77,7 @@ void registerEnroll(CLI::App& app, const GlobalOptions& globals, int& exit_code)
       "enroll",
       "Enroll this node's TPM with the verifier (EK certificate, AK credential "
       "activation, mTLS client certificate). Resumable: re-run after any failure.");
-  cmd->add_option("--verifier", flags->overrides.verifier_url, "Verifier URL (https://host:port)");
-  cmd->add_option("--ca-file", flags->overrides.ca_file, "CA file for the verifier's certificate");
-  cmd->add_option("--tpm", flags->overrides.tcti,
-                  "TPM TCTI (device:/dev/tpmrm0, swtpm:host=H,port=N, mssim:...)");
-  cmd->add_option("--node", flags->overrides.node, "Node name (default: host name)");
-  cmd->add_option("--state-dir", flags->overrides.state_dir, "State directory (/var/lib/bulwark)");
+  addSettingsFlags(cmd, flags->overrides);
   cmd->add_option("--ek-type", flags->ek_type, "EK: auto, rsa2048, ecc-p256, ecc-p384")
       ->check(CLI::IsMember({"auto", "rsa2048", "ecc-p256", "ecc-p384"}));
   cmd->add_option("--ak-type", flags->ak_type, "AK: auto, rsa2048, ecc-p256")

@@ -16,6 +16,7 @@
 #include "agent/cycle/agent_wiring.h"
 #include "agent/cycle/attest_daemon.h"
 #include "agent/cycle/cycle_stack.h"
+#include "agent/cycle/settings_flags.h"
 
 namespace bulwark::agent {
 namespace {
@@ -126,10 +127,7 @@ void registerRun(CLI::App& app, const GlobalOptions& globals, int& exit_code) {
   cmd->add_option("--interval", flags->interval_seconds,
                   "Seconds between cycles (overrides config)")
       ->check(CLI::Range(1, 86400));
-  cmd->add_option("--verifier", flags->overrides.verifier_url, "Verifier URL (https://host:port)");
-  cmd->add_option("--ca-file", flags->overrides.ca_file, "CA file for the verifier's certificate");
-  cmd->add_option("--tpm", flags->overrides.tcti, "TPM TCTI");
-  cmd->add_option("--state-dir", flags->overrides.state_dir, "State directory (/var/lib/bulwark)");
+  addSettingsFlags(cmd, flags->overrides, /*with_node=*/false);
   cmd->callback([&globals, &exit_code, flags] { exit_code = runDaemon(globals, *flags); });
 }
 
