@@ -29,6 +29,11 @@ Result<AgentSettings> resolveSettings(const std::string& config_path, bool confi
     return fail(ErrorCode::kInvalidArgument,
                 "no verifier URL: set verifier.url in " + config_path + " or pass --verifier");
   }
+  // Canonical form, so "https://v:443/" and "https://v" are the same verifier to the
+  // enrollment state, and a typo fails here, before the TPM is touched.
+  auto url = parseVerifierUrl(s->verifier_url);
+  if (!url) return std::unexpected(url.error());
+  s->verifier_url = url->toString();
   if (s->verifier_ca_file.empty()) {
     return fail(ErrorCode::kInvalidArgument,
                 "no CA file for the verifier's certificate: set verifier.ca_file in " +
