@@ -46,6 +46,11 @@ struct Measurement {
 bulwark::v1::Measurement toProto(const Measurement& m);
 attest::BatchEntry toBatchEntry(const Measurement& m);
 
+// RFC 3629 UTF-8 (no overlongs, surrogates or values past U+10FFFF).
+bool isUtf8(std::string_view s);
+// Every byte >= 0x80 and '%' as %XX: a non-UTF-8 path made loggable, reversibly.
+std::string percentEncodeNonUtf8(std::string_view s);
+
 // Orders by (kind, subject, sha256) — the order of the report and of batch records,
 // so two runs over the same state produce byte-identical output.
 void sortMeasurements(std::vector<Measurement>& ms);

@@ -14,6 +14,8 @@
 #include "attest/cel/cel_file.h"
 #include "attest/cel/cel_parser.h"
 
+#include <nlohmann/json.hpp>
+
 namespace bulwark::agent {
 
 class MeasurementEngine::Impl {
@@ -124,7 +126,14 @@ void MeasurementEngine::Impl::hash(const Collection& c, const ProgressFn& progre
       report.notes.push_back(what);
       continue;
     }
-    report.measurements.push_back({f.kind, f.subject, digests[i]->sha256, f.attributes, f.extend});
+    Measurement m{f.kind, f.subject, digests[i]->sha256, f.attributes, f.extend};
+    if (!isUtf8(m.subject)) {
+      // The log's canonical JSON is UTF-8 only (docs/measurement-log.md): such a path
+      // is logged percent-encoded, never dropped.
+      m.attributes["subject_encoding"] = "percent";
+      m.subject = percentEncodeNonUtf8(m.subject);
+    }
+    report.measurements.push_back(std::move(m));
   }
   auto stats = cache_.takeStats();
   report.stats.files = stats.files;
@@ -132,22 +141,49 @@ void MeasurementEngine::Impl::hash(const Collection& c, const ProgressFn& progre
   report.stats.bytes_hashed = stats.bytes;
 }
 
+namespace {
+
+// A batch record must stay under the CEL parser's 1 MiB record limit
+// (attest/cel/cel_parser.h), framing and digests included.
+constexpr std::size_t kMaxBatchContentBytes = 900u << 10;
+
+// Splits `batch` into runs whose canonical content fits one record. Only a cycle
+// with thousands of new entries (the first cycle over a large include tree) needs
+// more than one record, and so more than one extend.
+std::vector<std::vector<attest::BatchEntry>> chunkBatch(const std::vector<Measurement>& batch) {
+  std::vector<std::vector<attest::BatchEntry>> chunks(1);
+  std::size_t bytes = 0;
+  for (const auto& m : batch) {
+    nlohmann::json e{{"kind", m.kind}, {"sha256", toHex(m.sha256)}, {"subject", m.subject}};
+    std::size_t size = e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size() + 1;
+    if (bytes + size > kMaxBatchContentBytes && !chunks.back().empty()) {
+      chunks.emplace_back();
+      bytes = 0;
+    }
+    chunks.back().push_back(toBatchEntry(m));
+    bytes += size;
+  }
+  return chunks;
+}
+
+}  // namespace
+
 Result<void> MeasurementEngine::Impl::log(CycleReport& report) {
   std::vector<Measurement> batch = logged_.pending(report.measurements);
   if (batch.empty() || !writer_) return {};
-  std::vector<attest::BatchEntry> entries;
-  entries.reserve(batch.size());
-  for (const auto& m : batch) entries.push_back(toBatchEntry(m));
-  auto appended = writer_->appendBatch(entries);
-  if (!appended) return std::unexpected(appended.error());
-  if (appended->recovery.any()) {
-    report.notes.push_back("measurement log: repaired a crashed writer's leftovers (" +
-                           std::to_string(appended->recovery.torn_bytes) + " torn bytes" +
-                           (appended->recovery.interrupted ? ", interrupted extend" : "") + ")");
+  for (const auto& entries : chunkBatch(batch)) {
+    auto appended = writer_->appendBatch(entries);
+    if (!appended) return std::unexpected(appended.error());
+    if (appended->recovery.any()) {
+      report.notes.push_back("measurement log: repaired a crashed writer's leftovers (" +
+                             std::to_string(appended->recovery.torn_bytes) + " torn bytes" +
+                             (appended->recovery.interrupted ? ", interrupted extend" : "") + ")");
+    }
+    for (const auto& e : entries) logged_.record(e.kind, e.subject, e.sha256);
+    ++report.records;
+    report.extended = true;
   }
-  for (const auto& m : batch) logged_.record(m.kind, m.subject, m.sha256);
   report.logged = std::move(batch);
-  report.extended = true;
   return {};
 }
 

@@ -77,7 +77,10 @@ using ProgressFn =
 struct CycleReport {
   std::vector<Measurement> measurements;  // the current state, sorted (sortMeasurements)
   std::vector<Measurement> logged;        // what this cycle's batch record lists
-  bool extended = false;                  // one PCR extend happened this cycle
+  bool extended = false;                  // the PCR was extended this cycle
+  // Batch records appended = PCR extends: 1 with news, 0 without; more only when
+  // the new entries exceed one record's size limit (first cycle over a large tree).
+  std::size_t records = 0;
   std::uint32_t pcr = 15;
   std::string log_path;                   // "" when no log is written (no TPM)
   std::vector<std::string> notes;         // non-fatal problems, one line each

@@ -246,5 +246,62 @@ TEST(MeasurementEngine, WatcherCallsBackOnMeasuredFileChange) {
   EXPECT_NE(reasons[0].find("a.conf"), std::string::npos) << reasons[0];
 }
 
+
+TEST(MeasurementEngine, LargeFirstCycleSplitsIntoRecordsThatFitAndReplay) {
+  Fixture fx;
+  // ~6000 entries of ~330 bytes each: more than one 1 MiB record can hold.
+  std::string dir = fx.dir / "etc/many";
+  std::filesystem::create_directories(dir);
+  std::string pad(200, 'p');
+  for (int i = 0; i < 6000; ++i) std::ofstream(dir + "/" + pad + std::to_string(i)) << i;
+  auto engine = fx.engine();
+  ASSERT_TRUE(engine.has_value());
+  auto r = (*engine)->runCycle();
+  ASSERT_TRUE(r.has_value()) << r.error().toString();
+  EXPECT_GE(r->records, 2u);
+  EXPECT_EQ(static_cast<std::size_t>(fx.pcr.extends), r->records);
+  EXPECT_EQ(r->logged.size(), 6002u);
+  fx.expectReplays();
+  // A later change is one record again.
+  writeText(fx.dir / "etc/a.conf", "a=5\n");
+  auto next = (*engine)->runCycle();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->records, 1u);
+  fx.expectReplays();
+}
+
+TEST(MeasurementEngine, NonUtf8PathsAreLoggedPercentEncoded) {
+  Fixture fx;
+  std::string name = fx.dir / "etc/bad-\xff\xfe%.conf";
+  std::ofstream(name) << "x";
+  auto engine = fx.engine();
+  ASSERT_TRUE(engine.has_value());
+  auto r = (*engine)->runCycle();
+  ASSERT_TRUE(r.has_value()) << r.error().toString();
+  bool found = false;
+  for (const auto& m : r->measurements) {
+    if (m.subject == fx.dir / "etc/bad-%FF%FE%25.conf") {
+      found = true;
+      EXPECT_EQ(m.attributes.at("subject_encoding"), "percent");
+    }
+  }
+  EXPECT_TRUE(found);
+  fx.expectReplays();
+}
+
+TEST(Measurement, Utf8Table) {
+  struct {
+    const char* text;
+    bool ok;
+  } cases[] = {{"plain/ascii", true},          {"caf\xc3\xa9", true},
+               {"\xe2\x82\xac", true},          {"\xf0\x9f\x98\x80", true},
+               {"\xff", false},                {"\xc3", false},
+               {"\xc0\xaf", false},             // overlong '/'
+               {"\xed\xa0\x80", false},         // surrogate
+               {"\xf4\x90\x80\x80", false}};    // > U+10FFFF
+  for (const auto& c : cases) EXPECT_EQ(isUtf8(c.text), c.ok) << c.text;
+  EXPECT_EQ(percentEncodeNonUtf8("a%\xff"), "a%25%FF");
+}
+
 }  // namespace
 }  // namespace bulwark::agent
