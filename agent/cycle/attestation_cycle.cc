@@ -104,6 +104,8 @@ Result<void> AttestationCycle::acceptResponse(const bulwark::v1::AttestResponse&
 }
 
 Result<CycleOutcome> AttestationCycle::runOnce() {
+  auto lock = env_.store->lockCycle();
+  if (!lock) return std::unexpected(lock.error());
   auto state = env_.store->loadAttestation();
   if (!state) return std::unexpected(state.error());
   CycleOutcome outcome;

@@ -1,8 +1,12 @@
 #include "agent/enroll/state_store.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -104,6 +108,29 @@ Result<AttestationState> StateStore::loadAttestation() const {
 
 Result<void> StateStore::saveAttestation(const AttestationState& state) const {
   return writeFileAtomic(attestationPath(), asBytes(attestationStateToJson(state)), 0600);
+}
+
+StateLock::~StateLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing the descriptor releases the flock
+}
+
+Result<StateLock> StateStore::lockCycle() const {
+  std::string path = dir_ + "/cycle.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      return fail(ErrorCode::kNotFound, "no state directory: run `bulwark-agent enroll` first",
+                  dir_);
+    }
+    return fail(ErrorCode::kIo, std::strerror(errno), path);
+  }
+  while (::flock(fd, LOCK_EX) != 0) {
+    if (errno == EINTR) continue;
+    int err = errno;
+    ::close(fd);
+    return fail(ErrorCode::kIo, std::string("flock: ") + std::strerror(err), path);
+  }
+  return StateLock(fd);
 }
 
 Result<void> StateStore::writeCertificates(ByteView client_der,

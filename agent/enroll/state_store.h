@@ -12,6 +12,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "agent/enroll/enrollment_state.h"
 #include "attest/core/bytes.h"
@@ -30,6 +32,21 @@ struct AttestationState {
 
 std::string attestationStateToJson(const AttestationState& state);
 [[nodiscard]] Result<AttestationState> attestationStateFromJson(std::string_view json);
+
+// An exclusive flock(2) on <state_dir>/cycle.lock, released on destruction: one
+// attestation cycle at a time per state directory (`run` and a manual
+// `attest --once` must not interleave their use of the held nonce).
+class StateLock {
+ public:
+  explicit StateLock(int fd) : fd_(fd) {}
+  StateLock(StateLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  StateLock& operator=(StateLock&&) = delete;
+  StateLock(const StateLock&) = delete;
+  ~StateLock();
+
+ private:
+  int fd_;
+};
 
 class StateStore {
  public:
@@ -53,6 +70,9 @@ class StateStore {
   // kNotFound when there is no attestation state yet (not enrolled).
   [[nodiscard]] Result<AttestationState> loadAttestation() const;
   [[nodiscard]] Result<void> saveAttestation(const AttestationState& state) const;
+
+  // Waits for and takes the cycle lock.
+  [[nodiscard]] Result<StateLock> lockCycle() const;
 
   // Writes client.pem and agent-ca.pem from DER (each must parse as X.509).
   [[nodiscard]] Result<void> writeCertificates(ByteView client_der,

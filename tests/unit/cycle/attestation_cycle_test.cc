@@ -7,9 +7,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "agent/cycle/log_file_source.h"
 #include "agent/cycle/report_builder.h"
@@ -300,6 +303,29 @@ TEST_F(CycleTest, NotEnrolledIsAClearError) {
   EXPECT_EQ(o.error().code(), ErrorCode::kNotFound);
   EXPECT_NE(o.error().message().find("enroll"), std::string::npos);
   EXPECT_EQ(verifier_.attest_calls + verifier_.nonce_calls, 0);
+}
+
+TEST_F(CycleTest, OneCycleAtATimePerStateDirectory) {
+  holdNonce(verifier_.issue(), verifier_.now + 60000);
+  auto held = store_.lockCycle();  // e.g. `run` is in the middle of a cycle
+  ASSERT_TRUE(held.has_value()) << held.error().toString();
+  std::atomic<bool> done{false};
+  std::thread manual([&] {
+    auto o = cycle().runOnce();
+    EXPECT_TRUE(o.has_value());
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(done.load());
+  EXPECT_EQ(verifier_.attest_calls, 0);
+  { auto release = std::move(*held); }
+  manual.join();
+  EXPECT_TRUE(done.load());
+  EXPECT_EQ(verifier_.attest_calls, 1);
+  StateStore missing((dir_ / "not-there").string());
+  auto no_dir = missing.lockCycle();
+  ASSERT_FALSE(no_dir.has_value());
+  EXPECT_EQ(no_dir.error().code(), ErrorCode::kNotFound);
 }
 
 TEST(ReportBuilder, EvidenceCarriesTheQuoteAndOneBankPerQuotedBank) {
