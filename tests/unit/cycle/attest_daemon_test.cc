@@ -34,9 +34,14 @@ class ScriptedCycle {
   std::deque<bool> fail_script;  // true = this cycle fails (verifier unreachable)
   std::vector<Clock::time_point> calls;
   std::mutex mu;
+  std::atomic<int> busy_ms{0};  // how long each cycle takes
   Result<CycleOutcome> operator()() {
+    {
+      std::lock_guard lock(mu);
+      calls.push_back(Clock::now());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(busy_ms.load()));
     std::lock_guard lock(mu);
-    calls.push_back(Clock::now());
     bool fail_now = !fail_script.empty() && fail_script.front();
     if (!fail_script.empty()) fail_script.pop_front();
     if (fail_now) return fail(ErrorCode::kUnavailable, "connection refused", "connect");
@@ -113,12 +118,16 @@ TEST(AttestDaemon, ATriggerAttestsAtOnceAndTriggersCoalesce) {
   Harness h;
   h.start({.interval = 60s});
   ASSERT_TRUE(h.waitFor(1, 2s));
+  h.cycle.busy_ms = 300;  // from now on a cycle takes a while
   auto before = Clock::now();
-  for (int i = 0; i < 5; ++i) h.daemon->requestAttestation("/usr/bin/runc changed");
+  h.daemon->requestAttestation("/usr/bin/runc changed");
   ASSERT_TRUE(h.waitFor(2, 2s)) << "a trigger must not wait for the 60 s timer";
   EXPECT_LT(Clock::now() - before, 1s);
-  std::this_thread::sleep_for(200ms);
-  EXPECT_EQ(h.cycle.count(), 2u) << "five triggers before the cycle ran are one cycle";
+  // Five changes while cycle 2 runs: one more cycle covers them all.
+  for (int i = 0; i < 5; ++i) h.daemon->requestAttestation("/etc/os-release changed");
+  ASSERT_TRUE(h.waitFor(3, 2s));
+  std::this_thread::sleep_for(800ms);
+  EXPECT_EQ(h.cycle.count(), 3u) << "triggers during a cycle coalesce into one more cycle";
   EXPECT_TRUE(h.logged("runc changed"));
 }
 
