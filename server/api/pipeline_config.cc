@@ -158,6 +158,10 @@ Result<void> parseAppraisal(const YAML::Node& n, PipelineConfig& c) {
     BW_SET(c.nonce_ttl,
            duration(n["nonce_ttl"], "appraisal.nonce_ttl", seconds{10}, seconds{3600}));
   if (n["ima_policy"]) BW_SET(c.ima_policy_file, text(n["ima_policy"], "appraisal.ima_policy"));
+  if (n["boot_policy"]) {
+    BW_SET(c.boot_policy_file, text(n["boot_policy"], "appraisal.boot_policy"));
+    if (!c.boot_pcrs) return bad("appraisal.boot_policy", "needs appraisal.boot_pcrs: true (PCRs 0-9 quoted)");
+  }
   return {};
 }
 

@@ -42,6 +42,7 @@ struct PipelineConfig {
   bool ima_pcr = false;    // also quote PCR 10 (IMA list)
   std::chrono::seconds nonce_ttl{120};
   std::string ima_policy_file;
+  std::string boot_policy_file;  // JSON, docs/boot-policy.md; needs boot_pcrs
 
   std::map<std::string, IsolationProfile> isolation_profiles;  // always has "default"
   std::chrono::seconds freshness_ttl{600};

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "attest/ekcert/ca_store_loader.h"
+#include "attest/eventlog/boot_policy.h"
 #include "attest/ima/ima_policy.h"
 #include "server/http/log.h"
 #include "server/store/postgres_store.h"
@@ -39,6 +40,17 @@ Result<std::optional<attest::ima::ImaPolicy>> loadImaPolicy(const std::string& p
   if (!p) return std::unexpected(p.error().within(path));
   return *p;
 }
+Result<std::shared_ptr<const attest::eventlog::CompiledBootPolicy>> loadBootPolicy(const std::string& path) {
+  if (path.empty()) return nullptr;
+  auto bytes = readFile(path, 16u << 20);
+  if (!bytes) return std::unexpected(bytes.error());
+  auto p = attest::eventlog::parseBootPolicyJson(
+      std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
+  if (!p) return std::unexpected(p.error().within(path));
+  auto compiled = attest::eventlog::compileBootPolicy(std::move(*p));
+  if (!compiled) return std::unexpected(compiled.error().within(path));
+  return std::make_shared<const attest::eventlog::CompiledBootPolicy>(std::move(*compiled));
+}
 }  // namespace
 
 Result<void> prepareAgentCa(const PipelineConfig& config) {
@@ -71,6 +83,9 @@ Result<std::unique_ptr<VerifierApp>> VerifierApp::create(const PipelineConfig& c
   opts.freshness_ttl = config.freshness_ttl;
   opts.profiles = config.isolation_profiles;
   opts.ima_policy = std::move(*ima);
+  auto boot = loadBootPolicy(config.boot_policy_file);
+  if (!boot) return std::unexpected(boot.error());
+  opts.boot_policy = std::move(*boot);
   EVP_PKEY_up_ref(ear_key);
   std::shared_ptr<EVP_PKEY> key(ear_key, EVP_PKEY_free);
   app->appraiser_ = std::make_unique<Appraiser>(*app->store_, std::move(key), std::move(opts),

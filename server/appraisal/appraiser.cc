@@ -193,6 +193,7 @@ PipelineResult Appraiser::run(CheckLedger ledger, const NodeRecord& node, const 
   in.policy = &policy;
   in.profile = &profileFor(node.group);
   in.ima_policy = options_.ima_policy ? &*options_.ima_policy : nullptr;
+  in.boot_policy = options_.boot_policy.get();
   return runPipeline(std::move(ledger), in);
 }
 

@@ -37,6 +37,7 @@ struct AppraiserOptions {
   std::chrono::seconds freshness_ttl{600};
   std::map<std::string, IsolationProfile> profiles;  // by node group; "default" for the rest
   std::optional<attest::ima::ImaPolicy> ima_policy;
+  std::shared_ptr<const attest::eventlog::CompiledBootPolicy> boot_policy;  // nullptr: replay only
   attest::VerifierId verifier_id{"https://github.com/bulwark", "bulwark-verifier 0.1.0"};
 };
 

@@ -132,6 +132,7 @@ Result<void> parseLog(const EventLog& in, std::size_t index, ParsedEvidence& out
       auto tcg = attest::eventlog::parseEventLog(content);
       if (!tcg) return bad(field, "firmware log: " + tcg.error().toString());
       log.tcg = std::move(*tcg);
+      log.raw = in.content();
       break;
     }
     case EventLog::IMA_ASCII: {

@@ -56,6 +56,7 @@ struct ParsedLog {
   std::size_t index = 0;                          // position in Report.logs
   std::optional<attest::CelLog> cel;              // CEL_JSON
   std::optional<attest::eventlog::EventLog> tcg;  // TCG_PC_CLIENT
+  std::string raw;                                // TCG_PC_CLIENT bytes (boot policy)
   std::string ima;                                // IMA_ASCII (text, replayed later)
   std::string label() const;                      // "cel log #1 (/run/bulwark/measure.log)"
 };

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "attest/eventlog/boot_policy.h"
 #include "attest/ima/ima_policy.h"
 #include "attest/quote/ak_key.h"
 #include "server/appraisal/evidence.h"
@@ -31,6 +32,8 @@ struct PipelineInput {
   const PolicySnapshot* policy = nullptr;
   const IsolationProfile* profile = nullptr;
   const attest::ima::ImaPolicy* ima_policy = nullptr;  // nullptr: IMA replay only
+  // Over the firmware log's facts (docs/boot-policy.md); nullptr: replay only.
+  const attest::eventlog::CompiledBootPolicy* boot_policy = nullptr;
 };
 
 struct PipelineResult {

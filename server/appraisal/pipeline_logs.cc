@@ -113,6 +113,45 @@ void replayIma(CheckLedger& ledger, CappedFailures& out, const ParsedLog& log, c
   }
 }
 
+// AR4SI claim and value of a failed boot-policy rule (docs/boot-policy.md mapping).
+std::pair<TrustClaim, std::int8_t> bootClaim(attest::eventlog::BootReason r) {
+  using attest::eventlog::BootReason;
+  switch (r) {
+    case BootReason::kBootAppNotAllowed:
+      return {TrustClaim::kExecutables, ar4si::executables::kUnrecognizedRuntime};
+    case BootReason::kDigestRevoked:
+      return {TrustClaim::kExecutables, ar4si::executables::kContraindicatedRuntime};
+    default:
+      return {TrustClaim::kConfiguration, ar4si::configuration::kUnsafeConfig};
+  }
+}
+
+// Boot policy over a firmware log that already replayed to the quote: evidence problems
+// the policy finds (pcr-not-quoted, log-inconsistent) fail the log check, policy rules
+// the measurements check.
+void checkBootPolicy(CheckLedger& ledger, const ParsedLog& log, const std::map<std::uint32_t, Bytes>& quoted,
+                     const PipelineInput& in, LogReplayState& st) {
+  attest::eventlog::PcrBanks banks;
+  for (const auto& [pcr, value] : quoted) {
+    if (pcr < 10) banks[st.bank][pcr] = value;  // the firmware log's PCRs only
+  }
+  auto appraisal = attest::eventlog::appraiseBootLog(asBytes(log.raw), banks, *in.boot_policy);
+  CappedFailures logs(ledger, Check::kLogs);
+  CappedFailures policy(ledger, Check::kMeasurements);
+  for (const auto& c : appraisal.claims) {
+    if (c.passed()) continue;
+    std::string code(attest::eventlog::bootReasonName(c.reason));
+    std::string detail = log.label() + ": " + c.rule + ": " + c.detail;
+    if (attest::eventlog::isEvidenceFailure(c.reason)) {
+      logs.add(makeReason(code, TrustClaim::kExecutables, ar4si::kCryptoValidationFailed, std::move(detail)));
+      st.failed = true;
+    } else {
+      auto [claim, value] = bootClaim(c.reason);
+      policy.add(makeReason(code, claim, value, std::move(detail)));
+    }
+  }
+}
+
 void compareChain(CappedFailures& out, const PipelineInput& in,
                   const std::map<std::uint32_t, Bytes>& quoted, bool ima_shipped,
                   LogReplayState& st) {
@@ -168,11 +207,19 @@ void checkLogs(CheckLedger& ledger, const PipelineInput& in) {
     for (const ParsedLog& l : ev.logs) {
       if (l.format == EventLog::CEL_JSON) replayCelLog(out, l, st);
     }
+    bool cel_shipped = false;
+    for (const ParsedLog& l : ev.logs) cel_shipped = cel_shipped || l.format == EventLog::CEL_JSON;
+    // A shipped CEL log explains the measurement PCR even before its first extend.
+    if (cel_shipped && st.chain.count(in.measurement_pcr) == 0) {
+      st.chain[in.measurement_pcr] = attest::pcrResetValue(st.bank, in.measurement_pcr);
+    }
     const ParsedLog* ima = findLog(ev, EventLog::IMA_ASCII);
     bool ima_quoted = ((mask >> kImaPcr) & 1u) != 0;
     if (ima && ima_quoted) replayIma(ledger, out, *ima, quoted[kImaPcr], in, st);
     compareChain(out, in, quoted, ima && ima_quoted, st);
   }
+  const ParsedLog* fw = findLog(ev, EventLog::TCG_PC_CLIENT);
+  if (!st.failed && fw && in.boot_policy && (mask & kBootPcrMask)) checkBootPolicy(ledger, *fw, quoted, in, st);
   if (!st.failed) ledger.passLogs();
 }
 
