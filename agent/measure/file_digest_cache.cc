@@ -72,18 +72,24 @@ Result<Bytes> sha256Fd(int fd, std::uint64_t* bytes_read) {
 FileDigestCache::FileDigestCache(unsigned threads)
     : threads_(threads ? threads : std::max(1u, std::thread::hardware_concurrency())) {}
 
+FileDigestCache::Shard& FileDigestCache::shardFor(const std::string& path) {
+  return shards_[std::hash<std::string>{}(path) % kShards];
+}
+
 std::optional<Bytes> FileDigestCache::lookup(const std::string& path, const FileKey& key) {
-  std::lock_guard lock(mu_);
-  auto it = entries_.find(path);
-  if (it == entries_.end()) return std::nullopt;
+  Shard& shard = shardFor(path);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.entries.find(path);
+  if (it == shard.entries.end()) return std::nullopt;
   it->second.used = true;
   if (!(it->second.key == key)) return std::nullopt;
   return it->second.sha256;
 }
 
 void FileDigestCache::store(const std::string& path, const FileKey& key, const Bytes& sha256) {
-  std::lock_guard lock(mu_);
-  entries_[path] = Entry{key, sha256, true};
+  Shard& shard = shardFor(path);
+  std::lock_guard lock(shard.mu);
+  shard.entries[path] = Entry{key, sha256, true};
 }
 
 Result<FileDigest> FileDigestCache::digestFile(const std::string& path) {
@@ -149,20 +155,26 @@ std::vector<Result<FileDigest>> FileDigestCache::digestFiles(const std::vector<s
 }
 
 void FileDigestCache::prune() {
-  std::lock_guard lock(mu_);
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    if (!it->second.used) {
-      it = entries_.erase(it);
-    } else {
-      it->second.used = false;
-      ++it;
+  for (auto& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    for (auto it = shard.entries.begin(); it != shard.entries.end();) {
+      if (!it->second.used) {
+        it = shard.entries.erase(it);
+      } else {
+        it->second.used = false;
+        ++it;
+      }
     }
   }
 }
 
 std::size_t FileDigestCache::size() const {
-  std::lock_guard lock(mu_);
-  return entries_.size();
+  std::size_t n = 0;
+  for (const auto& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    n += shard.entries.size();
+  }
+  return n;
 }
 
 HashStats FileDigestCache::takeStats() {

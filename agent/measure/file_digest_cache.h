@@ -14,7 +14,8 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <map>
+#include <array>
+#include <unordered_map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -74,12 +75,19 @@ class FileDigestCache {
     Bytes sha256;
     bool used = true;
   };
+  // Sharded by path hash so the hashing threads rarely contend on a lock: a warm
+  // cycle is one stat and one lookup per file.
+  static constexpr std::size_t kShards = 64;
+  struct Shard {
+    mutable std::mutex mu;
+    std::unordered_map<std::string, Entry> entries;
+  };
+  Shard& shardFor(const std::string& path);
   std::optional<Bytes> lookup(const std::string& path, const FileKey& key);
   void store(const std::string& path, const FileKey& key, const Bytes& sha256);
 
   unsigned threads_;
-  mutable std::mutex mu_;
-  std::map<std::string, Entry> entries_;
+  std::array<Shard, kShards> shards_;
   std::atomic<std::size_t> files_{0};
   std::atomic<std::size_t> hashed_{0};
   std::atomic<std::uint64_t> bytes_{0};
