@@ -48,11 +48,13 @@ void LoggedState::record(const std::string& kind, const std::string& subject,
 }
 
 std::vector<Measurement> LoggedState::pending(const std::vector<Measurement>& current) const {
-  LoggedState seen = *this;  // also dedups within this batch
+  // New against the log, and distinct within this batch (without copying the state:
+  // an idle cycle over a large tree must stay cheap).
+  LoggedState batch;
   std::vector<Measurement> out;
   for (const auto& m : current) {
-    if (!m.extend || !seen.isNew(m)) continue;
-    seen.record(m.kind, m.subject, m.sha256);
+    if (!m.extend || !isNew(m) || !batch.isNew(m)) continue;
+    batch.record(m.kind, m.subject, m.sha256);
     out.push_back(m);
   }
   sortMeasurements(out);
