@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -285,27 +286,73 @@ TEST_F(InspectRunc, VanishedContainerIsReportedOthersStillInspected) {
   harness_->remove("stays");
 }
 
+// A well-behaved tracer in a child process (what strace does): seizes `pid`,
+// then forwards every signal-delivery stop with PTRACE_CONT, so a signal that
+// reaches the container while it is traced does not leave it stopped. The
+// tracee is detached when the tracer is killed.
+class ForeignTracer {
+ public:
+  explicit ForeignTracer(pid_t pid) {
+    int fds[2];
+    if (::pipe(fds) != 0) return;
+    tracer_ = ::fork();
+    if (tracer_ == 0) {
+      ::close(fds[0]);
+      const char ok = ::ptrace(PTRACE_SEIZE, pid, nullptr, nullptr) == 0 ? 1 : 0;
+      (void)!::write(fds[1], &ok, 1);
+      ::close(fds[1]);
+      if (ok == 0) ::_exit(1);
+      for (;;) {
+        int status = 0;
+        if (::waitpid(pid, &status, __WALL) != pid) ::_exit(0);
+        if (WIFEXITED(status) || WIFSIGNALED(status)) ::_exit(0);
+        const int sig = WIFSTOPPED(status) ? WSTOPSIG(status) : 0;
+        ::ptrace(PTRACE_CONT, pid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
+      }
+    }
+    ::close(fds[1]);
+    char ok = 0;
+    seized_ = tracer_ > 0 && ::read(fds[0], &ok, 1) == 1 && ok == 1;
+    ::close(fds[0]);
+  }
+  ~ForeignTracer() {
+    if (tracer_ > 0) {
+      ::kill(tracer_, SIGKILL);
+      ::waitpid(tracer_, nullptr, 0);
+    }
+  }
+  bool seized() const { return seized_; }
+
+ private:
+  pid_t tracer_ = -1;
+  bool seized_ = false;
+};
+
 TEST_F(InspectRunc, UntraceableProcessIsAnErrorAndNotLeftStopped) {
   auto c = harness_->run("traced", hardened());
   ASSERT_TRUE(c) << c.error().toString();
-  // We become its tracer first, so the inspector's PTRACE_SEIZE must fail.
-  ASSERT_EQ(::ptrace(PTRACE_SEIZE, c->pid, nullptr, nullptr), 0) << std::strerror(errno);
+  {
+    // Another process is its tracer first, so the inspector's PTRACE_SEIZE must fail.
+    ForeignTracer tracer(c->pid);
+    ASSERT_TRUE(tracer.seized());
+    StateDirRuntime rt(harness_->stateRoot(), "runc");
+    const InspectionRun run = inspector_->run({&rt}, {"traced"});
+    ASSERT_EQ(run.containers.size(), 1u);
+    const ContainerResult& r = run.containers[0];
+    EXPECT_EQ(r.status, InspectionStatus::kError);
+    EXPECT_NE(r.error.find("PTRACE_SEIZE"), std::string::npos) << r.error;
+    EXPECT_TRUE(controlsOf(r).count("inspection-incomplete")) << join(controlsOf(r));
+    EXPECT_EQ(runOutcome(run), RunOutcome::kIncomplete);
+    EXPECT_NE(procState(c->pid), 'T') << "stopped by the failed inspection";
+  }
+  // The tracer is gone: the container runs and the inspector can now trace it.
+  ::usleep(20000);
+  EXPECT_NE(procState(c->pid), 't');
+  EXPECT_NE(procState(c->pid), 'T');
   StateDirRuntime rt(harness_->stateRoot(), "runc");
-  const InspectionRun run = inspector_->run({&rt}, {"traced"});
-  ASSERT_EQ(run.containers.size(), 1u);
-  const ContainerResult& r = run.containers[0];
-  EXPECT_EQ(r.status, InspectionStatus::kError);
-  EXPECT_NE(r.error.find("PTRACE_SEIZE"), std::string::npos) << r.error;
-  EXPECT_TRUE(controlsOf(r).count("inspection-incomplete")) << join(controlsOf(r));
-  EXPECT_EQ(runOutcome(run), RunOutcome::kIncomplete);
-  EXPECT_NE(procState(c->pid), 't');
-  // Release our own trace: interrupt, wait, detach.
-  ASSERT_EQ(::ptrace(PTRACE_INTERRUPT, c->pid, nullptr, nullptr), 0);
-  int status = 0;
-  ASSERT_EQ(::waitpid(c->pid, &status, __WALL), c->pid);
-  ASSERT_EQ(::ptrace(PTRACE_DETACH, c->pid, nullptr, nullptr), 0);
-  ::usleep(10000);
-  EXPECT_NE(procState(c->pid), 't');
+  const InspectionRun again = inspector_->run({&rt}, {"traced"});
+  ASSERT_EQ(again.containers.size(), 1u);
+  EXPECT_EQ(again.containers[0].status, InspectionStatus::kInspected) << again.containers[0].error;
   harness_->remove("traced");
 }
 
