@@ -152,8 +152,9 @@ Result<void> checkAbsolute(const std::string& s, const std::string& key) {
 
 Result<void> checkBinaryName(const std::string& s, const std::string& key) {
   if (s.find('/') != std::string::npos) {
-    return keyError(key, "'" + s + "' must be a file name (a glob like containerd-shim* is fine), "
-                                   "not a path");
+    return keyError(key, "'" + s +
+                             "' must be a file name (a glob like containerd-shim* is fine), "
+                             "not a path");
   }
   return {};
 }
@@ -204,22 +205,22 @@ Section measureKeys(MeasureConfig& m) {
 Section topKeys(AgentConfig& c) {
   auto& t = c.tpm;
   auto& v = c.verifier;
-  return {{"node", text(c.node)},
-          {"state_dir", path(c.state_dir)},
-          {"debug", boolean(c.debug)},
-          {"tpm",
-           section({{"tcti", text(t.tcti)},
-                    {"ek_type", oneOf(t.ek_type, {"auto", "rsa2048", "ecc-p256", "ecc-p384"})},
-                    {"ak_type", oneOf(t.ak_type, {"auto", "rsa2048", "ecc-p256"})}})},
-          {"verifier", section({{"url", text(v.url)},
-                                {"ca_file", path(v.ca_file)},
-                                {"timeout", number(v.timeout_s, 1, 600, true)},
-                                {"interval", number(v.interval_s, 1, 86400, true)},
-                                {"max_backoff", number(v.max_backoff_s, 1, 86400, true)},
-                                {"firmware_log", path(v.firmware_log, true)},
-                                {"ima_log", path(v.ima_log, true)}})},
-          {"measure", section(measureKeys(c.measure))},
-          {"inspect", section({{"profile", text(c.inspect.profile)}})}};
+  return {
+      {"node", text(c.node)},
+      {"state_dir", path(c.state_dir)},
+      {"debug", boolean(c.debug)},
+      {"tpm", section({{"tcti", text(t.tcti)},
+                       {"ek_type", oneOf(t.ek_type, {"auto", "rsa2048", "ecc-p256", "ecc-p384"})},
+                       {"ak_type", oneOf(t.ak_type, {"auto", "rsa2048", "ecc-p256"})}})},
+      {"verifier", section({{"url", text(v.url)},
+                            {"ca_file", path(v.ca_file)},
+                            {"timeout", number(v.timeout_s, 1, 600, true)},
+                            {"interval", number(v.interval_s, 1, 86400, true)},
+                            {"max_backoff", number(v.max_backoff_s, 1, 86400, true)},
+                            {"firmware_log", path(v.firmware_log, true)},
+                            {"ima_log", path(v.ima_log, true)}})},
+      {"measure", section(measureKeys(c.measure))},
+      {"inspect", section({{"profile", text(c.inspect.profile)}})}};
 }
 
 }  // namespace
@@ -251,8 +252,8 @@ Result<AgentConfig> loadAgentConfig(const std::string& path, bool must_exist) {
     Error e = bytes.error();
     return std::unexpected(e.within("config " + path));
   }
-  auto config = parseAgentConfig(std::string_view(reinterpret_cast<const char*>(bytes->data()),
-                                                  bytes->size()));
+  auto config = parseAgentConfig(
+      std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
   if (!config) {
     Error e = config.error();
     return std::unexpected(e.within(path));

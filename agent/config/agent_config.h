@@ -34,15 +34,14 @@ struct MeasureConfig {
   std::uint32_t pcr = 15;
   std::string log = "/var/lib/bulwark/measure.log";
   std::vector<std::string> include;  // absolute paths, directories or glob(3) patterns
-  std::vector<std::string> runtime_binaries{"containerd", "containerd-shim*", "runc", "crun",
-                                            "dockerd", "crio", "cri-o", "kubelet"};
+  std::vector<std::string> runtime_binaries{
+      "containerd", "containerd-shim*", "runc", "crun", "dockerd", "crio", "cri-o", "kubelet"};
   std::string docker_socket = "/run/docker.sock";  // "" disables the Docker collector
   std::string containerd_socket = "/run/containerd/containerd.sock";
   std::vector<std::string> oci_state_roots{"/run/runc", "/run/crun",
-                                           "/run/docker/runtime-runc/moby",
-                                           "/run/containerd/runc"};
+                                           "/run/docker/runtime-runc/moby", "/run/containerd/runc"};
   std::vector<std::string> containerd_task_roots{"/run/containerd/io.containerd.runtime.v2.task"};
-  bool systemd = true;           // ask systemd over the system bus for runtime units
+  bool systemd = true;  // ask systemd over the system bus for runtime units
   std::uint32_t debounce_ms = 500;
   std::uint32_t hash_threads = 0;  // 0 = one per online CPU
 };

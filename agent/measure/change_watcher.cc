@@ -42,7 +42,9 @@ Result<std::unique_ptr<ChangeWatcher>> ChangeWatcher::start(std::chrono::millise
 
 ChangeWatcher::ChangeWatcher(int inotify_fd, int event_fd, std::chrono::milliseconds debounce,
                              Callback callback)
-    : inotify_fd_(inotify_fd), event_fd_(event_fd), debounce_(debounce),
+    : inotify_fd_(inotify_fd),
+      event_fd_(event_fd),
+      debounce_(debounce),
       callback_(std::move(callback)) {}
 
 ChangeWatcher::~ChangeWatcher() {

@@ -23,10 +23,10 @@ struct RunningContainer {
   // Image identity. image_digest: "sha256:<64 hex>" (Docker's image ID = config
   // digest, or an image-digest annotation); empty when the runtime does not say.
   std::string image_digest;
-  std::string image_ref;                  // a tag or repo@digest; "" when unknown
-  std::vector<std::string> repo_digests;  // registry manifest digests (Docker)
-  std::string bundle;                     // OCI bundle dir (OCI state), "" otherwise
-  std::string config_path;                // bundle config.json for an OCI bundle
+  std::string image_ref;                           // a tag or repo@digest; "" when unknown
+  std::vector<std::string> repo_digests;           // registry manifest digests (Docker)
+  std::string bundle;                              // OCI bundle dir (OCI state), "" otherwise
+  std::string config_path;                         // bundle config.json for an OCI bundle
   std::map<std::string, std::string> annotations;  // config.json annotations
 };
 

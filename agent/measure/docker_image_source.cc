@@ -101,7 +101,8 @@ Result<ContainerListing> DockerImageSource::listRunning() {
   ContainerListing out;
   auto body = get("/containers/json");
   if (!body) {
-    if (body.error().code() == ErrorCode::kNotFound && body.error().message() == "no socket") return out;
+    if (body.error().code() == ErrorCode::kNotFound && body.error().message() == "no socket")
+      return out;
     return std::unexpected(body.error());
   }
   auto containers = parseDockerContainers(*body);
@@ -115,12 +116,13 @@ Result<ContainerListing> DockerImageSource::listRunning() {
     auto& image = images[c.image_id];
     if (!image && !c.image_id.empty()) {
       auto ib = get("/images/" + c.image_id + "/json");
-      auto parsed = ib ? parseDockerImage(*ib) : Result<DockerImageEntry>(std::unexpected(ib.error()));
+      auto parsed =
+          ib ? parseDockerImage(*ib) : Result<DockerImageEntry>(std::unexpected(ib.error()));
       if (parsed) {
         image = std::move(*parsed);
       } else {
-        out.notes.push_back("docker image " + c.image_id + " of container " + c.name +
-                            ": " + parsed.error().toString());
+        out.notes.push_back("docker image " + c.image_id + " of container " + c.name + ": " +
+                            parsed.error().toString());
       }
     }
     RunningContainer rc;

@@ -23,7 +23,8 @@ struct DockerImageEntry {
 
 // Pure parsers of the Engine API answers (untrusted bytes: kMalformed on anything
 // that is not the documented shape; unknown members are ignored).
-[[nodiscard]] Result<std::vector<DockerContainerEntry>> parseDockerContainers(std::string_view text);
+[[nodiscard]] Result<std::vector<DockerContainerEntry>> parseDockerContainers(
+    std::string_view text);
 [[nodiscard]] Result<DockerImageEntry> parseDockerImage(std::string_view text);
 
 class DockerImageSource final : public ContainerImageSource {

@@ -107,7 +107,9 @@ void HostCollector::collectModules(Collection& out) {
     }
     // Loaded but no file to hash: still measured (name and size), flagged, so a
     // module loaded from elsewhere is not silently absent from the log.
-    Measurement meas{std::string(kKindModule), m.name, sha256(asBytes(m.name + " " + m.size)),
+    Measurement meas{std::string(kKindModule),
+                     m.name,
+                     sha256(asBytes(m.name + " " + m.size)),
                      {{"file", "not-found"}, {"size", m.size}}};
     out.direct.push_back(std::move(meas));
   }
@@ -125,7 +127,8 @@ Collection HostCollector::collect() {
 void HostCollector::collectSystem(Collection& out) {
   std::string kernel = options_.boot_dir + "/vmlinuz-" + options_.kernel_release;
   if (isFile(kernel)) {
-    out.files.push_back({std::string(kKindKernel), kernel, kernel, {{"release", options_.kernel_release}}});
+    out.files.push_back(
+        {std::string(kKindKernel), kernel, kernel, {{"release", options_.kernel_release}}});
   } else {
     out.notes.push_back("kernel image " + kernel + " not present; kernel not measured");
   }

@@ -64,16 +64,22 @@ Collection imageCollection(const std::vector<RunningContainer>& containers) {
                           "' is not sha256:<64 hex>; not measured as an image");
     }
     if (c->config_path.empty()) continue;
-    FileTarget t{std::string(kKindOciBundle), c->source + ":" + c->id, c->config_path,
-                 {{"bundle", c->bundle}}, false, false};
+    FileTarget t{std::string(kKindOciBundle),
+                 c->source + ":" + c->id,
+                 c->config_path,
+                 {{"bundle", c->bundle}},
+                 false,
+                 false};
     if (!c->image_ref.empty()) t.attributes["image_ref"] = c->image_ref;
     for (const auto& [k, v] : c->annotations) t.attributes["annotation:" + k] = v;
     out.files.push_back(std::move(t));
   }
   for (auto& [id, g] : images) {
     // The subject names the digest itself: references are mutable, the digest is not.
-    Measurement m{std::string(kKindImage), id, g.digest, {{"containers", join(g.containers)},
-                                                          {"source", join(g.sources)}}};
+    Measurement m{std::string(kKindImage),
+                  id,
+                  g.digest,
+                  {{"containers", join(g.containers)}, {"source", join(g.sources)}}};
     if (!g.refs.empty()) m.attributes["refs"] = join(g.refs);
     if (!g.repo_digests.empty()) m.attributes["repo_digests"] = join(g.repo_digests);
     out.direct.push_back(std::move(m));

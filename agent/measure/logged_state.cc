@@ -38,8 +38,7 @@ bool LoggedState::isNew(const Measurement& m) const {
   return it == latest_.end() || it->second != m.sha256;
 }
 
-void LoggedState::record(const std::string& kind, const std::string& subject,
-                         const Bytes& sha256) {
+void LoggedState::record(const std::string& kind, const std::string& subject, const Bytes& sha256) {
   if (isSetKind(kind)) {
     sets_.insert({kind, setSubject(kind, subject), sha256});
   } else {

@@ -29,8 +29,7 @@ MeasureOptions measureOptionsFrom(const AgentConfig& config) {
   return o;
 }
 
-Result<std::unique_ptr<MeasureStack>> buildMeasureStack(const AgentConfig& config,
-                                                        attest::Tpm* tpm,
+Result<std::unique_ptr<MeasureStack>> buildMeasureStack(const AgentConfig& config, attest::Tpm* tpm,
                                                         std::optional<MeasureOptions> given) {
   auto stack = std::make_unique<MeasureStack>();
   MeasureOptions options = given ? std::move(*given) : measureOptionsFrom(config);

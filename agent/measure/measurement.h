@@ -16,13 +16,13 @@
 namespace bulwark::agent {
 
 // Kinds (evidence.proto Measurement.kind).
-inline constexpr std::string_view kKindHostFile = "host-file";      // os-release, globs
-inline constexpr std::string_view kKindKernel = "kernel";           // /boot/vmlinuz-$(uname -r)
-inline constexpr std::string_view kKindCmdline = "cmdline";         // /proc/cmdline
-inline constexpr std::string_view kKindModule = "module";           // loaded module's .ko
+inline constexpr std::string_view kKindHostFile = "host-file";  // os-release, globs
+inline constexpr std::string_view kKindKernel = "kernel";       // /boot/vmlinuz-$(uname -r)
+inline constexpr std::string_view kKindCmdline = "cmdline";     // /proc/cmdline
+inline constexpr std::string_view kKindModule = "module";       // loaded module's .ko
 inline constexpr std::string_view kKindRuntimeBinary = "runtime-binary";    // file on disk
 inline constexpr std::string_view kKindRuntimeProcess = "runtime-process";  // /proc/PID/exe
-inline constexpr std::string_view kKindImage = "image";             // image of a running container
+inline constexpr std::string_view kKindImage = "image";  // image of a running container
 // OCI bundle config of a container without an image digest annotation: reported,
 // never extended (a per-container config would grow the log with every start).
 inline constexpr std::string_view kKindOciBundle = "oci-bundle";

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "agent/measure/change_watcher.h"
@@ -13,8 +14,6 @@
 #include "agent/measure/runtime_collector.h"
 #include "attest/cel/cel_file.h"
 #include "attest/cel/cel_parser.h"
-
-#include <nlohmann/json.hpp>
 
 namespace bulwark::agent {
 
@@ -196,7 +195,8 @@ void MeasurementEngine::Impl::updateWatches(const Collection& c, CycleReport& re
   watch_files_ = std::move(files);
   watch_dirs_ = c.watch_dirs;
   if (!watcher_) return;
-  for (auto& n : watcher_->setPaths(watch_files_, watch_dirs_)) report.notes.push_back(std::move(n));
+  for (auto& n : watcher_->setPaths(watch_files_, watch_dirs_))
+    report.notes.push_back(std::move(n));
 }
 
 Result<CycleReport> MeasurementEngine::Impl::runCycle(const ProgressFn& progress) {
@@ -213,15 +213,18 @@ Result<CycleReport> MeasurementEngine::Impl::runCycle(const ProgressFn& progress
   cache_.prune();
   updateWatches(c, report);
   auto logged = log(report);
-  report.stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.stats.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!logged) return std::unexpected(logged.error());
   return report;
 }
 
-Result<void> MeasurementEngine::Impl::startWatching(std::function<void(std::string_view)> on_change) {
+Result<void> MeasurementEngine::Impl::startWatching(
+    std::function<void(std::string_view)> on_change) {
   std::lock_guard lock(watch_mu_);
   if (watcher_) return {};
-  auto w = ChangeWatcher::start(std::chrono::milliseconds(options_.debounce_ms), std::move(on_change));
+  auto w =
+      ChangeWatcher::start(std::chrono::milliseconds(options_.debounce_ms), std::move(on_change));
   if (!w) return std::unexpected(w.error());
   watcher_ = std::move(*w);
   (void)watcher_->setPaths(watch_files_, watch_dirs_);
@@ -234,8 +237,8 @@ Result<std::unique_ptr<MeasurementEngine>> MeasurementEngine::create(MeasureOpti
     return fail(ErrorCode::kInvalidArgument, "measure.pcr must be 0..23");
   }
   if ((options.pcr == 16 || options.pcr == 23) && !options.debug) {
-    return fail(ErrorCode::kInvalidArgument,
-                "PCR " + std::to_string(options.pcr) + " is resettable; allowed only in debug mode");
+    return fail(ErrorCode::kInvalidArgument, "PCR " + std::to_string(options.pcr) +
+                                                 " is resettable; allowed only in debug mode");
   }
   bool has_tpm = deps.extender != nullptr;
   auto impl = std::make_unique<Impl>(std::move(options), std::move(deps));

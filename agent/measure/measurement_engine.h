@@ -33,13 +33,12 @@ struct MeasureOptions {
   bool debug = false;  // allows the resettable PCRs 16 and 23
   std::string log_path = "/var/lib/bulwark/measure.log";
   std::vector<std::string> include;  // files, directories (recursive) and glob(3) patterns
-  std::vector<std::string> runtime_binaries{"containerd", "containerd-shim*", "runc", "crun",
-                                            "dockerd", "crio", "cri-o", "kubelet"};
+  std::vector<std::string> runtime_binaries{
+      "containerd", "containerd-shim*", "runc", "crun", "dockerd", "crio", "cri-o", "kubelet"};
   // Directories holding runc/crun state (<root>/<id>/state.json or <root>/<ns>/<id>/...),
   // and containerd's task state (<root>/<ns>/<id>/config.json).
   std::vector<std::string> oci_state_roots{"/run/runc", "/run/crun",
-                                           "/run/docker/runtime-runc/moby",
-                                           "/run/containerd/runc"};
+                                           "/run/docker/runtime-runc/moby", "/run/containerd/runc"};
   std::vector<std::string> containerd_task_roots{"/run/containerd/io.containerd.runtime.v2.task"};
   unsigned debounce_ms = 500;
   unsigned hash_threads = 0;  // 0 = one per online CPU
@@ -71,8 +70,7 @@ struct CycleStats {
 };
 
 // Progress of the hashing phase: files done of total, bytes hashed so far.
-using ProgressFn =
-    std::function<void(std::size_t done, std::size_t total, std::uint64_t bytes)>;
+using ProgressFn = std::function<void(std::size_t done, std::size_t total, std::uint64_t bytes)>;
 
 struct CycleReport {
   std::vector<Measurement> measurements;  // the current state, sorted (sortMeasurements)
@@ -82,8 +80,8 @@ struct CycleReport {
   // the new entries exceed one record's size limit (first cycle over a large tree).
   std::size_t records = 0;
   std::uint32_t pcr = 15;
-  std::string log_path;                   // "" when no log is written (no TPM)
-  std::vector<std::string> notes;         // non-fatal problems, one line each
+  std::string log_path;            // "" when no log is written (no TPM)
+  std::vector<std::string> notes;  // non-fatal problems, one line each
   CycleStats stats;
 };
 

@@ -59,7 +59,8 @@ std::string stringAt(const json& j, const char* key) {
 
 Result<OciState> parseOciState(std::string_view json_text) {
   json j = json::parse(json_text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return fail(ErrorCode::kMalformed, "state is not a JSON object");
+  if (j.is_discarded() || !j.is_object())
+    return fail(ErrorCode::kMalformed, "state is not a JSON object");
   OciState s;
   s.id = stringAt(j, "id");
   s.bundle = stringAt(j, "bundle");  // crun
@@ -92,7 +93,8 @@ Result<std::map<std::string, std::string>> parseBundleAnnotations(std::string_vi
   std::map<std::string, std::string> out;
   auto a = j.find("annotations");
   if (a == j.end()) return out;
-  if (!a->is_object()) return fail(ErrorCode::kMalformed, "config.json annotations is not an object");
+  if (!a->is_object())
+    return fail(ErrorCode::kMalformed, "config.json annotations is not an object");
   for (const auto& [k, v] : a->items()) {
     if (v.is_string()) out[k] = v.get<std::string>();
   }

@@ -15,7 +15,8 @@ namespace fs = std::filesystem;
 
 void walk(const std::string& dir, ExpandedPaths& out, std::size_t limit) {
   std::error_code ec;
-  auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+  auto it =
+      fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
   if (ec) {
     out.notes.push_back("include " + dir + ": " + ec.message());
     return;

@@ -107,13 +107,14 @@ Collection RuntimeCollector::collect() {
     std::string proc = options_.proc_root + "/" + std::to_string(pid);
     std::string link = readLink(proc + "/exe");
     if (link.empty()) {
-      out.notes.push_back("process " + std::to_string(pid) + (unit.empty() ? "" : " (" + unit + ")") +
+      out.notes.push_back("process " + std::to_string(pid) +
+                          (unit.empty() ? "" : " (" + unit + ")") +
                           " exited or is not readable; not measured");
       continue;
     }
     ExeLink exe = parseExeLink(link);
     FileTarget t{std::string(kKindRuntimeProcess), exe.path, proc + "/exe",
-                 {{"pid", std::to_string(pid)}}, true, false};
+                 {{"pid", std::to_string(pid)}},   true,     false};
     if (!unit.empty()) t.attributes["unit"] = unit;
     if (exe.deleted) t.attributes["deleted"] = "true";
     out.files.push_back(std::move(t));

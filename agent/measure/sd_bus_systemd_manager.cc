@@ -115,8 +115,8 @@ Result<std::vector<ServiceUnit>> SdBusSystemdManager::listServices() {
   for (;;) {
     const char *name, *desc, *load, *active, *sub, *following, *path, *job_type, *job_path;
     std::uint32_t job_id = 0;
-    r = sd_bus_message_read(list.m, "(ssssssouso)", &name, &desc, &load, &active, &sub,
-                            &following, &path, &job_id, &job_type, &job_path);
+    r = sd_bus_message_read(list.m, "(ssssssouso)", &name, &desc, &load, &active, &sub, &following,
+                            &path, &job_id, &job_type, &job_path);
     if (r < 0) return busError(r, nullptr, "ListUnits reply");
     if (r == 0) break;
     std::string unit_name = name;

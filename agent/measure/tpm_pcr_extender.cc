@@ -39,7 +39,8 @@ Result<std::vector<HashAlg>> allocatedBanks(attest::Tpm& tpm, std::uint32_t pcr)
     return std::unexpected(e.within("reading PCR banks"));
   }
   if (banks.empty()) {
-    return fail(ErrorCode::kNotFound, "no SHA-1/SHA-2 bank allocated for PCR " + std::to_string(pcr));
+    return fail(ErrorCode::kNotFound,
+                "no SHA-1/SHA-2 bank allocated for PCR " + std::to_string(pcr));
   }
   return banks;
 }

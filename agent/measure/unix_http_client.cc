@@ -69,7 +69,8 @@ Result<UnixHttpResponse> unixHttpGet(const std::string& socket_path, const std::
   ex->start(socket_path, options.timeout);
   ioc.run();
   std::string where = socket_path + " GET " + target;
-  if (ex->ec == beast::error::timeout) return fail(ErrorCode::kUnavailable, "timed out in " + ex->step, where);
+  if (ex->ec == beast::error::timeout)
+    return fail(ErrorCode::kUnavailable, "timed out in " + ex->step, where);
   if (ex->ec.category() == beast::error_code(http::error::body_limit).category()) {
     return fail(ErrorCode::kMalformed, ex->step + ": " + ex->ec.message(), where);
   }

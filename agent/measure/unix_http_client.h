@@ -18,7 +18,7 @@ struct UnixHttpResponse {
 struct UnixHttpOptions {
   std::chrono::milliseconds timeout{5000};  // whole exchange
   std::size_t max_body = 16u << 20;
-  std::string host = "localhost";           // Host header (the daemon ignores it)
+  std::string host = "localhost";  // Host header (the daemon ignores it)
 };
 
 // kNotFound: no socket at `socket_path`; kUnavailable: connection refused, timeout,

@@ -136,6 +136,8 @@ std::map<std::string, Handler> makeApiHandlers(const ApiServices& services) {
   addAgentHandlers(out, services);
   addNodeHandlers(out, services);
   addPolicyHandlers(out, services);
+  addSchedulingHandlers(out, services);
+  addReportHandlers(out, services);
   return out;
 }
 

@@ -22,9 +22,11 @@ struct ApiServices {
 
 std::map<std::string, Handler> makeApiHandlers(const ApiServices& services);
 
-// Parts, one per file (agent_routes.cc, node_routes.cc, policy_routes.cc).
+// Parts, one per file (agent_routes.cc, node_routes.cc, policy_routes.cc, ...).
 void addAgentHandlers(std::map<std::string, Handler>& out, const ApiServices& s);
 void addNodeHandlers(std::map<std::string, Handler>& out, const ApiServices& s);
 void addPolicyHandlers(std::map<std::string, Handler>& out, const ApiServices& s);
+void addSchedulingHandlers(std::map<std::string, Handler>& out, const ApiServices& s);  // sched_routes.cc
+void addReportHandlers(std::map<std::string, Handler>& out, const ApiServices& s);  // report_routes.cc
 
 }  // namespace bulwark::server

@@ -54,6 +54,25 @@ const std::vector<RouteSpec>& verifierRouteTable() {
       {"POST", "/v1/policy/images", Access::only(kAdmins), false, "add an image rule"},
       {"POST", "/v1/policy/image-rules", Access::only(kAdmins), false, "alias of /v1/policy/images"},
       {"DELETE", "/v1/policy/images/{id}", Access::only(kAdmins), false, "remove an image rule"},
+      // Relying parties (docs/scheduling.md): kube-scheduler extender, admission
+      // webhook (the API server presents a scheduler-role client certificate) and
+      // the plain REST verdict for other schedulers.
+      {"POST", "/v1/k8s/filter", Access::only(kReaders), false, "kube-scheduler extender filter"},
+      {"POST", "/v1/k8s/prioritize", Access::only(kReaders), false,
+       "kube-scheduler extender prioritize"},
+      {"POST", "/v1/k8s/admit", Access::only(kReaders), false,
+       "ValidatingAdmissionWebhook (AdmissionReview v1)"},
+      {"GET", "/v1/verdicts", Access::only(kReaders), false, "trusted-now verdict of every node"},
+      {"GET", "/v1/verdicts/{name}", Access::only(kReaders), false,
+       "trusted-now verdict of one node"},
+      // Compliance reports (docs/reports.md).
+      {"GET", "/reports", Access::only(kAuditors), false, "fleet compliance report (HTML)"},
+      {"GET", "/reports/nodes/{name}", Access::only(kAuditors), false,
+       "node compliance report (HTML)"},
+      {"GET", "/v1/reports/fleet", Access::only(kAuditors), false, "fleet report (JSON)"},
+      {"GET", "/v1/reports/nodes/{name}", Access::only(kAuditors), false, "node report (JSON)"},
+      {"GET", "/v1/reports/bundle", Access::only(kAuditors), false,
+       "signed report bundle (?node=NAME, else the fleet)"},
   };
   return kTable;
 }

@@ -13,9 +13,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <condition_variable>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -185,7 +185,8 @@ void BM_ChangeToTrigger(benchmark::State& state) {
     std::ofstream(file, std::ios::trunc) << ++i;
     std::unique_lock lock(mu);
     cv.wait_for(lock, std::chrono::seconds(5), [&] { return fired >= want; });
-    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    state.SetIterationTime(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     lock.unlock();
     ::usleep(2000);  // let the rest of the burst (close_write after modify) drain
     std::lock_guard l2(mu);

@@ -61,9 +61,11 @@ TEST_F(MeasureCli, BadConfigurationAndFlagsAreClearErrors) {
   std::vector<Case> cases = {
       {"unknown key", "measure:\n  pcrs: 1\n", "", 1, "measure.pcrs: unknown key"},
       {"resettable pcr", "measure:\n  pcr: 16\n", "", 1, "PCR 16 is resettable"},
-      {"relative include", "measure:\n  include: [etc]\n", "", 1, "measure.include[0]: 'etc' is not an absolute path"},
+      {"relative include", "measure:\n  include: [etc]\n", "", 1,
+       "measure.include[0]: 'etc' is not an absolute path"},
       {"not yaml", "measure: [\n", "", 1, "not valid YAML"},
-      {"missing explicit config", "", "--config /nonexistent/agent.yaml", 1, "/nonexistent/agent.yaml"},
+      {"missing explicit config", "", "--config /nonexistent/agent.yaml", 1,
+       "/nonexistent/agent.yaml"},
       {"bad tcti", "measure:\n  systemd: false\n", "--tpm bogus:x", 1, "TPM bogus:x"},
       {"unknown flag", "", "--frobnicate", 2, "frobnicate"},
   };
@@ -86,9 +88,9 @@ TEST_F(MeasureCli, UnmeasurableInputsAreNotesAndTheCycleCompletes) {
   ASSERT_EQ(::symlink((dir_ + "/gone").c_str(), (dir_ + "/dangling").c_str()), 0);
   std::string cfg = config("measure:\n  systemd: false\n  docker_socket: " + dir_ +
                            "/no-docker.sock\n  oci_state_roots: [" + dir_ + "/no-runc]\n");
-  auto [r, err] = run("measure --json --config " + cfg + " --include " + dir_ + "/etc --include " +
-                      dir_ + "/pipe --include " + dir_ + "/dangling --include '" + dir_ +
-                      "/nothing-*'");
+  auto [r, err] =
+      run("measure --json --config " + cfg + " --include " + dir_ + "/etc --include " + dir_ +
+          "/pipe --include " + dir_ + "/dangling --include '" + dir_ + "/nothing-*'");
   ASSERT_EQ(r.exit_code, 0) << err;
   auto j = nlohmann::json::parse(r.output, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << r.output;
@@ -103,8 +105,8 @@ TEST_F(MeasureCli, UnmeasurableInputsAreNotesAndTheCycleCompletes) {
   EXPECT_TRUE(good) << r.output;
   EXPECT_EQ(j["extended"], false);
   EXPECT_TRUE(j["log"].is_null());
-  for (std::string part : {"/pipe: not a regular file", "/dangling: does not exist",
-                           "nothing-*: no match"}) {
+  for (std::string part :
+       {"/pipe: not a regular file", "/dangling: does not exist", "nothing-*: no match"}) {
     EXPECT_NE(err.find(part), std::string::npos) << part << "\n" << err;
   }
 }

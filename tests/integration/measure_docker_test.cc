@@ -8,9 +8,9 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <fstream>
 #include <map>
 #include <mutex>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "agent/config/agent_config.h"
@@ -55,7 +55,8 @@ class MeasureDocker : public ::testing::Test {
     delete image_id_;
   }
   void SetUp() override {
-    ASSERT_NE(image_id_, nullptr) << "dockerd harness failed: " << (start_error_ ? *start_error_ : "");
+    ASSERT_NE(image_id_, nullptr) << "dockerd harness failed: "
+                                  << (start_error_ ? *start_error_ : "");
   }
   void TearDown() override {
     if (dockerd_) {
@@ -65,7 +66,8 @@ class MeasureDocker : public ::testing::Test {
   }
 
   static void runContainer(const std::string& name) {
-    auto r = dockerd_->docker("run -d --network none --name " + name + " bulwark-busybox:measure sleep 1000");
+    auto r = dockerd_->docker("run -d --network none --name " + name +
+                              " bulwark-busybox:measure sleep 1000");
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
   AgentConfig config() const {
@@ -122,7 +124,8 @@ TEST_F(MeasureDocker, RuntimeBinariesAndProcessesAreMeasured) {
   std::map<std::string, const Measurement*> procs, bins;
   for (const auto* m : ofKind(*r, kKindRuntimeProcess)) procs[m->subject] = m;
   for (const auto* m : ofKind(*r, kKindRuntimeBinary)) bins[m->subject] = m;
-  for (const char* exe : {"/usr/sbin/dockerd", "/usr/bin/containerd", "/usr/bin/containerd-shim-runc-v2"}) {
+  for (const char* exe :
+       {"/usr/sbin/dockerd", "/usr/bin/containerd", "/usr/bin/containerd-shim-runc-v2"}) {
     ASSERT_TRUE(procs.count(exe)) << exe << " not found by the /proc scan";
     ASSERT_TRUE(bins.count(exe)) << exe;
     EXPECT_EQ(procs[exe]->sha256, bins[exe]->sha256) << exe;
@@ -164,17 +167,21 @@ TEST_F(MeasureDocker, ContainerStartTriggersTheChangeCallback) {
   std::mutex mu;
   std::condition_variable cv;
   std::string reason;
-  ASSERT_TRUE((*stack)->engine->startWatching([&](std::string_view why) {
-    std::lock_guard lock(mu);
-    if (reason.empty()) reason = why;
-    cv.notify_all();
-  }).has_value());
+  ASSERT_TRUE((*stack)
+                  ->engine
+                  ->startWatching([&](std::string_view why) {
+                    std::lock_guard lock(mu);
+                    if (reason.empty()) reason = why;
+                    cv.notify_all();
+                  })
+                  .has_value());
   auto started = std::chrono::steady_clock::now();
   runContainer("second");
   std::unique_lock lock(mu);
   ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return !reason.empty(); }))
       << "no trigger after docker run";
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  started);
   // runc state or containerd task dir, whichever inotify reports first.
   EXPECT_NE(reason.find(dockerd_->execRoot()), std::string::npos) << reason;
   std::printf("container start → trigger: %lld ms (includes docker run)\n",
@@ -191,8 +198,8 @@ TEST_F(MeasureDocker, CliListsTheImageDigest) {
   }
   const char* bin = std::getenv("BULWARK_BINARY_DIR");
   ASSERT_NE(bin, nullptr);
-  auto r = bulwark::testing::runCommand(std::string(bin) + "/bin/bulwark-agent measure --json --config " +
-                                        cfg + " 2>/dev/null");
+  auto r = bulwark::testing::runCommand(
+      std::string(bin) + "/bin/bulwark-agent measure --json --config " + cfg + " 2>/dev/null");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto j = nlohmann::json::parse(r.output, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << r.output;

@@ -55,7 +55,8 @@ class FakeSystemd {
     if (r >= 0) r = sd_bus_start(bus_);
     if (r >= 0) r = addObjects();
     if (r >= 0) r = sd_bus_request_name(bus_, "org.freedesktop.systemd1", 0);
-    if (r < 0) return fail(ErrorCode::kUnavailable, std::string("fake systemd: ") + std::strerror(-r));
+    if (r < 0)
+      return fail(ErrorCode::kUnavailable, std::string("fake systemd: ") + std::strerror(-r));
     thread_ = std::thread([this] {
       while (!stop_) {
         int p = sd_bus_process(bus_, nullptr);
@@ -114,8 +115,7 @@ class FakeSystemd {
         SD_BUS_METHOD("ListUnits", "", "a(ssssssouso)", listUnits, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END};
     static const sd_bus_vtable service[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("ExecStart", "a(sasbttttuii)", execStart, 0, 0),
+        SD_BUS_VTABLE_START(0), SD_BUS_PROPERTY("ExecStart", "a(sasbttttuii)", execStart, 0, 0),
         SD_BUS_PROPERTY("MainPID", "u", mainPid, 0, 0), SD_BUS_VTABLE_END};
     sd_bus_slot* slot = nullptr;
     int r = sd_bus_add_object_vtable(bus_, &slot, "/org/freedesktop/systemd1",
@@ -124,8 +124,8 @@ class FakeSystemd {
     slots_.push_back(slot);
     for (const auto& u : units_) {
       if (u.exec.empty()) continue;  // a unit whose properties cannot be read
-      r = sd_bus_add_object_vtable(bus_, &slot, u.object.c_str(), "org.freedesktop.systemd1.Service",
-                                   service, this);
+      r = sd_bus_add_object_vtable(bus_, &slot, u.object.c_str(),
+                                   "org.freedesktop.systemd1.Service", service, this);
       if (r < 0) return r;
       slots_.push_back(slot);
     }

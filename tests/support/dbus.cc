@@ -51,9 +51,9 @@ Result<std::unique_ptr<DbusDaemon>> DbusDaemon::start() {
     ::dup2(pipefd[1], 1);
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd >= 0) ::dup2(fd, 2);
-    std::vector<char*> argv = {const_cast<char*>(kDbusDaemon), const_cast<char*>("--session"),
-                               address_arg.data(), const_cast<char*>("--nofork"),
-                               const_cast<char*>("--print-address"), nullptr};
+    std::vector<char*> argv = {
+        const_cast<char*>(kDbusDaemon), const_cast<char*>("--session"),       address_arg.data(),
+        const_cast<char*>("--nofork"),  const_cast<char*>("--print-address"), nullptr};
     ::execv(kDbusDaemon, argv.data());
     ::_exit(127);
   }

@@ -43,7 +43,8 @@ std::vector<std::string> mountsUnder(const std::string& dir) {
       out.push_back(mount_point);
     }
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.size() > b.size(); });
   return out;
 }
 
@@ -53,8 +54,9 @@ Result<std::unique_ptr<Dockerd>> Dockerd::start() {
   if (::geteuid() != 0) return fail(ErrorCode::kUnavailable, "dockerd needs root");
   for (const char* bin : {kDockerd, kDocker, kBusybox}) {
     if (::access(bin, X_OK) != 0) {
-      return fail(ErrorCode::kUnavailable,
-                  std::string(bin) + " missing (scripts/deps.sh installs docker.io, busybox-static)");
+      return fail(
+          ErrorCode::kUnavailable,
+          std::string(bin) + " missing (scripts/deps.sh installs docker.io, busybox-static)");
     }
   }
   std::unique_ptr<Dockerd> d(new Dockerd());
@@ -106,7 +108,8 @@ Result<void> Dockerd::waitReady() {
     if (ping.exit_code == 0 && ping.output == "OK") return {};
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  return fail(ErrorCode::kUnavailable, "dockerd did not answer /_ping: " + tail(dir_ + "/dockerd.log"));
+  return fail(ErrorCode::kUnavailable,
+              "dockerd did not answer /_ping: " + tail(dir_ + "/dockerd.log"));
 }
 
 CommandResult Dockerd::docker(const std::string& args) const {
@@ -127,7 +130,8 @@ Result<std::string> Dockerd::importBusybox(const std::string& tag) const {
   auto packed = runCommand("tar -C " + rootfs + " -cf " + tar + " .");
   if (packed.exit_code != 0) return fail(ErrorCode::kIo, "tar: " + packed.output);
   auto imported = docker("import " + tar + " " + tag + " 2>&1");
-  if (imported.exit_code != 0) return fail(ErrorCode::kUnavailable, "docker import: " + imported.output);
+  if (imported.exit_code != 0)
+    return fail(ErrorCode::kUnavailable, "docker import: " + imported.output);
   auto id = docker("image inspect --format '{{.Id}}' " + tag);
   if (id.exit_code != 0) return fail(ErrorCode::kUnavailable, "docker image inspect: " + id.output);
   std::string out = id.output;

@@ -174,8 +174,10 @@ TEST_F(MeasureTpm, CliExtendsOnceThenNothing) {
   const char* bin = std::getenv("BULWARK_BINARY_DIR");
   ASSERT_NE(bin, nullptr);
   std::string cfg = dir_ + "/agent.yaml";
-  write("agent.yaml", "measure:\n  log: " + dir_ + "/measure.log\n  systemd: false\n"
-                      "  docker_socket: \"\"\n  oci_state_roots: []\n  containerd_task_roots: []\n");
+  write("agent.yaml",
+        "measure:\n  log: " + dir_ +
+            "/measure.log\n  systemd: false\n"
+            "  docker_socket: \"\"\n  oci_state_roots: []\n  containerd_task_roots: []\n");
   std::string cmd = std::string(bin) + "/bin/bulwark-agent measure --json --config " + cfg +
                     " --include " + dir_ + "/etc --tpm '" + swtpm_->tcti() + "' 2>/dev/null";
   auto first = bulwark::testing::runCommand(cmd);

@@ -2,12 +2,11 @@
 #include "agent/config/agent_config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <string>
-
-#include <unistd.h>
 
 namespace bulwark::agent {
 namespace {
@@ -93,16 +92,22 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"pcr_text", "measure: {pcr: fifteen}", "measure.pcr: 'fifteen' is not an unsigned"},
         BadCase{"pcr16", "measure: {pcr: 16}", "measure.pcr: PCR 16 is resettable"},
         BadCase{"pcr23", "measure: {pcr: 23}", "measure.pcr: PCR 23 is resettable"},
-        BadCase{"log_relative", "measure: {log: measure.log}", "measure.log: 'measure.log' is not an absolute"},
+        BadCase{"log_relative", "measure: {log: measure.log}",
+                "measure.log: 'measure.log' is not an absolute"},
         BadCase{"include_scalar", "measure: {include: /etc}", "measure.include: must be a list"},
-        BadCase{"include_relative", "measure: {include: [/etc, etc/x]}", "measure.include[1]: 'etc/x'"},
-        BadCase{"include_map", "measure: {include: [{a: b}]}", "measure.include[0]: must be a string"},
-        BadCase{"binary_path", "measure: {runtime_binaries: [/usr/bin/runc]}", "measure.runtime_binaries[0]"},
+        BadCase{"include_relative", "measure: {include: [/etc, etc/x]}",
+                "measure.include[1]: 'etc/x'"},
+        BadCase{"include_map", "measure: {include: [{a: b}]}",
+                "measure.include[0]: must be a string"},
+        BadCase{"binary_path", "measure: {runtime_binaries: [/usr/bin/runc]}",
+                "measure.runtime_binaries[0]"},
         BadCase{"debounce", "measure: {debounce_ms: -1}", "measure.debounce_ms"},
-        BadCase{"bool", "measure: {systemd: yes-please}", "measure.systemd: 'yes-please' is not true or false"},
+        BadCase{"bool", "measure: {systemd: yes-please}",
+                "measure.systemd: 'yes-please' is not true or false"},
         BadCase{"debug_bool", "debug: 1", "debug: '1' is not true or false"},
         BadCase{"ek_type", "tpm: {ek_type: dsa}", "tpm.ek_type: 'dsa' is not one of"},
-        BadCase{"timeout", "verifier: {timeout: soon}", "verifier.timeout: 'soon' is not a duration"},
+        BadCase{"timeout", "verifier: {timeout: soon}",
+                "verifier.timeout: 'soon' is not a duration"},
         BadCase{"interval_zero", "verifier: {interval: 0s}", "verifier.interval: 0 is outside"},
         BadCase{"section_scalar", "measure: 5", "measure: must be a mapping"},
         BadCase{"duplicate", "measure: {pcr: 1, pcr: 2}", "measure.pcr: given twice"},

@@ -43,19 +43,22 @@ TEST(ChangeWatcher, TriggersTable) {
     const char* reason_part;
   };
   std::vector<Case> cases = {
-      {"write in place", [](const TempDir& d) { writeText(d / "watched/f", "new"); }, true, "watched/f"},
+      {"write in place", [](const TempDir& d) { writeText(d / "watched/f", "new"); }, true,
+       "watched/f"},
       {"replace by rename",
        [](const TempDir& d) {
          writeText(d / "watched/.tmp", "x");
          std::rename((d / "watched/.tmp").c_str(), (d / "watched/f").c_str());
        },
        true, "watched/f"},
-      {"chmod", [](const TempDir& d) { ::chmod((d / "watched/f").c_str(), 0600); }, true, "watched/f"},
+      {"chmod", [](const TempDir& d) { ::chmod((d / "watched/f").c_str(), 0600); }, true,
+       "watched/f"},
       {"delete", [](const TempDir& d) { ::unlink((d / "watched/f").c_str()); }, true, "watched/f"},
       {"other file in the same dir", [](const TempDir& d) { writeText(d / "watched/other", "x"); },
        false, ""},
       {"container state dir appears",
-       [](const TempDir& d) { std::filesystem::create_directories(d / "state/c1"); }, true, "state/c1"},
+       [](const TempDir& d) { std::filesystem::create_directories(d / "state/c1"); }, true,
+       "state/c1"},
       {"read only", [](const TempDir& d) { std::ifstream(d / "watched/f").get(); }, false, ""},
   };
   for (const auto& c : cases) {

@@ -2,10 +2,10 @@
 // mtime, ctime), racy entries not cached, parallel hashing equals serial.
 #include "agent/measure/file_digest_cache.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <fcntl.h>
 
 #include "tests/unit/measure/measure_test_util.h"
 
@@ -129,7 +129,8 @@ TEST(FileDigestCache, ParallelEqualsSerialAndKeepsOrder) {
   std::vector<std::string> paths;
   for (int i = 0; i < 200; ++i) {
     paths.push_back(dir / ("f" + std::to_string(i)));
-    writeText(paths.back(), std::string(static_cast<std::size_t>(i) * 97, static_cast<char>('a' + i % 26)));
+    writeText(paths.back(),
+              std::string(static_cast<std::size_t>(i) * 97, static_cast<char>('a' + i % 26)));
   }
   paths.push_back(dir / "missing");
   FileDigestCache parallel(4), serial(1);
@@ -144,7 +145,8 @@ TEST(FileDigestCache, ParallelEqualsSerialAndKeepsOrder) {
   for (std::size_t i = 0; i + 1 < paths.size(); ++i) {
     ASSERT_TRUE(a[i].has_value() && b[i].has_value());
     EXPECT_EQ(a[i]->sha256, b[i]->sha256);
-    EXPECT_EQ(toHex(a[i]->sha256), testutil::sha256Hex(std::string(i * 97, static_cast<char>('a' + i % 26))));
+    EXPECT_EQ(toHex(a[i]->sha256),
+              testutil::sha256Hex(std::string(i * 97, static_cast<char>('a' + i % 26))));
   }
   EXPECT_FALSE(a.back().has_value());
 }

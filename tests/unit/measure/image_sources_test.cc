@@ -18,7 +18,8 @@ TEST(DockerJson, ContainerList) {
   // Shape of GET /containers/json (Docker Engine API v1.41).
   auto list = parseDockerContainers(R"([{"Id":"abc","Names":["/web"],"Image":"busybox:latest",
       "ImageID":")" + kImg + R"(","State":"running","Labels":{}},
-      {"Id":"def","Names":null,"Image":"x","ImageID":")" + kImg + R"(","State":"exited"}])");
+      {"Id":"def","Names":null,"Image":"x","ImageID":")" +
+                                    kImg + R"(","State":"exited"}])");
   ASSERT_TRUE(list.has_value()) << list.error().toString();
   ASSERT_EQ(list->size(), 2u);
   EXPECT_EQ((*list)[0].name, "web");
@@ -28,8 +29,14 @@ TEST(DockerJson, ContainerList) {
 }
 
 TEST(DockerJson, RejectsWrongShapes) {
-  const char* bad[] = {"", "{}", "[1]", R"([{"Names":["/x"]}])", R"([{"Id":5}])",
-                       R"([{"Id":"a","Names":"web"}])", R"([{"Id":"a","Names":[1]}])", "[{"};
+  const char* bad[] = {"",
+                       "{}",
+                       "[1]",
+                       R"([{"Names":["/x"]}])",
+                       R"([{"Id":5}])",
+                       R"([{"Id":"a","Names":"web"}])",
+                       R"([{"Id":"a","Names":[1]}])",
+                       "[{"};
   for (const char* b : bad) {
     auto r = parseDockerContainers(b);
     ASSERT_FALSE(r.has_value()) << b;
@@ -41,7 +48,8 @@ TEST(DockerJson, RejectsWrongShapes) {
 
 TEST(DockerJson, Image) {
   auto img = parseDockerImage(R"({"Id":")" + kImg + R"(","RepoTags":["busybox:latest"],
-      "RepoDigests":["busybox@sha256:)" + std::string(64, 'b') + R"("],"Size":1})");
+      "RepoDigests":["busybox@sha256:)" +
+                              std::string(64, 'b') + R"("],"Size":1})");
   ASSERT_TRUE(img.has_value());
   EXPECT_EQ(img->id, kImg);
   ASSERT_EQ(img->repo_digests.size(), 1u);
@@ -66,7 +74,8 @@ TEST(OciState, RuncAndCrunForms) {
 TEST(OciState, AnnotationsGiveTheImage) {
   auto a = parseBundleAnnotations(R"({"ociVersion":"1.0.2","annotations":{
       "io.kubernetes.cri.image-name":"registry.example/app:1",
-      "io.kubernetes.cri-o.ImageRef":")" + kImg + R"(","n":5}})");
+      "io.kubernetes.cri-o.ImageRef":")" +
+                                  kImg + R"(","n":5}})");
   ASSERT_TRUE(a.has_value());
   RunningContainer c;
   c.annotations = *a;
@@ -87,8 +96,9 @@ TEST(OciState, SourceReadsStateDirsAndNotesVanishedContainers) {
                       R"({"id":"live","init_process_pid":)" + self +
                           R"(,"config":{"labels":["bundle=)" + (root / "bundles/live") + R"("]}})");
   testutil::writeText(root / "bundles/live/config.json", R"({"annotations":{"a":"b"}})");
-  testutil::writeText(root / "runc/moby/dead/state.json",
-                      R"({"id":"dead","init_process_pid":999999,"config":{"labels":["bundle=/x"]}})");
+  testutil::writeText(
+      root / "runc/moby/dead/state.json",
+      R"({"id":"dead","init_process_pid":999999,"config":{"labels":["bundle=/x"]}})");
   testutil::writeText(root / "runc/moby/broken/state.json", "{");
   // containerd task layout.
   testutil::writeText(root / "task/k8s.io/t1/config.json", R"({"annotations":{}})");
@@ -116,7 +126,8 @@ TEST(ImageCollection, OneValuePerDigestAndBundlesReportOnly) {
   std::vector<RunningContainer> cs(5);
   cs[0] = {"docker", "id1", "web", 0, kImg, "busybox:latest", {"busybox@sha256:bb"}, "", "", {}};
   cs[1] = {"docker", "id2", "db", 0, kImg, "busybox:1", {}, "", "", {}};
-  cs[2] = {"runc", "id1", "", 0, "", "", {}, "/b/id1", "/b/id1/config.json", {}};  // same as docker id1
+  cs[2] = {"runc", "id1", "", 0, "", "", {}, "/b/id1", "/b/id1/config.json",
+           {}};  // same as docker id1
   cs[3] = {"runc", "id3", "", 0, "", "", {}, "/b/id3", "/b/id3/config.json", {{"k", "v"}}};
   cs[4] = {"runc", "id4", "", 0, "not-a-digest", "", {}, "", "", {}};
   Collection c = imageCollection(cs);
@@ -152,7 +163,8 @@ std::string testdata(const std::string& name) {
   return bytes ? std::string(bytes->begin(), bytes->end()) : std::string();
 }
 
-constexpr const char* kCapturedId = "649d7bd32c2808ad4de44cc0f4895cae6c267c55981bc327db3df3253a1d0ef5";
+constexpr const char* kCapturedId =
+    "649d7bd32c2808ad4de44cc0f4895cae6c267c55981bc327db3df3253a1d0ef5";
 constexpr const char* kCapturedImage =
     "sha256:08faee3ca0eb6d6e3dd729b645782e0dd471b781c353778692004b01b48fb2de";
 
@@ -180,7 +192,8 @@ TEST(CapturedRuntimeAnswers, RuncStateAndBundle) {
   EXPECT_EQ(state->id, kCapturedId);
   EXPECT_EQ(state->pid, 20249);
   EXPECT_EQ(state->bundle, std::string("/tmp/bwd-cap-nLm2yy/exec/containerd/daemon/"
-                                       "io.containerd.runtime.v2.task/moby/") + kCapturedId);
+                                       "io.containerd.runtime.v2.task/moby/") +
+                               kCapturedId);
   auto annotations = parseBundleAnnotations(testdata("bundle_config.json"));
   ASSERT_TRUE(annotations.has_value()) << annotations.error().toString();
   EXPECT_TRUE(annotations->empty()) << "Docker 20.10 writes no image annotations";

@@ -23,7 +23,8 @@ using testutil::writeText;
 // A software TPM PCR bank set: new = H(old || digest), counted.
 class SoftPcr final : public attest::PcrExtender {
  public:
-  Result<void> extend(std::uint32_t pcr, const std::vector<std::pair<HashAlg, Bytes>>& ds) override {
+  Result<void> extend(std::uint32_t pcr,
+                      const std::vector<std::pair<HashAlg, Bytes>>& ds) override {
     ++extends;
     for (const auto& [alg, d] : ds) {
       auto& v = values[{alg, pcr}];
@@ -230,11 +231,13 @@ TEST(MeasurementEngine, WatcherCallsBackOnMeasuredFileChange) {
   std::mutex mu;
   std::condition_variable cv;
   std::vector<std::string> reasons;
-  ASSERT_TRUE((*engine)->startWatching([&](std::string_view reason) {
-    std::lock_guard lock(mu);
-    reasons.emplace_back(reason);
-    cv.notify_all();
-  }).has_value());
+  ASSERT_TRUE((*engine)
+                  ->startWatching([&](std::string_view reason) {
+                    std::lock_guard lock(mu);
+                    reasons.emplace_back(reason);
+                    cv.notify_all();
+                  })
+                  .has_value());
   writeText(fx.dir / "etc/unrelated-not-measured-yet", "x");  // new file in a watched dir
   std::unique_lock lock(mu);
   ASSERT_FALSE(cv.wait_for(lock, std::chrono::milliseconds(300), [&] { return !reasons.empty(); }))
@@ -245,7 +248,6 @@ TEST(MeasurementEngine, WatcherCallsBackOnMeasuredFileChange) {
   ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return !reasons.empty(); }));
   EXPECT_NE(reasons[0].find("a.conf"), std::string::npos) << reasons[0];
 }
-
 
 TEST(MeasurementEngine, LargeFirstCycleSplitsIntoRecordsThatFitAndReplay) {
   Fixture fx;
@@ -293,12 +295,11 @@ TEST(Measurement, Utf8Table) {
   struct {
     const char* text;
     bool ok;
-  } cases[] = {{"plain/ascii", true},          {"caf\xc3\xa9", true},
-               {"\xe2\x82\xac", true},          {"\xf0\x9f\x98\x80", true},
-               {"\xff", false},                {"\xc3", false},
-               {"\xc0\xaf", false},             // overlong '/'
-               {"\xed\xa0\x80", false},         // surrogate
-               {"\xf4\x90\x80\x80", false}};    // > U+10FFFF
+  } cases[] = {{"plain/ascii", true},      {"caf\xc3\xa9", true}, {"\xe2\x82\xac", true},
+               {"\xf0\x9f\x98\x80", true}, {"\xff", false},       {"\xc3", false},
+               {"\xc0\xaf", false},           // overlong '/'
+               {"\xed\xa0\x80", false},       // surrogate
+               {"\xf4\x90\x80\x80", false}};  // > U+10FFFF
   for (const auto& c : cases) EXPECT_EQ(isUtf8(c.text), c.ok) << c.text;
   EXPECT_EQ(percentEncodeNonUtf8("a%\xff"), "a%25%FF");
 }

@@ -33,17 +33,15 @@ TEST(RuntimeCollector, NamePatterns) {
   struct {
     const char* path;
     bool match;
-  } cases[] = {{"/usr/bin/runc", true},
-               {"/usr/bin/containerd-shim-runc-v2", true},
-               {"/usr/sbin/dockerd", true},
-               {"/usr/bin/runc.real", false},
-               {"/usr/bin/containerd", false},
-               {"/runc/bin/sh", false}};
+  } cases[] = {{"/usr/bin/runc", true},        {"/usr/bin/containerd-shim-runc-v2", true},
+               {"/usr/sbin/dockerd", true},    {"/usr/bin/runc.real", false},
+               {"/usr/bin/containerd", false}, {"/runc/bin/sh", false}};
   for (const auto& c : cases) EXPECT_EQ(matchesRuntimeName(p, c.path), c.match) << c.path;
 }
 
 Measurement proc(std::string exe, std::string pid, std::uint8_t b) {
-  return Measurement{std::string(kKindRuntimeProcess), std::move(exe), Bytes(32, b), {{"pid", pid}}};
+  return Measurement{
+      std::string(kKindRuntimeProcess), std::move(exe), Bytes(32, b), {{"pid", pid}}};
 }
 Measurement disk(std::string path, std::uint8_t b) {
   return Measurement{std::string(kKindRuntimeBinary), std::move(path), Bytes(32, b), {}};
