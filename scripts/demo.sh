@@ -1,48 +1,70 @@
 #!/usr/bin/env bash
 # End-to-end demo on this machine (`make demo` runs `./scripts/demo.sh build`):
 #   1. a private swtpm with EK certificates from a private swtpm_localca CA
-#   2. bulwark-verifier: TLS certificate from openssl, SQLite, EK CA = that swtpm CA,
-#      auto-approved enrollment
-#   3. bulwark-agent enroll              (EK cert, AK credential activation, mTLS cert)
-#   4. bulwark-agent attest --once       (measured, quoted, appraised: no reference values
-#                                         yet, so "measurement-unknown")
-#   5. bulwarkctl policy learn + approve (the operator accepts this node's measurements)
-#   6. bulwark-agent attest --once       -> affirming
-#   7. GET /v1/nodes/NAME saved to a file whose path is printed
+#   2. bulwark-verifier: TLS from openssl, SQLite, EK CA = that swtpm CA, auto-approved
+#      enrollment, an admin and a scheduler token
+#   3. a private dockerd (vfs, no bridge) whose default runtime is a copy of runc the
+#      agent measures, two containers from a `docker import`ed busybox image:
+#      "web" (hardened) and "debug-shell" (privileged-equivalent: every capability,
+#      seccomp unconfined)
+#   4. bulwark-agent enroll (EK cert, AK credential activation, mTLS client cert)
+#   5. bulwark-agent attest --once (no reference values yet: not affirming)
+#   6. bulwarkctl policy learn + approve (the operator accepts this node's measurements)
+#   7. bulwark-agent run (daemon); verdict, per-container findings, the kube-scheduler
+#      extender's answer and the report pages: debug-shell makes the node untrusted
+#   8. the operator removes debug-shell: trusted, the extender accepts the node
+#   9. tamper with the measured runtime binary: refused by the extender within seconds
+#      (time printed); restore it: trusted again (its approved digest still holds)
 # Everything started here is stopped on exit; the script fails if any step fails.
+#
+# Options (environment): DEMO_TAMPER_ROUNDS=N repeats step 9 N times and prints the
+# median tamper-to-refusal time (scripts/bench-tamper.sh); DEMO_KEEP=1 keeps the work dir.
 set -euo pipefail
 
 BUILD=${1:-build}
 BIN=$(cd "$BUILD" && pwd)/bin
+SRC=$(cd "$(dirname "$0")/.." && pwd)
 NODE=demo-node
-TOKEN="demo-admin-$RANDOM$RANDOM"
+TOKEN="demo-admin-$RANDOM$RANDOM$RANDOM"
+SCHED_TOKEN="demo-scheduler-$RANDOM$RANDOM$RANDOM"
 OUT_DIR=$(cd "$BUILD" && pwd)/demo
+ROUNDS=${DEMO_TAMPER_ROUNDS:-1}
 mkdir -p "$OUT_DIR"
 
 for b in bulwark-verifier bulwark-agent bulwarkctl; do
   [ -x "$BIN/$b" ] || { echo "demo: $BIN/$b missing: run 'make build' first" >&2; exit 1; }
 done
-for t in swtpm swtpm_setup swtpm_localca openssl python3; do
+for t in swtpm swtpm_setup swtpm_localca openssl python3 curl dockerd docker runc busybox; do
   command -v "$t" >/dev/null || { echo "demo: $t not installed: run 'make deps'" >&2; exit 1; }
 done
+[ "$(id -u)" = 0 ] || { echo "demo: needs root (dockerd, ptrace of containers)" >&2; exit 1; }
 
 WORK=$(mktemp -d /tmp/bulwark-demo.XXXXXX)
 PIDS=()
+DOCKERD_PID=
 cleanup() {
   local rc=$?
+  if [ -n "$DOCKERD_PID" ]; then
+    /usr/bin/docker -H "unix://$WORK/docker/docker.sock" rm -f web debug-shell >/dev/null 2>&1 || true
+  fi
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   if [ $rc -ne 0 ]; then
     echo "demo: FAILED (exit $rc); logs:" >&2
     for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done
   fi
-  rm -rf "$WORK"
+  # dockerd may leave mounts (vfs layers, shm, netns) under its roots.
+  grep -o " $WORK[^ ]*" /proc/self/mounts 2>/dev/null | sort -r | while read -r m; do
+    umount -l "$m" 2>/dev/null || true
+  done
+  if [ "${DEMO_KEEP:-0}" = 1 ]; then echo "demo: work dir kept: $WORK"; else rm -rf "$WORK"; fi
   exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 step() { printf '\n== %s\n' "$*"; }
+now_ms() { date +%s%3N; }
 
 # Two consecutive free loopback ports (swtpm: server + control channel).
 free_port_pair() {
@@ -66,7 +88,7 @@ wait_for() {  # wait_for SECONDS COMMAND...
   local deadline=$((SECONDS + $1)); shift
   until "$@" >/dev/null 2>&1; do
     [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.1
+    sleep 0.05
   done
 }
 
@@ -108,20 +130,24 @@ step "2. bulwark-verifier (TLS 1.3, SQLite, swtpm's CA as EK CA, auto-approve)"
   openssl x509 -req -in server.csr -CA tls-ca.pem -CAkey tls-ca.key -CAcreateserial \
     -out server.pem -days 2 -extfile san.ext
 ) > "$WORK/openssl.log" 2>&1
-TOKEN_SHA=$(printf '%s' "$TOKEN" | sha256sum | cut -d' ' -f1)
+sha() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 cat > "$WORK/verifier.yaml" <<EOF
 listen: {address: 127.0.0.1, port: 0}
 tls: {cert: $WORK/server.pem, key: $WORK/server.key}
 agent_ca: {cert: $WORK/agent-ca.pem, key: $WORK/agent-ca.key, validity: 1d}
-tokens: [{name: demo-admin, role: admin, sha256: $TOKEN_SHA}]
+tokens:
+  - {name: demo-admin, role: admin, sha256: $(sha "$TOKEN")}
+  - {name: demo-scheduler, role: scheduler, sha256: $(sha "$SCHED_TOKEN")}
 database: {sqlite: $WORK/verifier.db}
 verifier_key: $WORK/ear-key.pem
-freshness_ttl: 10m
+freshness_ttl: 2m
 enrollment:
   ek_ca: [$WORK/ca/swtpm-localca-rootca-cert.pem]
   ek_intermediates: [$WORK/ca/issuercert.pem]
   auto_approve: true
 appraisal: {pcr_bank: sha256}
+isolation_profiles:
+  default: {fail_severity: high}
 EOF
 "$BIN/bulwark-verifier" --config "$WORK/verifier.yaml" > "$WORK/verifier.log" 2>&1 &
 PIDS+=($!)
@@ -130,47 +156,125 @@ VPORT=$(grep -o '"msg":"listening".*' "$WORK/verifier.log" | grep -o '"port":[0-
 URL="https://127.0.0.1:$VPORT"
 echo "verifier at $URL"
 
-# The agent measures the host OS (os-release, cmdline, kernel, modules) and one
-# configuration file; runtime discovery is narrowed to keep the demo independent of
-# whatever daemons this machine runs.
-echo "log_level = info" > "$WORK/demo-app.conf"
+step "3. private dockerd; runtime = a measured copy of runc; containers web (hardened) and debug-shell (privileged-equivalent)"
+D="$WORK/docker"
+mkdir -p "$D/runtime" "$D/rootfs/bin"
+cp "$(command -v runc)" "$D/runtime/runc"
+cp "$D/runtime/runc" "$WORK/runc.orig"
+dockerd --data-root="$D/data" --exec-root="$D/exec" --pidfile="$D/dockerd.pid" \
+  --host="unix://$D/docker.sock" --storage-driver=vfs --bridge=none --iptables=false \
+  --ip6tables=false --ip-masq=false --userland-proxy=false --log-level=warn \
+  --add-runtime "bulwark-demo=$D/runtime/runc" --default-runtime bulwark-demo \
+  > "$WORK/dockerd.log" 2>&1 &
+DOCKERD_PID=$!
+PIDS+=($DOCKERD_PID)
+DOCKER=(/usr/bin/docker -H "unix://$D/docker.sock")
+wait_for 60 "${DOCKER[@]}" version || { echo "dockerd did not start" >&2; exit 1; }
+cp "$(command -v busybox)" "$D/rootfs/bin/busybox"
+for a in sh sleep cat; do ln -s busybox "$D/rootfs/bin/$a"; done
+tar -C "$D/rootfs" -cf "$D/busybox.tar" .
+"${DOCKER[@]}" import "$D/busybox.tar" demo/busybox:1 >/dev/null
+"${DOCKER[@]}" run -d --name web --network none --read-only --cap-drop ALL \
+  --security-opt no-new-privileges --memory 64m --pids-limit 64 --user 1000:1000 \
+  demo/busybox:1 sleep 100000 >/dev/null
+"${DOCKER[@]}" run -d --name debug-shell --network none --cap-add ALL --cap-drop SYS_RESOURCE \
+  --security-opt seccomp=unconfined demo/busybox:1 sleep 100000 >/dev/null
+"${DOCKER[@]}" ps --format '  {{.Names}}\t{{.Image}}\t{{.Status}}'
+
+# The agent measures the host OS, the runtime binaries it finds running (dockerd,
+# containerd, shims) and the copy of runc dockerd uses; it inspects both containers.
 cat > "$WORK/agent.yaml" <<EOF
 node: $NODE
 state_dir: $WORK/agent-state
 tpm: {tcti: "$TCTI"}
-verifier: {url: "$URL", ca_file: $WORK/tls-ca.pem, firmware_log: "", ima_log: ""}
+verifier: {url: "$URL", ca_file: $WORK/tls-ca.pem, firmware_log: "", ima_log: "", interval: 30s}
 measure:
   log: $WORK/agent-state/measure.log
-  include: [$WORK/demo-app.conf]
-  runtime_binaries: [no-such-runtime]
-  docker_socket: ""
-  oci_state_roots: []
-  containerd_task_roots: []
+  include: [$D/runtime/runc]
+  docker_socket: $D/docker.sock
+  oci_state_roots: [$D/exec/runtime-bulwark-demo]
+  containerd_task_roots: [$D/exec/containerd/daemon/io.containerd.runtime.v2.task]
   systemd: false
+inspect:
+  enabled: true
+  profile: baseline
+  profiles_dir: $SRC/profiles
 EOF
 AGENT=("$BIN/bulwark-agent" --config "$WORK/agent.yaml")
 CTL=("$BIN/bulwarkctl" --verifier "$URL" --cacert "$WORK/tls-ca.pem")
 export BULWARK_TOKEN="$TOKEN"
+api() {  # api TOKEN METHOD PATH [BODY]
+  curl -sS --cacert "$WORK/tls-ca.pem" -H "Authorization: Bearer $1" -X "$2" \
+    ${4:+-H 'Content-Type: application/json' --data "$4"} "$URL$3"
+}
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+EXTENDER_ARGS='{"Pod":{"metadata":{"name":"nginx","namespace":"default"}},"NodeNames":["'$NODE'","ghost-node"]}'
+extender() { api "$SCHED_TOKEN" POST /v1/k8s/filter "$EXTENDER_ARGS"; }
+node_state() { api "$SCHED_TOKEN" GET "/v1/nodes/$NODE" | json 'd["state"]'; }
+accepted() { extender | json '"'$NODE'" in (d.get("NodeNames") or [])' | grep -qx True; }
+last_id() { api "$SCHED_TOKEN" GET "/v1/nodes/$NODE" | json '(d["last_appraisal"] or {}).get("id")'; }
+appraised_since() { [ "$(last_id)" != "$1" ]; }
+refused() { extender | json '"'$NODE'" in (d.get("FailedNodes") or {})' | grep -qx True; }
+show_extender() {
+  echo "kube-scheduler extender, POST /v1/k8s/filter for [$NODE, ghost-node]:"
+  extender | python3 -m json.tool | sed 's/^/  /'
+}
 
-step "3. bulwark-agent enroll"
+step "4. bulwark-agent enroll"
 "${AGENT[@]}" enroll
 
-step "4. bulwark-agent attest --once (nothing approved yet: expect a non-affirming verdict)"
+step "5. bulwark-agent attest --once (nothing approved yet: expect a non-affirming verdict)"
 set +e
-"${AGENT[@]}" attest --once
+"${AGENT[@]}" attest --once > "$WORK/attest1.out" 2>&1
 rc=$?
 set -e
-[ $rc -eq 3 ] || { echo "demo: expected exit 3 (appraised, not affirming), got $rc" >&2; exit 1; }
+tail -n 3 "$WORK/attest1.out"
+[ $rc -eq 3 ] || { cat "$WORK/attest1.out"; echo "demo: expected exit 3 (appraised, not affirming), got $rc" >&2; exit 1; }
 
-step "5. operator: bulwarkctl policy learn $NODE && bulwarkctl policy approve --node $NODE"
+step "6. operator: bulwarkctl policy learn $NODE && bulwarkctl policy approve --node $NODE"
 "${CTL[@]}" policy learn "$NODE"
 "${CTL[@]}" policy approve --node "$NODE"
 
-step "6. bulwark-agent attest --once"
-"${AGENT[@]}" attest --once
+BEFORE=$(last_id)
+step "7. bulwark-agent run (daemon): attests on every change and every 30 s"
+"${AGENT[@]}" run > "$WORK/agent.log" 2>&1 &
+AGENT_PID=$!
+PIDS+=($AGENT_PID)
+wait_for 30 appraised_since "$BEFORE" || { echo "no appraisal from the daemon" >&2; exit 1; }
+sleep 1
+"${CTL[@]}" node "$NODE" | sed 's/^/  /'
+echo "state: $(node_state)  (debug-shell violates the 'default' isolation profile)"
+show_extender
+REPORT_HTML="$OUT_DIR/$NODE.html"
+api "$TOKEN" GET "/reports/nodes/$NODE" > "$REPORT_HTML"
+api "$TOKEN" GET /reports > "$OUT_DIR/fleet.html"
 
-step "7. the verifier's view of $NODE"
-REPORT="$OUT_DIR/$NODE.json"
-"${CTL[@]}" node "$NODE" --json > "$REPORT"
-"${CTL[@]}" node "$NODE"
-printf '\ndemo: OK — %s is trusted; node report (GET /v1/nodes/%s): %s\n' "$NODE" "$NODE" "$REPORT"
+step "8. operator removes debug-shell; the agent's container watch attests at once"
+t0=$(now_ms)
+"${DOCKER[@]}" rm -f debug-shell >/dev/null
+wait_for 30 accepted || { echo "node not accepted after removing debug-shell" >&2; exit 1; }
+echo "trusted again after $(( $(now_ms) - t0 )) ms; state: $(node_state)"
+show_extender
+
+step "9. tamper with the measured runtime binary $D/runtime/runc"
+TIMES=()
+for round in $(seq 1 "$ROUNDS"); do
+  t0=$(now_ms)
+  printf '\x00bulwark-demo-tamper-%s' "$round" >> "$D/runtime/runc"
+  wait_for 30 refused || { echo "node not refused after tampering" >&2; exit 1; }
+  dt=$(( $(now_ms) - t0 ))
+  TIMES+=($dt)
+  echo "round $round: refused by the extender $dt ms after the write"
+  [ "$round" -gt 1 ] || { api "$SCHED_TOKEN" GET "/v1/nodes/$NODE" | json 'd["reasons"]' | sed 's/^/  reasons: /'; show_extender; }
+  cp "$WORK/runc.orig" "$D/runtime/runc"
+  t0=$(now_ms)
+  wait_for 30 accepted || { echo "node not accepted after restoring runc" >&2; exit 1; }
+  echo "round $round: restored, accepted again after $(( $(now_ms) - t0 )) ms (approved digest)"
+done
+MEDIAN=$(printf '%s\n' "${TIMES[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}')
+echo "tamper-to-refusal over $ROUNDS round(s): median $MEDIAN ms (all: ${TIMES[*]})"
+
+"${CTL[@]}" node "$NODE" --json > "$OUT_DIR/$NODE.json"
+api "$TOKEN" GET "/reports/nodes/$NODE" > "$REPORT_HTML"
+printf '\ndemo: OK — %s trusted; node report: %s (served at %s/reports/nodes/%s), fleet: %s, JSON: %s\n' \
+  "$NODE" "$REPORT_HTML" "$URL" "$NODE" "$OUT_DIR/fleet.html" "$OUT_DIR/$NODE.json"

@@ -150,6 +150,16 @@ Result<void> checkAbsolute(const std::string& s, const std::string& key) {
   return {};
 }
 
+// "[runtime=]dir" as `bulwark-agent inspect --state-root` takes it.
+Result<void> checkStateRoot(const std::string& s, const std::string& key) {
+  const auto eq = s.find('=');
+  const std::string dir = eq == std::string::npos ? s : s.substr(eq + 1);
+  if (dir.empty() || dir.front() != '/') {
+    return keyError(key, "'" + s + "' must be [runtime=]/absolute/dir (e.g. crun=/run/crun)");
+  }
+  return {};
+}
+
 Result<void> checkBinaryName(const std::string& s, const std::string& key) {
   if (s.find('/') != std::string::npos) {
     return keyError(key, "'" + s +
@@ -220,7 +230,10 @@ Section topKeys(AgentConfig& c) {
                             {"firmware_log", path(v.firmware_log, true)},
                             {"ima_log", path(v.ima_log, true)}})},
       {"measure", section(measureKeys(c.measure))},
-      {"inspect", section({{"profile", text(c.inspect.profile)}})}};
+      {"inspect", section({{"enabled", boolean(c.inspect.enabled)},
+                           {"profile", text(c.inspect.profile)},
+                           {"profiles_dir", path(c.inspect.profiles_dir, true)},
+                           {"state_roots", list(c.inspect.state_roots, checkStateRoot)}})}};
 }
 
 }  // namespace

@@ -46,8 +46,15 @@ struct MeasureConfig {
   std::uint32_t hash_threads = 0;  // 0 = one per online CPU
 };
 
+// Container isolation inspection in every attestation cycle (DESIGN §5); the
+// results travel in the Evidence, bound by the quote. Docker is asked over
+// measure.docker_socket; OCI state roots are the runc/crun/containerd defaults
+// plus state_roots ("[runtime=]dir").
 struct InspectConfig {
-  std::string profile = "baseline";
+  bool enabled = true;
+  std::string profile = "baseline";  // name in <profiles_dir>/isolation/ or a .json path
+  std::string profiles_dir;          // "" = $BULWARK_PROFILES_DIR, else /usr/share/bulwark/profiles
+  std::vector<std::string> state_roots;
 };
 
 struct AgentConfig {

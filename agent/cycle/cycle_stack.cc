@@ -33,10 +33,18 @@ Result<std::unique_ptr<CycleStack>> buildCycleStack(const AgentSettings& setting
       .ima_log = settings.ima_log,
   });
   stack->source = std::make_unique<EngineMeasurementSource>(*stack->measure->engine, *stack->logs);
+  MeasurementSource* source = stack->source.get();
+  if (config.inspect.enabled) {
+    auto inspecting =
+        InspectingSource::create(*stack->source, config.inspect, config.measure.docker_socket);
+    if (!inspecting) return std::unexpected(inspecting.error());
+    stack->inspecting = std::move(*inspecting);
+    source = stack->inspecting.get();
+  }
   stack->cycle = std::make_unique<AttestationCycle>(
       CycleOptions{.node = stack->node, .measurement_pcr = settings.measurement_pcr},
       CycleEnvironment{.store = &store,
-                       .source = stack->source.get(),
+                       .source = source,
                        .quoter = stack->quoter.get(),
                        .verifier = stack->verifier.get(),
                        .host_facts = [] { return collectHostFacts(); },

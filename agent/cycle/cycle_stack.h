@@ -10,6 +10,7 @@
 
 #include "agent/cycle/attestation_cycle.h"
 #include "agent/cycle/engine_source.h"
+#include "agent/cycle/inspection_source.h"
 #include "agent/cycle/log_file_source.h"
 #include "agent/cycle/tpm_quoter.h"
 #include "agent/enroll/agent_settings.h"
@@ -30,6 +31,7 @@ struct CycleStack {
   std::unique_ptr<MeasureStack> measure;
   std::unique_ptr<LogFileSource> logs;
   std::unique_ptr<EngineMeasurementSource> source;
+  std::unique_ptr<InspectingSource> inspecting;  // wraps `source` unless inspect.enabled is false
   std::unique_ptr<AttestationCycle> cycle;
   std::vector<std::string> notes;  // setup problems that do not stop attesting
 };

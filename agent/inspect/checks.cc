@@ -102,8 +102,13 @@ bool looksPrivileged(const ProcStatus& status, int cap_last_cap, std::vector<int
   if (!status.seccomp || *status.seccomp != 0) return false;
   constexpr int kSysAdmin = 21;
   if (((status.cap_bnd >> kSysAdmin) & 1u) == 0) return false;
-  const std::vector<int> lacking =
-      capabilityBits(allCapabilitiesMask(cap_last_cap) & ~status.cap_bnd);
+  // CAP_PERFMON (38), CAP_BPF (39) and CAP_CHECKPOINT_RESTORE (40) were split out
+  // of CAP_SYS_ADMIN (Linux 5.8/5.9), which still grants what they do: holding
+  // CAP_SYS_ADMIN, lacking them takes no power away. Runtimes that predate them
+  // (Docker 20.10's "ALL") never grant them.
+  constexpr std::uint64_t kSplitFromSysAdmin = (1ull << 38) | (1ull << 39) | (1ull << 40);
+  const std::vector<int> lacking = capabilityBits(allCapabilitiesMask(cap_last_cap) &
+                                                  ~status.cap_bnd & ~kSplitFromSysAdmin);
   if (static_cast<int>(lacking.size()) > kPrivilegedMissingCaps) return false;
   if (missing != nullptr) *missing = lacking;
   return true;
