@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 
 #include "server/appraisal/appraiser.h"
@@ -18,6 +19,7 @@ struct ApiServices {
   Appraiser* appraiser = nullptr;
   EnrollmentService* enrollment = nullptr;  // nullptr: agent_ca not configured → 503
   NowFn now;
+  std::shared_ptr<EVP_PKEY> ear_key{};  // signs report bundles (report_routes.cc); nullptr → 503
 };
 
 std::map<std::string, Handler> makeApiHandlers(const ApiServices& services);

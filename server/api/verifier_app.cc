@@ -88,6 +88,7 @@ Result<std::unique_ptr<VerifierApp>> VerifierApp::create(const PipelineConfig& c
   opts.boot_policy = std::move(*boot);
   EVP_PKEY_up_ref(ear_key);
   std::shared_ptr<EVP_PKEY> key(ear_key, EVP_PKEY_free);
+  app->ear_key_ = key;
   app->appraiser_ = std::make_unique<Appraiser>(*app->store_, std::move(key), std::move(opts),
                                                 wallClock, attest::defaultRng());
 
@@ -114,7 +115,7 @@ Result<std::unique_ptr<VerifierApp>> VerifierApp::create(const PipelineConfig& c
 }
 
 std::map<std::string, Handler> VerifierApp::handlers() const {
-  return makeApiHandlers({store_.get(), appraiser_.get(), enrollment_.get(), wallClock});
+  return makeApiHandlers({store_.get(), appraiser_.get(), enrollment_.get(), wallClock, ear_key_});
 }
 
 }  // namespace bulwark::server

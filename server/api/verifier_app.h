@@ -34,6 +34,7 @@ class VerifierApp {
 
  private:
   VerifierApp() = default;
+  std::shared_ptr<EVP_PKEY> ear_key_;  // the Appraiser's EAR key, also signs report bundles
   std::unique_ptr<Store> store_;
   std::unique_ptr<attest::CaStore> ek_cas_;
   std::unique_ptr<AgentCa> agent_ca_;
