@@ -11,6 +11,7 @@ PACKAGES=(
   protobuf-compiler libprotobuf-dev libboost-dev libboost-system-dev
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libsqlite3-dev libpq-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libarchive-dev rpm  # package reference values (libarchive reads .deb/.rpm; rpmbuild makes test .rpms)
   # TPM: emulator with local CA, and tpm2-tools as an independent peer
   swtpm swtpm-tools tpm2-tools
   # test peers

@@ -164,6 +164,33 @@ void addNodeHandlers(std::map<std::string, Handler>& out, const ApiServices& s) 
     }
     return answer(ctx, nodeView(*s.store, name, s.now()));
   };
+  // Node group = isolation profile (docs/verifier.md); the node's latest evidence is
+  // re-appraised under the new profile right away (freshness deadline kept).
+  out["PUT /v1/nodes/{name}/group"] = [s](const RouteContext& ctx) {
+    const std::string& name = ctx.params.at("name");
+    auto body = parseJsonBody(ctx.request);
+    if (!body) return errorResponse(ctx.request, body.error());
+    if (!body->is_object() || !(*body)["group"].is_string()) {
+      return errorResponse(ctx.request, {400, "malformed-request", "give {\"group\": NAME}"});
+    }
+    std::string group = (*body)["group"];
+    // A typo must not silently put a node under the default profile.
+    if (!group.empty() && group != "default" && !s.appraiser->options().profiles.contains(group)) {
+      return errorResponse(ctx.request, {400, "group-unknown",
+                                         "no isolation_profiles." + group.substr(0, 64) +
+                                             " in the verifier configuration"});
+    }
+    if (auto r = s.store->setNodeGroup(name, group, s.now()); !r) {
+      ApiError e = fromStoreError(r.error(), "node-unknown");
+      if (r.error().code() == ErrorCode::kInvalidArgument) e.code = "invalid-group";
+      return errorResponse(ctx.request, e);
+    }
+    auto re = s.appraiser->reappraise(name);
+    if (!re && re.error().status == 503) return errorResponse(ctx.request, re.error());
+    auto view = nodeView(*s.store, name, s.now());
+    if (view) (*view)["reappraised"] = re && *re;
+    return answer(ctx, view);
+  };
   out["DELETE /v1/nodes/{name}"] = [s](const RouteContext& ctx) {
     const std::string& name = ctx.params.at("name");
     if (auto r = s.store->deleteNode(name); !r) {

@@ -9,6 +9,7 @@
 #include "server/api/routes.h"
 #include "server/api/wire.h"
 #include "server/appraisal/evidence.h"
+#include "server/appraisal/package.h"
 
 namespace bulwark::server {
 
@@ -160,6 +161,22 @@ HttpResponse revoke(const RouteContext& ctx, const ApiServices& s) {
         return errorResponse(ctx.request, {400, "malformed-request", "ids: integers"});
       f.ids.push_back(id.get<std::int64_t>());
     }
+  }
+  if (body->contains("package") || body->contains("version")) {
+    // One imported package version: its source tag (server/appraisal/package.h).
+    const json &pkg = (*body)["package"], &ver = (*body)["version"];
+    const json& label = body->contains("label") ? (*body)["label"] : json("");
+    if (!pkg.is_string() || !ver.is_string() || !label.is_string() ||
+        !isPackageName(pkg.get<std::string>()) || !isPackageVersion(ver.get<std::string>())) {
+      return errorResponse(ctx.request, {400, "malformed-request",
+                                         "package and version: package name and version strings"});
+    }
+    std::string l = label.get<std::string>();
+    f.source = packageSource(pkg.get<std::string>(), ver.get<std::string>()) +
+               (l.empty() ? "" : "@" + l);
+    if (body->contains("source"))
+      return errorResponse(ctx.request,
+                           {400, "malformed-request", "give package/version or source, not both"});
   }
   for (const char* key : {"kind", "subject", "source"}) {
     if (!body->contains(key)) continue;

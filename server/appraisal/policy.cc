@@ -60,15 +60,25 @@ PolicySnapshot::PolicySnapshot(std::int64_t version, const std::vector<Reference
 }
 
 ReferenceMatch PolicySnapshot::match(const MeasurementEntry& m) const {
-  auto it = values_.find({m.kind, m.subject});
-  if (it == values_.end()) return ReferenceMatch::kUnknown;
   bool revoked = false;
-  for (const Entry& e : it->second) {
-    if (e.sha256 != m.sha256) continue;
-    if (e.state == ReferenceState::kApproved) return ReferenceMatch::kApproved;
-    revoked = true;
-  }
+  auto scan = [&](const std::string& kind) {
+    auto it = values_.find({kind, m.subject});
+    if (it == values_.end()) return false;
+    for (const Entry& e : it->second) {
+      if (e.sha256 != m.sha256) continue;
+      if (e.state == ReferenceState::kApproved) return true;
+      revoked = true;
+    }
+    return false;
+  };
+  if (scan(m.kind)) return ReferenceMatch::kApproved;
+  // Package files (kind "file") vouch for a path whatever role the agent saw it in.
+  if (isFileKind(m.kind) && scan(std::string(kPackageFileKind))) return ReferenceMatch::kApproved;
   return revoked ? ReferenceMatch::kRevokedOnly : ReferenceMatch::kUnknown;
+}
+
+bool isFileKind(std::string_view kind) {
+  return kind == "host-file" || kind == "runtime-binary" || kind == "runtime-process";
 }
 
 ImageVerdict PolicySnapshot::image(std::string_view reference, std::string_view digest) const {

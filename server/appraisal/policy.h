@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "server/appraisal/evidence.h"
+#include "server/appraisal/package.h"
 #include "server/store/store_types.h"
 
 namespace bulwark::server {
@@ -47,6 +48,10 @@ struct ImageVerdict {
 // component with '.' or ':' or "localhost") are kept.
 std::string normalizeImageReference(std::string_view reference);
 
+// Measurement kinds whose subject is a file path (docs/api.md): package files
+// (kPackageFileKind reference values) match them too.
+bool isFileKind(std::string_view kind);
+
 class PolicySnapshot {
  public:
   PolicySnapshot() = default;
@@ -54,6 +59,7 @@ class PolicySnapshot {
                  std::vector<ImageRule> rules);
 
   std::int64_t version() const { return version_; }
+  // Values of m.kind first, then package files for file kinds; approved wins over revoked.
   ReferenceMatch match(const MeasurementEntry& m) const;
   // `digest` is "sha256:<hex>" or empty (unknown digest: only prefix rules can allow).
   ImageVerdict image(std::string_view reference, std::string_view digest) const;

@@ -4,6 +4,9 @@
 //   bulwarkctl ... approve NAME | revoke NAME
 //   bulwarkctl ... policy learn NODE | policy approve [--node NODE] | policy show [--json]
 //   bulwarkctl ... policy image allow-digest|allow-prefix|deny-digest VALUE
+//   bulwarkctl ... policy import-package FILE.deb|FILE.rpm ... [--label L] [--dry-run]
+//   bulwarkctl ... policy revoke --package NAME --version V [--label L] | --id N ...
+//   bulwarkctl ... nodes group NAME GROUP
 // The token may come from $BULWARK_TOKEN (preferred: command lines are visible in ps).
 // Exit 2 + "ERROR ..." on stderr when the verifier cannot be asked or refuses.
 #include <cstdio>
@@ -11,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "attest/core/bytes.h"
+#include "server/appraisal/package.h"
 #include "server/ctl/command.h"
 #include "server/ctl/http_client.h"
 
@@ -146,7 +151,22 @@ void addNodeCommands(CLI::App& app, int& exit_code) {
   static bool nodes_json = false;
   nodes->add_flag("--json", nodes_json, "print the verifier's JSON");
   nodes->fallthrough();
-  nodes->callback([&exit_code] {
+  auto* group = nodes->add_subcommand(
+      "group", "put node NAME in node group GROUP (its isolation profile; \"\" = default)");
+  static std::string group_node, group_name;
+  group->add_option("NAME", group_node, "node name")->required();
+  group->add_option("GROUP", group_name, "node group (isolation_profiles key)")->required();
+  group->add_flag("--json", jsonOut(), "print the verifier's JSON");
+  group->fallthrough();
+  group->callback([&exit_code] {
+    auto j = call("PUT", "/v1/nodes/" + group_node + "/group", {{"group", group_name}}, exit_code);
+    if (!j) return;
+    jsonOut() ? (void)std::printf("%s\n", j->dump(2).c_str())
+              : (void)std::printf("%s: group %s, state %s\n", str(*j, "name").c_str(),
+                                  str(*j, "group").c_str(), str(*j, "state").c_str());
+  });
+  nodes->callback([&exit_code, nodes] {
+    if (nodes->got_subcommand("group")) return;
     auto j = call("GET", "/v1/nodes", nullptr, exit_code);
     if (!j) return;
     nodes_json ? (void)std::printf("%s\n", j->dump(2).c_str()) : printNodes(*j);
@@ -181,6 +201,8 @@ void addNodeCommands(CLI::App& app, int& exit_code) {
     });
   }
 }
+
+void addPackageCommands(CLI::App& policy, int& exit_code);
 
 void addPolicyCommands(CLI::App& app, int& exit_code) {
   auto* policy =
@@ -245,6 +267,99 @@ void addPolicyCommands(CLI::App& app, int& exit_code) {
     std::string k = kind;
     for (char& c : k) c = c == '-' ? '_' : c;
     auto j = call("POST", "/v1/policy/images", {{"kind", k}, {"value", value}}, exit_code);
+    if (j) printChange(*j);
+  });
+  addPackageCommands(*policy, exit_code);
+}
+
+// Values per request: ~150 bytes of JSON each keeps a request well under the
+// verifier's default 1 MiB body limit.
+constexpr std::size_t kValuesPerRequest = 2000;
+
+std::string packageSourceOf(const server::PackageContents& p, const std::string& label) {
+  return server::packageSource(p.name, p.version) + (label.empty() ? "" : "@" + label);
+}
+
+// Hashes every regular file of each package (server/appraisal/package.h) and posts them
+// as approved reference values of kind "file", source package:NAME=VERSION[@LABEL].
+void importPackages(const std::vector<std::string>& files, const std::string& label, bool dry_run,
+                    int& exit_code) {
+  for (const std::string& file : files) {
+    auto bytes = readFile(file);
+    if (!bytes) {
+      exit_code = errorOut(file + ": " + bytes.error().toString());
+      return;
+    }
+    auto pkg = server::readPackage(*bytes);
+    if (!pkg) {
+      exit_code = errorOut(file + ": " + pkg.error().toString());
+      return;
+    }
+    std::string source = packageSourceOf(*pkg, label);
+    std::printf("%s: %s %s (%s), %zu files, source %s\n", file.c_str(), pkg->name.c_str(),
+                pkg->version.c_str(), std::string(server::packageFormatName(pkg->format)).c_str(),
+                pkg->files.size(), source.c_str());
+    if (dry_run) {
+      for (const auto& f : pkg->files)
+        std::printf("  %s  %s\n", toHex(f.sha256).c_str(), f.path.c_str());
+      continue;
+    }
+    for (std::size_t i = 0; i < pkg->files.size(); i += kValuesPerRequest) {
+      json values = json::array();
+      for (std::size_t j = i; j < std::min(pkg->files.size(), i + kValuesPerRequest); ++j) {
+        const auto& f = pkg->files[j];
+        values.push_back({{"kind", server::kPackageFileKind},
+                          {"subject", f.path},
+                          {"sha256", toHex(f.sha256)},
+                          {"source", source}});
+      }
+      auto j = call("POST", "/v1/policy/reference-values", {{"values", values}}, exit_code);
+      if (!j) return;
+      printChange(*j);
+    }
+  }
+}
+
+void addPackageCommands(CLI::App& policy, int& exit_code) {
+  auto* import = policy.add_subcommand(
+      "import-package", "hash every file of .deb/.rpm packages into approved reference values");
+  static std::vector<std::string> files;
+  static std::string label;
+  static bool dry_run = false;
+  import->add_option("FILE", files, ".deb or .rpm files")->required()->check(CLI::ExistingFile);
+  import->add_option("--label", label, "tag appended to the source (package:NAME=VERSION@LABEL)");
+  import->add_flag("--dry-run", dry_run, "print the files and digests, post nothing");
+  import->add_flag("--json", jsonOut(), "print the verifier's JSON");
+  import->fallthrough();
+  import->callback([&exit_code] { importPackages(files, label, dry_run, exit_code); });
+
+  auto* revoke = policy.add_subcommand(
+      "revoke", "revoke reference values: one package version, or values by id");
+  static std::string package, version, revoke_label;
+  static std::vector<std::int64_t> ids;
+  revoke->add_option("--package", package, "package name (with --version)");
+  revoke->add_option("--version", version, "package version as imported");
+  revoke->add_option("--label", revoke_label, "label given at import");
+  revoke->add_option("--id", ids, "reference value id (repeatable)");
+  revoke->add_flag("--json", jsonOut(), "print the verifier's JSON");
+  revoke->fallthrough();
+  revoke->callback([&exit_code] {
+    json body = json::object();
+    if (!package.empty() || !version.empty()) {
+      if (package.empty() || version.empty()) {
+        exit_code = errorOut("--package and --version go together");
+        return;
+      }
+      body["package"] = package;
+      body["version"] = version;
+      if (!revoke_label.empty()) body["label"] = revoke_label;
+    }
+    if (!ids.empty()) body["ids"] = ids;
+    if (body.empty()) {
+      exit_code = errorOut("give --package NAME --version V, or --id N");
+      return;
+    }
+    auto j = call("POST", "/v1/policy/revoke", body, exit_code);
     if (j) printChange(*j);
   });
 }

@@ -42,6 +42,8 @@ const std::vector<RouteSpec>& verifierRouteTable() {
       {"POST", "/v1/nodes/{name}/approve", Access::only(kAdmins), false, "approve an enrollment"},
       {"POST", "/v1/nodes/{name}/revoke", Access::only(kAdmins), false, "revoke a node"},
       {"DELETE", "/v1/nodes/{name}", Access::only(kAdmins), false, "delete a node"},
+      {"PUT", "/v1/nodes/{name}/group", Access::only(kAdmins), false,
+       "set a node's group (isolation profile); re-appraises it"},
       {"GET", "/v1/policy", Access::only(kAuditors), false, "reference values and image rules"},
       {"POST", "/v1/policy/learn/{name}", Access::only(kAdmins), false,
        "learn pending reference values from a node"},

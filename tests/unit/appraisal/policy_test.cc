@@ -50,6 +50,37 @@ TEST(Policy, ReferenceValuesAllowSeveralVersionsAndRevocation) {
   EXPECT_EQ(p.approvedCount(), 2u);
 }
 
+// Package imports (kind "file") vouch for a path in any file role; two versions of a
+// package are valid at once; revoking one version leaves the other.
+TEST(Policy, PackageFilesMatchEveryFileKind) {
+  PolicySnapshot p(3,
+                   {value("file", "/usr/sbin/runc", "1.1.5", ReferenceState::kApproved),
+                    value("file", "/usr/sbin/runc", "1.1.12", ReferenceState::kApproved),
+                    value("file", "/usr/sbin/runc", "1.1.4", ReferenceState::kRevoked),
+                    value("runtime-binary", "/usr/sbin/runc", "1.1.4", ReferenceState::kApproved)},
+                   {});
+  struct Case {
+    std::string kind, content;
+    ReferenceMatch want;
+  };
+  const Case cases[] = {
+      {"runtime-binary", "1.1.5", ReferenceMatch::kApproved},
+      {"runtime-binary", "1.1.12", ReferenceMatch::kApproved},
+      {"host-file", "1.1.5", ReferenceMatch::kApproved},
+      {"runtime-process", "1.1.12", ReferenceMatch::kApproved},
+      {"host-file", "1.1.4", ReferenceMatch::kRevokedOnly},      // only the revoked package value
+      {"runtime-binary", "1.1.4", ReferenceMatch::kApproved},    // its own kind approves it
+      {"kernel", "1.1.5", ReferenceMatch::kUnknown},             // not a file kind
+      {"module", "1.1.5", ReferenceMatch::kUnknown},
+      {"runtime-binary", "1.1.6", ReferenceMatch::kUnknown},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.kind + " " + c.content);
+    EXPECT_EQ(p.match({c.kind, "/usr/sbin/runc", h(c.content)}), c.want);
+  }
+  EXPECT_EQ(p.match({"host-file", "/usr/bin/runc", h("1.1.5")}), ReferenceMatch::kUnknown);
+}
+
 TEST(Policy, ImageReferencesNormaliseLikeDocker) {
   const std::pair<const char*, const char*> cases[] = {
       {"nginx", "docker.io/library/nginx"},

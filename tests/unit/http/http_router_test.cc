@@ -92,6 +92,7 @@ const Expectation kExpected[] = {
     {"POST", "/v1/nodes/n1/approve", false, kAdmin, 501},
     {"POST", "/v1/nodes/n1/revoke", false, kAdmin, 501},
     {"DELETE", "/v1/nodes/n1", false, kAdmin, 501},
+    {"PUT", "/v1/nodes/n1/group", false, kAdmin, 501},
     {"GET", "/v1/policy", false, kAuditors, 501},
     {"POST", "/v1/policy/learn/n1", false, kAdmin, 501},
     {"POST", "/v1/policy/approve", false, kAdmin, 501},
@@ -101,6 +102,18 @@ const Expectation kExpected[] = {
     {"POST", "/v1/policy/images", false, kAdmin, 501},
     {"POST", "/v1/policy/image-rules", false, kAdmin, 501},
     {"DELETE", "/v1/policy/images/3", false, kAdmin, 501},
+    // Relying parties (docs/scheduling.md): verdict readers.
+    {"POST", "/v1/k8s/filter", false, kReaders, 501},
+    {"POST", "/v1/k8s/prioritize", false, kReaders, 501},
+    {"POST", "/v1/k8s/admit", false, kReaders, 501},
+    {"GET", "/v1/verdicts", false, kReaders, 501},
+    {"GET", "/v1/verdicts/n1", false, kReaders, 501},
+    // Compliance reports (docs/reports.md): auditors.
+    {"GET", "/reports", false, kAuditors, 501},
+    {"GET", "/reports/nodes/n1", false, kAuditors, 501},
+    {"GET", "/v1/reports/fleet", false, kAuditors, 501},
+    {"GET", "/v1/reports/nodes/n1", false, kAuditors, 501},
+    {"GET", "/v1/reports/bundle", false, kAuditors, 501},
 };
 
 // One authenticated request per role.
