@@ -1,0 +1,304 @@
+// `bulwarkctl slurm-healthcheck` against a real one-node Slurm cluster (munged,
+// slurmctld, slurmd: tests/support/slurm.h) and a real fleet (bulwark-verifier,
+// swtpm, bulwark-agent: tests/support/fleet.h). The Slurm node and the attested node
+// are the same name (this host's short name), as on a real compute node.
+//
+// Slurm's view is read with sinfo (not with the parser under test). The verifier's
+// view with curl. One suite-wide cluster and fleet; every test first brings the node
+// back to "trusted and idle" so tests do not depend on each other's order.
+#include "tests/support/slurm.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "tests/support/fleet.h"
+
+namespace bulwark::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+class SlurmHealthcheck : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto slurm = SlurmCluster::start();
+    ASSERT_TRUE(slurm.has_value()) << slurm.error().toString();
+    slurm_ = std::move(*slurm).release();
+    auto fleet = Fleet::create();
+    ASSERT_TRUE(fleet.has_value()) << fleet.error().toString();
+    fleet_ = std::move(*fleet).release();
+    node_ = slurm_->nodeName();
+    ASSERT_TRUE(fleet_->addNode(node_).has_value());
+    auto up = fleet_->startVerifier();
+    ASSERT_TRUE(up.has_value()) << up.error().toString();
+    auto enrolled = fleet_->enrollNode(node_);
+    ASSERT_TRUE(enrolled.has_value()) << enrolled.error().toString();
+    auto first = fleet_->attestOnce(node_);
+    ASSERT_EQ(first.exit_code, 3) << first.output;  // nothing approved yet
+    auto approved = fleet_->learnAndApprove(node_);
+    ASSERT_TRUE(approved.has_value()) << approved.error().toString();
+    writeCtlConfig(ctlConfig(), "");
+  }
+  static void TearDownTestSuite() {
+    delete slurm_;
+    delete fleet_;
+    slurm_ = nullptr;
+    fleet_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(slurm_, nullptr);
+    ASSERT_NE(fleet_, nullptr);
+    ensureTrustedAndIdle();
+  }
+
+  // The operator's ctl.yaml: the scheduler-role token (read-only) from a file.
+  static std::string ctlConfig() { return fleet_->dir() + "/ctl.yaml"; }
+  static void writeCtlConfig(const std::string& path, const std::string& extra) {
+    std::ofstream(path) << "# bulwarkctl configuration for the Slurm suite\n"
+                        << "verifier: " << fleet_->url() << "\n"
+                        << "cacert: " << fleet_->caFile() << "\n"
+                        << "token_file: " << fleet_->schedulerTokenFile() << "\n"
+                        << "slurm_conf: " << slurm_->confPath() << "\n"
+                        << "timeout: 5\n"
+                        << extra;
+  }
+
+  // The health check exactly as slurmd would run it: no flags but the config file.
+  static CommandResult healthcheck(const std::string& flags = "") {
+    return runCommand(bulwarkBinary("bulwarkctl") + " slurm-healthcheck --config " + ctlConfig() +
+                      " " + flags);
+  }
+
+  static SlurmNodeStatus status() {
+    auto s = slurm_->status();
+    EXPECT_TRUE(s.has_value()) << (s ? "" : s.error().toString());
+    return s ? *s : SlurmNodeStatus{};
+  }
+
+  // After RESUME slurmctld pings slurmd and shows "idle*" (not responding) until the
+  // answer: wait for plain "idle".
+  static std::string awaitIdle() {
+    auto s = slurm_->awaitStatus([](const SlurmNodeStatus& n) { return n.state == "idle"; }, 10s);
+    return s ? s->state : s.error().toString();
+  }
+
+  static bool awaitText(const std::string& path, const std::string& needle) {
+    auto end = std::chrono::steady_clock::now() + 30s;
+    while (readText(path).find(needle) == std::string::npos) {
+      if (std::chrono::steady_clock::now() >= end) return false;
+      std::this_thread::sleep_for(100ms);
+    }
+    return true;
+  }
+
+  static void attestExpecting(int exit_code) {
+    auto r = fleet_->attestOnce(node_);
+    ASSERT_EQ(r.exit_code, exit_code) << r.output << "\nverifier log:\n" << fleet_->verifierLog();
+  }
+
+  // Tampered measured file, attested: the verifier's verdict is "untrusted".
+  static void makeUntrusted() {
+    ASSERT_TRUE(fleet_->tamper(node_).has_value());
+    attestExpecting(3);
+    ASSERT_EQ(fleet_->awaitVerdict(node_, "untrusted"), "untrusted");
+  }
+  // Restored, re-approved (the tampered digest stays in this boot's log), attested.
+  static void makeTrusted() {
+    auto r = fleet_->restoreAndReapprove(node_);
+    ASSERT_TRUE(r.has_value()) << r.error().toString() << "\n" << fleet_->verifierLog();
+    ASSERT_EQ(fleet_->awaitVerdict(node_, "trusted"), "trusted");
+  }
+
+  void ensureTrustedAndIdle() {
+    if (!fleet_->verifierRunning()) {
+      ASSERT_TRUE(fleet_->startVerifier().has_value());
+    }
+    makeTrusted();
+    if (status().drained()) slurm_->scontrol("update NodeName=" + node_ + " State=RESUME");
+    ASSERT_EQ(awaitIdle(), "idle") << slurm_->logs();
+  }
+
+  static inline SlurmCluster* slurm_ = nullptr;
+  static inline Fleet* fleet_ = nullptr;
+  static inline std::string node_;
+};
+
+TEST_F(SlurmHealthcheck, TrustedNodeStaysIdle) {
+  auto r = healthcheck();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("trusted"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("no change"), std::string::npos) << r.output;
+  SlurmNodeStatus s = status();
+  EXPECT_EQ(s.state, "idle") << r.output;
+  EXPECT_EQ(s.reason, "");
+}
+
+TEST_F(SlurmHealthcheck, TamperDrainsWithBulwarkReasonAndRestoreResumes) {
+  makeUntrusted();
+
+  auto drain = healthcheck();
+  ASSERT_EQ(drain.exit_code, 0) << drain.output;
+  SlurmNodeStatus drained = status();
+  EXPECT_TRUE(drained.drained()) << drained.state << "\n" << drain.output;
+  EXPECT_TRUE(drained.reason.starts_with("bulwark: ")) << drained.reason;
+  // The verifier's reason names what failed: the tampered file.
+  EXPECT_NE(drained.reason.find("measured.conf"), std::string::npos) << drained.reason;
+
+  // Idempotent: the same verdict changes nothing.
+  auto again = healthcheck();
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("already drained"), std::string::npos) << again.output;
+  EXPECT_EQ(status().reason, drained.reason);
+
+  makeTrusted();
+  auto resume = healthcheck();
+  ASSERT_EQ(resume.exit_code, 0) << resume.output;
+  EXPECT_NE(resume.output.find("resumed"), std::string::npos) << resume.output;
+  EXPECT_EQ(awaitIdle(), "idle") << resume.output;
+  EXPECT_EQ(status().reason, "");
+}
+
+TEST_F(SlurmHealthcheck, AdminDrainIsNeverResumedNorRelabelled) {
+  auto admin = slurm_->scontrol("update NodeName=" + node_ + " State=DRAIN Reason=maintenance");
+  ASSERT_EQ(admin.exit_code, 0) << admin.output;
+  for (int i = 0; i < 2; ++i) {
+    auto r = healthcheck();
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("left to the admin"), std::string::npos) << r.output;
+    SlurmNodeStatus s = status();
+    EXPECT_TRUE(s.drained()) << s.state;
+    EXPECT_EQ(s.reason, "maintenance");
+  }
+  // Untrusted while drained by the admin: still drained, the admin's reason stays.
+  makeUntrusted();
+  auto r = healthcheck();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(status().reason, "maintenance") << r.output;
+  EXPECT_TRUE(status().drained());
+  // Trusted again: still the admin's drain.
+  makeTrusted();
+  r = healthcheck();
+  EXPECT_EQ(status().reason, "maintenance") << r.output;
+  EXPECT_TRUE(status().drained());
+}
+
+TEST_F(SlurmHealthcheck, VerifierUnreachableFailsClosed) {
+  fleet_->stopVerifier();
+  auto r = healthcheck();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  SlurmNodeStatus s = status();
+  EXPECT_TRUE(s.drained()) << s.state << "\n" << r.output;
+  EXPECT_EQ(s.reason, "bulwark: verifier unreachable") << r.output;
+  EXPECT_NE(r.output.find("unreachable"), std::string::npos) << r.output;
+
+  ASSERT_TRUE(fleet_->startVerifier().has_value());
+  r = healthcheck();  // the last verdict is still fresh and trusted
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(awaitIdle(), "idle") << r.output;
+}
+
+TEST_F(SlurmHealthcheck, StaleVerdictDrains) {
+  fleet_->setFreshness(10s);  // the verifier's minimum
+  ASSERT_TRUE(fleet_->restartVerifier().has_value());
+  attestExpecting(0);
+  ASSERT_EQ(fleet_->awaitVerdict(node_, "trusted"), "trusted");
+  auto fresh = healthcheck();
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.output;
+  EXPECT_EQ(status().state, "idle") << fresh.output;
+
+  std::this_thread::sleep_for(11s);  // no attestation: the verdict expires
+  ASSERT_EQ(fleet_->awaitVerdict(node_, "stale"), "stale");
+  auto r = healthcheck();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  SlurmNodeStatus s = status();
+  EXPECT_TRUE(s.drained()) << s.state << "\n" << r.output;
+  EXPECT_TRUE(s.reason.starts_with("bulwark: stale")) << s.reason;
+  auto again = healthcheck();  // the stale reason is stable: no second update
+  EXPECT_NE(again.output.find("already drained"), std::string::npos) << again.output;
+
+  fleet_->setFreshness(600s);
+  ASSERT_TRUE(fleet_->restartVerifier().has_value());
+  attestExpecting(0);
+  ASSERT_EQ(fleet_->awaitVerdict(node_, "trusted"), "trusted");
+  r = healthcheck();
+  EXPECT_EQ(awaitIdle(), "idle") << r.output;
+}
+
+TEST_F(SlurmHealthcheck, DryRunChangesNothing) {
+  makeUntrusted();
+  auto r = healthcheck("--dry-run");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("dry run: would drain"), std::string::npos) << r.output;
+  EXPECT_EQ(status().state, "idle");
+}
+
+TEST_F(SlurmHealthcheck, MisconfigurationFailsClosedWithAnError) {
+  std::string bad = fleet_->dir() + "/ctl-bad.yaml";
+  writeCtlConfig(bad, "verifer_typo: https://example.invalid\n");
+  auto r = runCommand(bulwarkBinary("bulwarkctl") + " slurm-healthcheck --config " + bad);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("verifer_typo"), std::string::npos) << r.output;
+  // slurm_conf could not be read from the broken file: the drain needs SLURM_CONF.
+  r = runCommand("SLURM_CONF=" + slurm_->confPath() + " " + bulwarkBinary("bulwarkctl") +
+                 " slurm-healthcheck --config " + bad);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  SlurmNodeStatus s = status();
+  EXPECT_TRUE(s.drained()) << s.state << "\n" << r.output;
+  EXPECT_EQ(s.reason, "bulwark: health check misconfigured");
+
+  auto missing = runCommand(bulwarkBinary("bulwarkctl") + " slurm-healthcheck --config " +
+                            fleet_->dir() + "/no-such.yaml --dry-run");
+  EXPECT_EQ(missing.exit_code, 2) << missing.output;
+  auto bad_node = runCommand(bulwarkBinary("bulwarkctl") + " slurm-healthcheck --config " +
+                             ctlConfig() + " --node ../etc");
+  EXPECT_EQ(bad_node.exit_code, 2) << bad_node.output;
+
+  auto fixed = healthcheck();
+  ASSERT_EQ(fixed.exit_code, 0) << fixed.output;
+  EXPECT_EQ(awaitIdle(), "idle") << fixed.output;
+}
+
+// slurmd itself runs the program (HealthCheckProgram/HealthCheckInterval), through
+// the two-line wrapper of packaging/examples/slurm/ pointed at this suite's config.
+TEST_F(SlurmHealthcheck, SlurmdRunsItAsHealthCheckProgram) {
+  std::string wrapper = fleet_->dir() + "/bulwark-healthcheck";
+  std::string log = fleet_->dir() + "/healthcheck.log";
+  std::ofstream(wrapper) << "#!/bin/sh\n"
+                         << "env > " << fleet_->dir() << "/healthcheck.env\n"
+                         << "exec " << bulwarkBinary("bulwarkctl") << " slurm-healthcheck --config "
+                         << ctlConfig() << " >> " << log << " 2>&1\n";
+  fs::permissions(wrapper, fs::perms::owner_all);
+  SlurmOptions with_check{wrapper, 2};
+  auto restarted = slurm_->restart(with_check);
+  ASSERT_TRUE(restarted.has_value()) << restarted.error().toString();
+
+  makeUntrusted();
+  auto drained = slurm_->awaitStatus(
+      [](const SlurmNodeStatus& s) { return s.drained() && s.reason.starts_with("bulwark: "); },
+      60s);
+  ASSERT_TRUE(drained.has_value());
+  EXPECT_TRUE(drained->drained()) << drained->state << "\n" << readText(log) << slurm_->logs();
+  EXPECT_TRUE(awaitText(log, "drained")) << readText(log);
+  EXPECT_NE(readText(fleet_->dir() + "/healthcheck.env").find("SLURMD_NODENAME=" + node_),
+            std::string::npos)
+      << readText(fleet_->dir() + "/healthcheck.env");
+
+  makeTrusted();
+  auto idle = slurm_->awaitStatus([](const SlurmNodeStatus& s) { return s.state == "idle"; }, 60s);
+  ASSERT_TRUE(idle.has_value());
+  EXPECT_EQ(idle->state, "idle") << readText(log);
+  EXPECT_TRUE(awaitText(log, "resumed")) << readText(log);
+
+  auto plain = slurm_->restart({});
+  ASSERT_TRUE(plain.has_value()) << plain.error().toString();
+}
+
+}  // namespace
+}  // namespace bulwark::testing
