@@ -20,6 +20,8 @@ PACKAGES=(
   postgresql
   # real container runtimes for the measurement/isolation suites (tests/support/dockerd.h)
   docker.io runc busybox-static
+  # Slurm suite (tests/support/slurm.h runs a private munged + slurmctld + slurmd)
+  slurmctld slurmd slurm-client munge
 )
 
 missing=()
