@@ -16,6 +16,7 @@ struct ContainerRef {
   std::string id;
   std::string name;     // runtime name; the id when the runtime has none
   std::string image;    // reference as the runtime shows it ("" when unknown)
+  std::string image_digest;  // "sha256:<64 hex>" image ID when the runtime says (Docker)
   std::string runtime;  // "docker" | "runc" | "crun" | "containerd"
   pid_t pid = 0;        // init process, in the agent's PID namespace
   // /proc/PID/stat starttime the runtime recorded (0 = unknown): tells a

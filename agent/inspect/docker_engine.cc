@@ -14,6 +14,11 @@
 namespace bulwark::agent {
 namespace {
 
+bool isImageDigest(const std::string& s) {
+  if (s.size() != 71 || !s.starts_with("sha256:")) return false;
+  return s.find_first_not_of("0123456789abcdef", 7) == std::string::npos;
+}
+
 namespace http = boost::beast::http;
 using boost::asio::local::stream_protocol;
 using nlohmann::json;
@@ -57,6 +62,11 @@ Result<std::vector<ContainerRef>> parseDockerContainerList(std::string_view json
     if (ref.name.empty()) ref.name = ref.id.substr(0, 12);
     if (auto image = c.find("Image"); image != c.end() && image->is_string()) {
       ref.image = image->get<std::string>();
+    }
+    // The image ID (config digest) identifies what runs; "Image" may be a tag.
+    if (auto image_id = c.find("ImageID"); image_id != c.end() && image_id->is_string() &&
+        isImageDigest(image_id->get<std::string>())) {
+      ref.image_digest = image_id->get<std::string>();
     }
     out.push_back(std::move(ref));
   }

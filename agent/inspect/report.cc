@@ -33,6 +33,7 @@ json containerJson(const ContainerResult& r) {
       {"id", r.ref.id},
       {"name", r.ref.name},
       {"image", r.ref.image},
+      {"image_digest", r.ref.image_digest},
       {"pid", r.ref.pid},
       {"runtime", r.ref.runtime},
       {"status", inspectionStatusName(r.status)},
@@ -101,6 +102,7 @@ std::vector<bulwark::v1::ContainerReport> toContainerReports(const InspectionRun
     c.set_id(r.ref.id);
     c.set_name(r.ref.name);
     c.set_image(r.ref.image);
+    c.set_image_digest(r.ref.image_digest);
     c.set_runtime(r.ref.runtime);
     c.set_pid(static_cast<std::int32_t>(r.ref.pid));
     for (const Finding& f : r.findings) {

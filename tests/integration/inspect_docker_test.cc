@@ -71,13 +71,19 @@ class InspectDocker : public ::testing::Test {
     }
     dockerd_ = started->release();
     auto id = dockerd_->importBusybox("bulwark-busybox:inspect");
-    if (!id) start_error_ = new std::string(id.error().toString());
+    if (!id) {
+      start_error_ = new std::string(id.error().toString());
+    } else {
+      image_id_ = new std::string(*id);
+    }
   }
   static void TearDownTestSuite() {
     delete dockerd_;
     dockerd_ = nullptr;
     delete start_error_;
     start_error_ = nullptr;
+    delete image_id_;
+    image_id_ = nullptr;
   }
   void SetUp() override {
     // Not a skip: dockerd runs on every machine this suite is meant for.
@@ -110,6 +116,7 @@ class InspectDocker : public ::testing::Test {
 
   static inline Dockerd* dockerd_ = nullptr;
   static inline std::string* start_error_ = nullptr;
+  static inline std::string* image_id_ = nullptr;
   PtraceSeccompDumper dumper_;
   std::unique_ptr<Inspector> inspector_;
 };
@@ -149,6 +156,7 @@ TEST_F(InspectDocker, HardenedContainerShowsNoHardeningControl) {
   EXPECT_EQ(r.ref.runtime, "docker");
   EXPECT_EQ(r.ref.name, "hardened");
   EXPECT_NE(r.ref.image.find("bulwark-busybox"), std::string::npos) << r.ref.image;
+  EXPECT_EQ(r.ref.image_digest, *image_id_);  // the verifier's image rules match digests
   const Set got = controlsOf(r);
   for (const std::string& c : kHardeningControls) EXPECT_EQ(got.count(c), 0u) << c;
   for (const std::string& c : got) EXPECT_NE(c.rfind("capability:", 0), 0u) << c;
@@ -283,6 +291,7 @@ TEST_F(InspectDocker, AttestationCycleSourceCarriesEveryContainerIntoTheEvidence
   for (const auto& c : collected->containers) {
     names.insert(c.name());
     EXPECT_EQ(c.runtime(), "docker");
+    EXPECT_EQ(c.image_digest(), *image_id_);
     std::set<std::string> controls;
     for (const auto& f : c.findings()) controls.insert(f.control());
     if (c.name() == "privileged") {

@@ -76,14 +76,18 @@ TEST(StateDirRuntime, ListsEntriesAndSkipsBadOnes) {
 
 TEST(DockerEngine, ParsesContainerListAndInspect) {
   auto list = parseDockerContainerList(
-      R"([{"Id":"4f1c2d3e4f5a6b7c8d9e","Names":["/web"],"Image":"nginx:1.25","State":"running"},)"
-      R"({"Id":"aa11bb22cc33dd44","Names":[],"Image":"busybox"}])");
+      R"([{"Id":"4f1c2d3e4f5a6b7c8d9e","Names":["/web"],"Image":"nginx:1.25","State":"running",)"
+      R"("ImageID":"sha256:5124aa8315d967b1fcac82229e4a879c57ca8a6d075fd9b708d27f53abf2fa9c"},)"
+      R"({"Id":"aa11bb22cc33dd44","Names":[],"Image":"busybox","ImageID":"sha256:0123"}])");
   ASSERT_TRUE(list) << list.error().toString();
   ASSERT_EQ(list->size(), 2u);
   EXPECT_EQ((*list)[0].name, "web");
   EXPECT_EQ((*list)[0].image, "nginx:1.25");
   EXPECT_EQ((*list)[0].runtime, "docker");
+  EXPECT_EQ((*list)[0].image_digest,
+            "sha256:5124aa8315d967b1fcac82229e4a879c57ca8a6d075fd9b708d27f53abf2fa9c");
   EXPECT_EQ((*list)[1].name, "aa11bb22cc33");
+  EXPECT_EQ((*list)[1].image_digest, "");  // not a digest: not passed on as one
   for (const char* bad : {"{}", "[1]", R"([{"Names":["/x"]}])", R"([{"Id":""}])", "["}) {
     EXPECT_FALSE(parseDockerContainerList(bad)) << bad;
   }
