@@ -1,0 +1,61 @@
+// A simulated agent with a software Attestation Key, for load tests, benchmarks and
+// the replica suite (never linked into bulwark-verifier). It builds exactly what a
+// TPM-backed agent sends (docs/api.md "POST /v1/attest"): a Report whose CEL log
+// replays to a software PCR 15 (sha256 bank), quoted by a TPMS_ATTEST (TPM 2.0 Part 2
+// §10.12.12, type TPM_ST_ATTEST_QUOTE) signed RSASSA-PKCS1-v1_5/SHA-256 by an RSA-2048
+// key published as a restricted signing TPM2B_PUBLIC (Part 2 §12.2.5). The verifier
+// cannot tell it from a TPM: that is the point of a load test, and also why such keys
+// must only ever be enrolled by a test harness writing the Store directly.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "attest/cel/bulwark_content.h"
+#include "attest/core/bytes.h"
+#include "attest/tpm_public/tpm_public.h"
+
+namespace bulwark::server {
+
+class SoftAgent {
+ public:
+  // A fresh RSA-2048 AK for `node`; PCR 15 all zeros, empty log, TPM clock at 1 s.
+  [[nodiscard]] static Result<SoftAgent> create(std::string node);
+
+  const std::string& node() const { return node_; }
+  const Bytes& akPublic() const { return ak_public_; }  // marshalled TPM2B_PUBLIC
+  const Bytes& akName() const { return ak_name_; }      // nameAlg || SHA-256(TPMT_PUBLIC)
+
+  // Extends PCR 15 with one Bulwark batch record and logs it; the entries become
+  // Report.measurements (the node's current measurements).
+  [[nodiscard]] Result<void> measure(std::span<const attest::BatchEntry> batch);
+
+  // Evidence (serialized bulwark.v1.Evidence) answering `nonce`, quoted over sha256:15.
+  // Every call advances the TPM clock by one second (same resetCount).
+  [[nodiscard]] Result<std::string> evidence(ByteView nonce, std::int64_t now_unix_ms);
+
+  // Simulated reboot: resetCount + 1, PCR 15 and the log start over.
+  void reboot();
+
+  std::size_t logRecords() const { return records_; }
+  const std::vector<attest::BatchEntry>& measured() const { return measured_; }
+
+ private:
+  SoftAgent() = default;
+  [[nodiscard]] Result<Bytes> sign(ByteView message) const;
+
+  std::string node_;
+  std::shared_ptr<EVP_PKEY> key_;
+  Bytes ak_public_;
+  Bytes ak_name_;
+  Bytes pcr15_ = Bytes(32, 0);
+  std::string cel_;
+  std::size_t records_ = 0;
+  std::vector<attest::BatchEntry> measured_;
+  std::uint64_t clock_ms_ = 1000;
+  std::uint32_t reset_count_ = 1;
+};
+
+}  // namespace bulwark::server
