@@ -26,12 +26,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <future>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "server/ctl/command.h"
@@ -216,13 +218,20 @@ Result<ProcessOutput> runProcess(const std::vector<std::string>& argv,
     if (out.output.size() < (1u << 20)) out.output.append(buf, static_cast<std::size_t>(n));
   }
   ::close(fds[0]);
-  if (timed_out) ::kill(pid, SIGKILL);
+  // The child may close its output and still hang: the deadline covers the wait too.
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  pid_t waited = 0;
+  while (!timed_out && (waited = ::waitpid(pid, &status, WNOHANG)) == 0) {
+    timed_out = Clock::now() >= deadline;
+    if (!timed_out) ::usleep(10000);
+  }
   if (timed_out) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
     return fail(ErrorCode::kUnavailable,
                 "timed out after " + std::to_string(timeout.count()) + " ms", argv[0]);
   }
+  if (waited != pid) return fail(ErrorCode::kIo, "waitpid failed", argv[0]);
   out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return out;
 }
@@ -381,6 +390,21 @@ Asked askVerifier(const Settings& s, const std::string& node) {
   return {v};
 }
 
+// Bounds the whole verifier conversation. HttpClient's per-request timeout does not cover
+// every synchronous Beast/Asio step, and a verifier that accepts connections and then
+// stalls must not keep the check running until slurmd kills it after 60 s: that would
+// leave the node schedulable (fail open). The worker thread is abandoned on timeout;
+// it holds only its own copies and dies with the process.
+Asked askVerifierWithin(const Settings& s, const std::string& node) {
+  auto promise = std::make_shared<std::promise<Asked>>();
+  std::future<Asked> answer = promise->get_future();
+  std::thread([promise, s, node] { promise->set_value(askVerifier(s, node)); }).detach();
+  auto limit = std::chrono::seconds(2 * s.timeout_s + 1);
+  if (answer.wait_for(limit) == std::future_status::ready) return answer.get();
+  say(node, "verifier did not answer within " + std::to_string(limit.count()) + " s");
+  return {{false, "unreachable", "verifier unreachable"}};
+}
+
 std::vector<std::string> slurmEnv(const Settings& s) {
   if (s.slurm_conf.empty()) return {};
   return {"SLURM_CONF=" + s.slurm_conf};
@@ -447,7 +471,7 @@ int runHealthcheck(CLI::App& app, const CLI::App& sub) {
     verdict = {false, "unreachable", "health check misconfigured"};
     exit_code = kExitError;
   } else {
-    Asked asked = askVerifier(s, node);
+    Asked asked = askVerifierWithin(s, node);
     verdict = asked.verdict;
     if (asked.config_error) exit_code = kExitError;
   }

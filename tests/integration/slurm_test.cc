@@ -9,6 +9,9 @@
 #include "tests/support/slurm.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -204,6 +207,36 @@ TEST_F(SlurmHealthcheck, VerifierUnreachableFailsClosed) {
   EXPECT_EQ(awaitIdle(), "idle") << r.output;
 }
 
+// A verifier that accepts TCP connections and never answers (a hung process, a
+// black-holing proxy) must not keep the check running until slurmd kills it after 60 s:
+// that would leave the node schedulable.
+TEST_F(SlurmHealthcheck, StalledVerifierFailsClosedInTime) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 8), 0);  // the kernel completes handshakes; nobody reads
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::string cfg = fleet_->dir() + "/ctl-stalled.yaml";
+  std::ofstream(cfg) << "verifier: https://127.0.0.1:" << ntohs(addr.sin_port) << "\n"
+                     << "cacert: " << fleet_->caFile() << "\n"
+                     << "token_file: " << fleet_->schedulerTokenFile() << "\n"
+                     << "slurm_conf: " << slurm_->confPath() << "\n"
+                     << "timeout: 2\n";
+  auto start = std::chrono::steady_clock::now();
+  auto r = runCommand(bulwarkBinary("bulwarkctl") + " slurm-healthcheck --config " + cfg);
+  auto took = std::chrono::steady_clock::now() - start;
+  ::close(fd);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_LT(took, 20s) << r.output;
+  SlurmNodeStatus s = status();
+  EXPECT_TRUE(s.drained()) << s.state << "\n" << r.output;
+  EXPECT_EQ(s.reason, "bulwark: verifier unreachable") << r.output;
+}
+
 TEST_F(SlurmHealthcheck, StaleVerdictDrains) {
   fleet_->setFreshness(10s);  // the verifier's minimum
   ASSERT_TRUE(fleet_->restartVerifier().has_value());
@@ -263,6 +296,38 @@ TEST_F(SlurmHealthcheck, MisconfigurationFailsClosedWithAnError) {
   auto fixed = healthcheck();
   ASSERT_EQ(fixed.exit_code, 0) << fixed.output;
   EXPECT_EQ(awaitIdle(), "idle") << fixed.output;
+}
+
+// A busy node is drained, not killed: Slurm shows it "draining", its job keeps
+// running, no new work lands; once trusted again Bulwark resumes it.
+TEST_F(SlurmHealthcheck, BusyNodeDrainsWithoutKillingItsJob) {
+  auto job = runCommand("SLURM_CONF=" + slurm_->confPath() +
+                        " sbatch --parsable -o /dev/null --wrap 'sleep 120'");
+  ASSERT_EQ(job.exit_code, 0) << job.output << slurm_->logs();
+  std::string id = job.output.substr(0, job.output.find_first_of(";\n"));
+  auto busy =
+      slurm_->awaitStatus([](const SlurmNodeStatus& s) { return s.state == "allocated"; }, 30s);
+  ASSERT_TRUE(busy.has_value() && busy->state == "allocated")
+      << (busy ? busy->state : "") << slurm_->logs();
+
+  makeUntrusted();
+  auto r = healthcheck();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  SlurmNodeStatus s = status();
+  EXPECT_EQ(s.state, "draining") << r.output;
+  EXPECT_TRUE(s.reason.starts_with("bulwark: ")) << s.reason;
+  auto running = runCommand("SLURM_CONF=" + slurm_->confPath() + " squeue -h -j " + id + " -o %T");
+  EXPECT_EQ(running.output, "RUNNING\n") << running.output;
+
+  makeTrusted();
+  r = healthcheck();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("resumed"), std::string::npos) << r.output;
+  auto back =
+      slurm_->awaitStatus([](const SlurmNodeStatus& n) { return n.state == "allocated"; }, 10s);
+  EXPECT_TRUE(back.has_value() && back->state == "allocated") << (back ? back->state : "");
+  EXPECT_EQ(runCommand("SLURM_CONF=" + slurm_->confPath() + " scancel " + id).exit_code, 0);
+  ASSERT_EQ(awaitIdle(), "idle");
 }
 
 // slurmd itself runs the program (HealthCheckProgram/HealthCheckInterval), through

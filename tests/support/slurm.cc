@@ -83,6 +83,8 @@ Result<std::unique_ptr<SlurmCluster>> SlurmCluster::start(const SlurmOptions& op
 }
 
 SlurmCluster::~SlurmCluster() {
+  // Jobs a test left behind run under slurmstepd, outside slurmd's process group.
+  if (slurmctld_ > 0) runCommand("SLURM_CONF=" + confPath() + " scancel --full -u root");
   stopSlurm();
   stopProcess(munged_, SIGTERM, 10s);
   if (!dir_.empty() && std::getenv("BULWARK_KEEP_SLURM") == nullptr) {
