@@ -66,7 +66,8 @@ std::string refsCell(const json& refs) {
 
 std::string generated(const json& r) {
   return "<p class=\"meta\">Generated " + field(r, "generated_at") + " by the Bulwark verifier; "
-         "policy version " + field(r, "policy_version") + ". States are evaluated at that time.</p>";
+         "current policy version " + field(r, "policy_version") +
+         ". States (stale included) are evaluated at that time.</p>";
 }
 }  // namespace
 
@@ -114,8 +115,10 @@ std::string controlsSection(const json& controls) {
   std::string b = "<h2>Controls</h2><table>" +
                   head({"Status", "Control", "Severity", "References", "Notes"});
   for (const json& c : controls) {
-    std::string notes = field(c, "note");
-    if (c.value("violations", 0) > 0) notes = esc(c["violations"]) + " violation(s) " + notes;
+    std::string note = c.value("note", "");
+    std::string notes = c.value("violations", 0) > 0 ? esc(c["violations"]) + " violation(s)" : "";
+    if (!note.empty()) notes += (notes.empty() ? "" : "; ") + htmlEscape(note);
+    if (notes.empty()) notes = "&#8212;";
     b += row({badge(c["status"]), "<b>" + esc(c["id"]) + "</b><br>" + esc(c["title"]),
               field(c, "severity"), refsCell(c["refs"]), notes});
   }
