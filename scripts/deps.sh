@@ -22,6 +22,8 @@ PACKAGES=(
   docker.io runc busybox-static
   # Slurm suite (tests/support/slurm.h runs a private munged + slurmctld + slurmd)
   slurmctld slurmd slurm-client munge
+  # headless browser that renders the compliance report pages (tests/integration/report_chromium_test.cc)
+  chromium
 )
 
 missing=()
