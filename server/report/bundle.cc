@@ -104,8 +104,6 @@ Result<std::string> makeBundle(const json& report, const std::vector<BundleAttes
   if (!node && !(kind && *kind == kFleetReportKind)) {
     return fail(ErrorCode::kInvalidArgument, "bundle: not a node or fleet report");
   }
-  auto jwk = attest::publicJwk(key);
-  if (!jwk) return std::unexpected(jwk.error());
   json list = json::array();
   for (const BundleAttestation& a : attestations) list.push_back(attestationJson(a));
   json content = {{"scope", node ? "node" : "fleet"},
@@ -114,12 +112,18 @@ Result<std::string> makeBundle(const json& report, const std::vector<BundleAttes
                   {"policy_version", report.value("policy_version", std::int64_t{0})},
                   {"report", report},
                   {"attestations", std::move(list)}};
+  return signBundleContent(content, key);
+}
+
+Result<std::string> signBundleContent(const json& content, EVP_PKEY* key) {
+  auto jwk = attest::publicJwk(key);
+  if (!jwk) return std::unexpected(jwk.error());
   std::string protected_b64 = protectedHeader((*jwk)["kid"].get<std::string>());
   auto sig = attest::es256Sign(key, asBytes(signingInput(protected_b64, content)));
   if (!sig) return std::unexpected(sig.error());
   json doc = {{"format", kBundleFormat},
               {"version", kBundleVersion},
-              {"content", std::move(content)},
+              {"content", content},
               {"signature", protected_b64 + ".." + attest::base64urlEncode(*sig)}};
   return canonicalJson(doc) + "\n";
 }

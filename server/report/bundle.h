@@ -49,6 +49,10 @@ std::string canonicalJson(const nlohmann::json& value);
                                              const std::vector<BundleAttestation>& attestations,
                                              EVP_PKEY* key);
 
+// Signs `content` as is (the last step of makeBundle; fuzzing and tests re-sign edited
+// content with it). kInvalidArgument when the key is not P-256.
+[[nodiscard]] Result<std::string> signBundleContent(const nlohmann::json& content, EVP_PKEY* key);
+
 // Outcome of an offline check: ok() only when `reasons` is empty. Each reason starts
 // with a stable name ("bundle-signature-invalid: ...", docs/reports.md lists them).
 struct BundleCheck {

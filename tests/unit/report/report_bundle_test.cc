@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 
 #include "attest/ear/ear.h"
 #include "attest/ear/jwk.h"
@@ -203,6 +204,40 @@ TEST(Bundle, UnusableJwksIsAnError) {
   }
   // A report that is not a report cannot be bundled.
   EXPECT_FALSE(makeBundle(json::object(), {}, s.key.get()).has_value());
+}
+
+}  // namespace
+}  // namespace bulwark::server::report::test
+
+namespace bulwark::server::report::test {
+namespace {
+
+std::string corpusFile(const std::string& name) {
+  const char* src = std::getenv("BULWARK_SOURCE_DIR");
+  std::string path = std::string(src ? src : ".") + "/tests/fuzz/corpus/report_bundle_fuzz/" + name;
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Bundles made from docs/reports.md by an independent implementation (PyJWT for the EARs,
+// python3-cryptography for the detached JWS; corpus/report_bundle_fuzz/make_seeds.py)
+// verify with ours; one changed byte still fails.
+TEST(Bundle, PythonMadeBundleVerifies) {
+  json jwks = json::parse(corpusFile("jwks.json"), nullptr, false);
+  ASSERT_TRUE(jwks.is_object()) << "run make_seeds.py";
+  for (const char* name : {"node.json", "fleet.json"}) {
+    std::string file = corpusFile(name);
+    ASSERT_FALSE(file.empty()) << name;
+    auto c = verifyBundle(file, jwks);
+    ASSERT_TRUE(c.has_value());
+    std::string reasons;
+    for (const auto& r : c->reasons) reasons += r + "\n";
+    EXPECT_TRUE(c->ok()) << name << ":\n" << reasons;
+    std::size_t at = file.find("\"status\":\"affirming\"");
+    ASSERT_NE(at, std::string::npos);
+    file[at + 10] = 'A';
+    EXPECT_FALSE(verifyBundle(file, jwks)->ok()) << name;
+  }
 }
 
 }  // namespace
