@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 
 #include "attest/eventlog/boot_policy.h"
@@ -13,6 +14,7 @@
 #include "server/appraisal/evidence.h"
 #include "server/appraisal/policy.h"
 #include "server/appraisal/verdict.h"
+#include "server/store/store.h"
 
 namespace bulwark::server {
 
@@ -34,6 +36,9 @@ struct PipelineInput {
   const attest::ima::ImaPolicy* ima_policy = nullptr;  // nullptr: IMA replay only
   // Over the firmware log's facts (docs/boot-policy.md); nullptr: replay only.
   const attest::eventlog::CompiledBootPolicy* boot_policy = nullptr;
+  // Superseded measurements an operator accepted for this node (re-approval,
+  // docs/verifier.md "Superseded entries"); only entries naming the report's node count.
+  const std::vector<MeasurementAcknowledgment>* acknowledged = nullptr;
 };
 
 struct PipelineResult {
@@ -56,6 +61,11 @@ void checkLogs(CheckLedger& ledger, const PipelineInput& in);
 void checkMeasurements(CheckLedger& ledger, const PipelineInput& in);
 void checkImages(CheckLedger& ledger, const PipelineInput& in);
 void checkIsolation(CheckLedger& ledger, const PipelineInput& in);
+
+// Logged entries of reference kinds that a LATER logged entry of the same (kind, subject)
+// replaced with another digest, and that the report no longer lists as current; each
+// mapped to the digest that replaced it (the last one logged). Pure.
+std::map<MeasurementEntry, Bytes> supersededEntries(const ParsedEvidence& ev);
 
 // PCR indices of the first bank of a selection, ascending (what agents are told to quote).
 std::vector<std::uint32_t> selectedPcrs(const attest::PcrSelection& selection);

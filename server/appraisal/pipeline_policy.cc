@@ -1,5 +1,6 @@
 // Policy stages: measurements vs approved reference values, container images vs image
 // rules, container isolation findings vs the node group's profile (DESIGN §3 step 4).
+#include <map>
 #include <set>
 #include <utility>
 
@@ -39,7 +40,80 @@ std::string containerName(const bulwark::v1::ContainerReport& c) {
   if (!c.name().empty()) return c.name();
   return c.id().substr(0, 12);
 }
+
+// Acknowledgments that speak for the node this report names. The Appraiser loads them
+// by node already; checking the name again keeps another node's history out even if a
+// caller passed the wrong list.
+std::map<MeasurementEntry, const MeasurementAcknowledgment*> acknowledgedFor(
+    const PipelineInput& in) {
+  std::map<MeasurementEntry, const MeasurementAcknowledgment*> out;
+  if (in.acknowledged == nullptr) return out;
+  for (const MeasurementAcknowledgment& a : *in.acknowledged) {
+    if (a.node == in.evidence->report.node())
+      out.emplace(MeasurementEntry{a.kind, a.subject, a.sha256}, &a);
+  }
+  return out;
+}
+
+// A superseded entry without an approved reference value: a modified file was measured
+// earlier in this boot. It fails (as unknown or revoked) unless an operator accepted this
+// node's history (POST /v1/nodes/{name}/approve), which is recorded as an event.
+class SupersededJudge {
+ public:
+  SupersededJudge(CheckLedger& ledger, CappedFailures& out, const PipelineInput& in)
+      : ledger_(ledger), out_(out), node_(in.evidence->report.node()), acks_(acknowledgedFor(in)) {}
+  ~SupersededJudge() {
+    if (events_ > kMaxReasonsPerCode) {
+      ledger_.event(kAcknowledged,
+                    "... and " + std::to_string(events_ - kMaxReasonsPerCode) + " more");
+    }
+  }
+  SupersededJudge(const SupersededJudge&) = delete;
+  SupersededJudge& operator=(const SupersededJudge&) = delete;
+
+  void judge(const MeasurementEntry& m, const Bytes& now, ReferenceMatch match) {
+    std::string history = m.kind + " " + m.subject + " was sha256:" + toHex(m.sha256) +
+                          " earlier this boot, now sha256:" + toHex(now);
+    if (auto it = acks_.find(m); it != acks_.end()) {
+      if (++events_ <= kMaxReasonsPerCode) {
+        ledger_.event(kAcknowledged,
+                      history + ": accepted for this node by " + it->second->acknowledged_by);
+      }
+      return;
+    }
+    KindClaim kc = claimFor(m.kind);
+    out_.add(makeReason("measurement-superseded-unknown", kc.claim,
+                        match == ReferenceMatch::kRevokedOnly ? kc.contraindicated : kc.unknown,
+                        history +
+                            ": a modified file was measured; after investigating, "
+                            "`bulwarkctl approve " +
+                            node_ + "` accepts this history for this node"));
+  }
+
+ private:
+  static constexpr const char* kAcknowledged = "measurement-superseded-acknowledged";
+  CheckLedger& ledger_;
+  CappedFailures& out_;
+  std::string node_;
+  std::map<MeasurementEntry, const MeasurementAcknowledgment*> acks_;
+  std::size_t events_ = 0;
+};
 }  // namespace
+
+std::map<MeasurementEntry, Bytes> supersededEntries(const ParsedEvidence& ev) {
+  // The last digest logged per (kind, subject), in log order: the current one.
+  std::map<std::pair<std::string, std::string>, const Bytes*> last;
+  for (const MeasurementEntry& m : ev.logged) last[{m.kind, m.subject}] = &m.sha256;
+  // A digest the report still lists as measured now is current whatever the log says.
+  std::set<MeasurementEntry> reported(ev.measurements.begin(), ev.measurements.end());
+  std::map<MeasurementEntry, Bytes> out;
+  for (const MeasurementEntry& m : ev.logged) {
+    if (!isReferenceKind(m.kind) || reported.count(m) > 0) continue;
+    const Bytes& now = *last.at({m.kind, m.subject});
+    if (now != m.sha256) out.emplace(m, now);
+  }
+  return out;
+}
 
 void checkMeasurements(CheckLedger& ledger, const PipelineInput& in) {
   const ParsedEvidence& ev = *in.evidence;
@@ -64,10 +138,20 @@ void checkMeasurements(CheckLedger& ledger, const PipelineInput& in) {
       out.add(makeReason("measurement-not-in-log", kc.claim, kc.contraindicated,
                          describe(m) + " is reported but not in the measurement log"));
     }
+    // Only the current digest of each (kind, subject) needs a fleet reference value;
+    // earlier ones of this boot are judged by SupersededJudge.
+    std::map<MeasurementEntry, Bytes> superseded = supersededEntries(ev);
+    SupersededJudge history(ledger, out, in);
     for (const MeasurementEntry& m : all) {
       if (!isReferenceKind(m.kind)) continue;  // image rules decide images (checkImages)
       KindClaim kc = claimFor(m.kind);
-      switch (in.policy->match(m)) {
+      ReferenceMatch match = in.policy->match(m);
+      if (auto it = superseded.find(m);
+          it != superseded.end() && match != ReferenceMatch::kApproved) {
+        history.judge(m, it->second, match);
+        continue;
+      }
+      switch (match) {
         case ReferenceMatch::kApproved:
           break;
         case ReferenceMatch::kRevokedOnly:

@@ -116,8 +116,23 @@ CREATE TABLE api_tokens (
 );
 )sql";
 
-constexpr std::array<Migration, 1> kMigrations = {{
+// Version 2: superseded measurements an operator accepted for one node (re-approval,
+// docs/verifier.md "Superseded entries"); they go with the node (ON DELETE CASCADE).
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE node_acknowledgments (
+  node TEXT NOT NULL REFERENCES nodes (name) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  sha256 {{BLOB}} NOT NULL,
+  acknowledged_at BIGINT NOT NULL,
+  acknowledged_by TEXT NOT NULL,
+  PRIMARY KEY (node, kind, subject, sha256)
+);
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations = {{
     {1, "initial verifier schema", kV1},
+    {2, "node measurement acknowledgments", kV2},
 }};
 
 // Arbitrary constant naming "bulwark schema migration" for pg_advisory_xact_lock.

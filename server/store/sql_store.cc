@@ -194,6 +194,9 @@ Result<NodeRecord> SqlStore::completeEnrollment(std::string_view id,
     // Evidence quoted by the old AK is useless for re-appraisal under the new one.
     auto dropped = conn.query("DELETE FROM evidence WHERE node = $1", {p.node});
     if (!dropped) return std::unexpected(dropped.error());
+    // Acknowledged history belonged to the old TPM's boots; the new one starts clean.
+    auto acks = conn.query("DELETE FROM node_acknowledgments WHERE node = $1", {p.node});
+    if (!acks) return std::unexpected(acks.error());
     return node;
   });
 }

@@ -37,6 +37,12 @@ class SqlStore : public Store {
   Result<std::vector<FleetEntry>> fleet(std::optional<std::string_view> group) override;
   Result<StoredEvidence> latestEvidence(std::string_view node) override;
 
+  Result<std::int64_t> acknowledgeMeasurements(std::string_view node,
+                                               std::span<const MeasurementDigest> entries,
+                                               std::string_view by, Millis now) override;
+  Result<std::vector<MeasurementAcknowledgment>> listAcknowledgments(
+      std::string_view node) override;
+
   Result<std::int64_t> policyVersion() override;
   Result<PolicyChange> addReferenceValues(std::span<const ReferenceValue> values,
                                           Millis now) override;

@@ -28,6 +28,25 @@ namespace bulwark::server {
 // the inner unexpected means "checked and rejected" with a named reason.
 using NonceVerdict = std::expected<void, NonceRejection>;
 
+// One measurement (kind, subject, sha256) as the measurement log names it
+// (docs/measurement-log.md); kind and subject follow the reference value rules.
+struct MeasurementDigest {
+  std::string kind;
+  std::string subject;
+  Bytes sha256;  // 32 bytes
+};
+
+// An operator's acceptance, for one node, of a measurement that a later entry of the
+// same boot superseded (re-approval; docs/verifier.md "Superseded entries").
+struct MeasurementAcknowledgment {
+  std::string node;
+  std::string kind;
+  std::string subject;
+  Bytes sha256;
+  Millis acknowledged_at = 0;
+  std::string acknowledged_by;  // principal name of the admin who re-approved
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -91,6 +110,19 @@ class Store {
   [[nodiscard]] virtual Result<std::vector<FleetEntry>> fleet(
       std::optional<std::string_view> group = std::nullopt) = 0;
   [[nodiscard]] virtual Result<StoredEvidence> latestEvidence(std::string_view node) = 0;
+
+  // ---- measurement acknowledgments (node re-approval) ----
+  // Records that `by` accepted these superseded measurements for `node`. Idempotent: an
+  // entry already acknowledged keeps its original time and author. Returns how many
+  // entries were new. kNotFound for an unknown node; kInvalidArgument for a malformed
+  // entry or author (then nothing is stored).
+  [[nodiscard]] virtual Result<std::int64_t> acknowledgeMeasurements(
+      std::string_view node, std::span<const MeasurementDigest> entries, std::string_view by,
+      Millis now) = 0;
+  // The node's acknowledgments ordered by (kind, subject, sha256); kNotFound for an
+  // unknown node. Removed with the node and when it re-enrolls.
+  [[nodiscard]] virtual Result<std::vector<MeasurementAcknowledgment>> listAcknowledgments(
+      std::string_view node) = 0;
 
   // ---- reference values and image rules (policy) ----
   // Each mutation that changes a row increments the policy version in the same transaction.

@@ -2,6 +2,7 @@
 //   INSTANTIATE_TYPED_TEST_SUITE_P(Engine, StoreSuite, EngineBackend);
 #pragma once
 
+#include "tests/unit/store/store_suite_acks.h"
 #include "tests/unit/store/store_suite_attest.h"
 #include "tests/unit/store/store_suite_nodes.h"
 #include "tests/unit/store/store_suite_policy.h"
@@ -20,6 +21,8 @@ REGISTER_TYPED_TEST_SUITE_P(
     LatestEvidenceIsKeptForReappraisal, FleetShowsLatestVerdictAndStaleness,
     FleetOfFiveThousandNodes, ReferenceValueLifecycleBumpsPolicyVersion,
     MalformedReferenceValuesAreAllOrNothing, ImageRules, PolicyVersionIsAtomicAcrossReplicas,
-    ApiTokensAreStoredByHash, FailedTransactionLeavesNoPartialRows, DeleteNodeRemovesItsRows);
+    ApiTokensAreStoredByHash, FailedTransactionLeavesNoPartialRows, DeleteNodeRemovesItsRows,
+    AcknowledgmentsAreIdempotentAndPerNode, MalformedAcknowledgmentsStoreNothing,
+    AcknowledgmentsGoWithTheNodeAndItsTpm);
 
 }  // namespace bulwark::server::testing
