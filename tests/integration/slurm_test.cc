@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -134,7 +135,12 @@ class SlurmHealthcheck : public ::testing::Test {
 };
 
 TEST_F(SlurmHealthcheck, TrustedNodeStaysIdle) {
+  auto t0 = std::chrono::steady_clock::now();
   auto r = healthcheck();
+  auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  std::printf("one health check (trusted, no change): %lld ms\n",
+              static_cast<long long>(took.count()));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("trusted"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("no change"), std::string::npos) << r.output;
@@ -330,6 +336,96 @@ TEST_F(SlurmHealthcheck, BusyNodeDrainsWithoutKillingItsJob) {
   ASSERT_EQ(awaitIdle(), "idle");
 }
 
+// `scontrol show node` as Slurm 22.05 prints it (captured from this suite's cluster),
+// with the State= and Reason= lines of each row. A fake scontrol serves it, so states
+// a one-node test cluster rarely reaches are covered; --dry-run shows the decision.
+std::string scontrolShowNode(const std::string& state, const std::string& reason) {
+  return "NodeName=vm Arch=x86_64 CoresPerSocket=1 \n"
+         "   CPUAlloc=0 CPUEfctv=1 CPUTot=1 CPULoad=3.07\n"
+         "   AvailableFeatures=(null)\n   ActiveFeatures=(null)\n   Gres=(null)\n"
+         "   NodeAddr=vm NodeHostName=vm Version=22.05.8\n"
+         "   OS=Linux 6.18.44-fc-v769 #1 SMP PREEMPT_DYNAMIC @0 \n"
+         "   RealMemory=1 AllocMem=0 FreeMem=15012 Sockets=1 Boards=1\n"
+         "   State=" +
+         state +
+         " ThreadsPerCore=1 TmpDisk=0 Weight=1 Owner=N/A MCS_label=N/A\n"
+         "   Partitions=debug \n"
+         "   BootTime=2026-11-22T21:41:56 SlurmdStartTime=2026-11-23T01:17:22\n"
+         "   LastBusyTime=2026-11-23T01:17:30\n   CfgTRES=cpu=1,mem=1M,billing=1\n"
+         "   AllocTRES=\n   CapWatts=n/a\n   CurrentWatts=0 AveWatts=0\n"
+         "   ExtSensorsJoules=n/s ExtSensorsWatts=0 ExtSensorsTemp=n/s\n" +
+         (reason.empty() ? "" : "   Reason=" + reason + "\n") + "\n";
+}
+
+struct DecisionRow {
+  const char* name;
+  std::string output;  // what the fake `scontrol show node` prints
+  int rc;              // its exit code
+  int want_exit;       // bulwarkctl's exit code
+  const char* want;    // in bulwarkctl's output
+};
+
+TEST_F(SlurmHealthcheck, DecisionTableOnScontrolOutputs) {
+  std::string fake = fleet_->dir() + "/fake-scontrol";
+  auto run = [&](const DecisionRow& row, bool trusted) {
+    {
+      std::ofstream out(fake, std::ios::trunc);
+      out << "#!/bin/sh\n[ \"$1\" = show ] || exit 99\ncat <<'EOF'\n"
+          << row.output << "EOF\nexit " << row.rc << "\n";
+    }
+    fs::permissions(fake, fs::perms::owner_all);
+    auto r = healthcheck("--dry-run --scontrol " + fake + " --node " + node_ + " --timeout 2");
+    EXPECT_EQ(r.exit_code, row.want_exit) << row.name << (trusted ? " (trusted)" : "") << "\n"
+                                          << r.output;
+    EXPECT_NE(r.output.find(row.want), std::string::npos)
+        << row.name << (trusted ? " (trusted)" : " (untrusted)") << "\n"
+        << r.output;
+  };
+  const std::string stamp = " [root@2026-11-23T01:17:29]";
+  const std::vector<DecisionRow> trusted = {
+      {"idle", scontrolShowNode("IDLE", ""), 0, 0, "no change (trusted: nothing to do)"},
+      {"drained by bulwark",
+       scontrolShowNode("IDLE+DRAIN", "bulwark: verifier unreachable" + stamp), 0, 0,
+       "dry run: would resume"},
+      {"draining by bulwark", scontrolShowNode("MIXED+DRAIN", "bulwark: stale since x" + stamp), 0,
+       0, "dry run: would resume"},
+      {"down+drained by bulwark", scontrolShowNode("DOWN*+DRAIN", "bulwark: revoked" + stamp), 0, 0,
+       "dry run: would resume"},
+      {"admin drain", scontrolShowNode("IDLE+DRAIN", "maintenance" + stamp), 0, 0,
+       "left to the admin"},
+      {"admin reason mentioning bulwark", scontrolShowNode("IDLE+DRAIN", "bulwark upgrade" + stamp),
+       0, 0, "left to the admin"},
+      {"admin reason with brackets",
+       scontrolShowNode("ALLOCATED+DRAIN", "disk [sda] failing [slurm@2026-11-23T01:00:00]"), 0, 0,
+       "Reason=\"disk [sda] failing\""},
+      {"not responding, not drained", scontrolShowNode("IDLE+NOT_RESPONDING", ""), 0, 0,
+       "trusted: nothing to do"},
+      {"one-line output (-o)",
+       "NodeName=vm Arch=x86_64 OS=Linux 6.1 #1 SMP State=IDLE+DRAIN ThreadsPerCore=1 "
+       "Reason=bulwark: revoked" +
+           stamp + "\n",
+       0, 0, "dry run: would resume"},
+      {"node unknown to slurm", "Node vm not found\n", 1, 2, "scontrol show node failed"},
+      {"no State= in the output", "something else entirely\n", 0, 2, "no State="},
+      {"scontrol hangs", "\nEOF\nsleep 30\ncat <<'EOF'\n", 0, 2, "timed out"},
+  };
+  for (const DecisionRow& row : trusted) run(row, true);
+
+  makeUntrusted();
+  const std::vector<DecisionRow> untrusted = {
+      {"idle", scontrolShowNode("IDLE", ""), 0, 0, "dry run: would drain, Reason=\"bulwark: "},
+      {"allocated", scontrolShowNode("ALLOCATED", ""), 0, 0, "dry run: would drain"},
+      {"drained by bulwark, other reason",
+       scontrolShowNode("IDLE+DRAIN", "bulwark: verifier unreachable" + stamp), 0, 0,
+       "dry run: would drain"},
+      {"admin drain", scontrolShowNode("IDLE+DRAIN", "maintenance" + stamp), 0, 0, "reason kept"},
+      {"down, not drained", scontrolShowNode("DOWN", "Not responding" + stamp), 0, 0,
+       "dry run: would drain"},
+  };
+  for (const DecisionRow& row : untrusted) run(row, false);
+  EXPECT_EQ(status().state, "idle") << "dry runs against a fake scontrol touch nothing";
+}
+
 // slurmd itself runs the program (HealthCheckProgram/HealthCheckInterval), through
 // the two-line wrapper of packaging/examples/slurm/ pointed at this suite's config.
 TEST_F(SlurmHealthcheck, SlurmdRunsItAsHealthCheckProgram) {
@@ -344,12 +440,26 @@ TEST_F(SlurmHealthcheck, SlurmdRunsItAsHealthCheckProgram) {
   auto restarted = slurm_->restart(with_check);
   ASSERT_TRUE(restarted.has_value()) << restarted.error().toString();
 
-  makeUntrusted();
+  // End to end as deployed: the agent daemon (triggered on the measured file, else every
+  // 5 s) and slurmd's periodic check (2 s). Measured: file modified -> node drained.
+  ASSERT_TRUE(fleet_->startAgent(node_, 5).has_value());
+  ASSERT_TRUE(awaitText(fleet_->agentLog(node_), "verdict affirming"))
+      << readText(fleet_->agentLog(node_));
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(fleet_->tamper(node_).has_value());
   auto drained = slurm_->awaitStatus(
       [](const SlurmNodeStatus& s) { return s.drained() && s.reason.starts_with("bulwark: "); },
       60s);
+  auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  fleet_->stopAgent(node_);
   ASSERT_TRUE(drained.has_value());
-  EXPECT_TRUE(drained->drained()) << drained->state << "\n" << readText(log) << slurm_->logs();
+  EXPECT_TRUE(drained->drained()) << drained->state << "\n"
+                                  << readText(log) << readText(fleet_->agentLog(node_))
+                                  << slurm_->logs();
+  RecordProperty("tamper_to_drain_ms", static_cast<int>(took.count()));
+  std::printf("tamper-to-drain (agent daemon + HealthCheckInterval=2): %lld ms\n",
+              static_cast<long long>(took.count()));
   EXPECT_TRUE(awaitText(log, "drained")) << readText(log);
   EXPECT_NE(readText(fleet_->dir() + "/healthcheck.env").find("SLURMD_NODENAME=" + node_),
             std::string::npos)

@@ -111,6 +111,7 @@ Result<std::unique_ptr<Fleet>> Fleet::create(const FleetOptions& options) {
 }
 
 Fleet::~Fleet() {
+  for (auto& [name, n] : nodes_) stopAgent(name);
   stopVerifier();
   nodes_.clear();  // stops the swtpms
   if (!dir_.empty() && std::getenv("BULWARK_KEEP_FLEET") == nullptr) {
@@ -269,6 +270,28 @@ Result<void> Fleet::enrollNode(const std::string& name) {
 CommandResult Fleet::attestOnce(const std::string& name) const {
   return runCommand(bulwarkBinary("bulwark-agent") + " --config " + agentConfig(name) +
                     " attest --once");
+}
+
+Result<void> Fleet::startAgent(const std::string& name, int interval_s) {
+  auto it = nodes_.find(name);
+  if (it == nodes_.end()) return fail(ErrorCode::kNotFound, "no node " + name);
+  if (it->second.agent_pid > 0) return {};
+  it->second.agent_pid = spawnLogged({bulwarkBinary("bulwark-agent"), "--config", agentConfig(name),
+                                      "run", "--interval", std::to_string(interval_s)},
+                                     {}, agentLog(name));
+  if (it->second.agent_pid <= 0) return fail(ErrorCode::kUnavailable, "cannot spawn bulwark-agent");
+  return {};
+}
+
+void Fleet::stopAgent(const std::string& name) {
+  auto it = nodes_.find(name);
+  if (it == nodes_.end() || it->second.agent_pid <= 0) return;
+  stopProcess(it->second.agent_pid, SIGTERM, 20s);
+  it->second.agent_pid = -1;
+}
+
+std::string Fleet::agentLog(const std::string& name) const {
+  return dir_ + "/nodes/" + name + "/run.log";
 }
 
 Result<void> Fleet::learnAndApprove(const std::string& name) const {

@@ -78,6 +78,11 @@ class Fleet {
   [[nodiscard]] Result<void> enrollNode(const std::string& name);
   // `bulwark-agent attest --once`: exit 0 affirming, 3 appraised but not affirming.
   CommandResult attestOnce(const std::string& name) const;
+  // `bulwark-agent run --interval N` as a daemon (log: agentLog(name)); it also attests
+  // at once when the measured file changes. stopAgent: SIGTERM, then SIGKILL after 20 s.
+  [[nodiscard]] Result<void> startAgent(const std::string& name, int interval_s = 30);
+  void stopAgent(const std::string& name);
+  std::string agentLog(const std::string& name) const;
   // `bulwarkctl policy learn NAME` + `policy approve --node NAME`.
   [[nodiscard]] Result<void> learnAndApprove(const std::string& name) const;
   // Rewrites / restores the node's measured file (measure.include).
@@ -103,6 +108,7 @@ class Fleet {
   struct Node {
     std::unique_ptr<Swtpm> swtpm;
     std::string dir;
+    pid_t agent_pid = -1;
   };
   Fleet() = default;
   Result<void> makePki();
