@@ -2,6 +2,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <tss2/tss2_mu.h>
@@ -33,21 +34,51 @@ Result<Bytes> rsaModulus(EVP_PKEY* key) {
   return out;
 }
 
-// A restricted RSASSA-SHA256 signing key, as `tpm2_createak -G rsa -s rsassa` makes.
-Result<Bytes> akPublicArea(ByteView modulus) {
+Result<Bytes> ecPoint(EVP_PKEY* key, const char* param) {
+  BIGNUM* v = nullptr;
+  if (EVP_PKEY_get_bn_param(key, param, &v) != 1)
+    return fail(ErrorCode::kCrypto, "EC point: " + attest::opensslErrors());
+  Bytes out(32);
+  int len = BN_bn2binpad(v, out.data(), static_cast<int>(out.size()));
+  BN_free(v);
+  if (len != 32) return fail(ErrorCode::kCrypto, "EC coordinate is not 32 bytes");
+  return out;
+}
+
+// A restricted signing key as `tpm2_createak -G rsa -s rsassa` / `-G ecc -s ecdsa` makes
+// (TPM 2.0 Part 2 §12.2.3.5 / §12.2.3.6 parameters).
+Result<Bytes> akPublicArea(SoftAkType type, EVP_PKEY* key) {
   TPM2B_PUBLIC pub{};
   TPMT_PUBLIC& p = pub.publicArea;
-  p.type = TPM2_ALG_RSA;
   p.nameAlg = TPM2_ALG_SHA256;
   p.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
                        TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
                        TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
-  p.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
-  p.parameters.rsaDetail.scheme.scheme = TPM2_ALG_RSASSA;
-  p.parameters.rsaDetail.scheme.details.rsassa.hashAlg = TPM2_ALG_SHA256;
-  p.parameters.rsaDetail.keyBits = 2048;
-  p.unique.rsa.size = static_cast<UINT16>(modulus.size());
-  std::memcpy(p.unique.rsa.buffer, modulus.data(), modulus.size());
+  if (type == SoftAkType::kRsa2048) {
+    auto modulus = rsaModulus(key);
+    if (!modulus) return std::unexpected(modulus.error());
+    p.type = TPM2_ALG_RSA;
+    p.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
+    p.parameters.rsaDetail.scheme.scheme = TPM2_ALG_RSASSA;
+    p.parameters.rsaDetail.scheme.details.rsassa.hashAlg = TPM2_ALG_SHA256;
+    p.parameters.rsaDetail.keyBits = 2048;
+    p.unique.rsa.size = static_cast<UINT16>(modulus->size());
+    std::memcpy(p.unique.rsa.buffer, modulus->data(), modulus->size());
+  } else {
+    auto x = ecPoint(key, OSSL_PKEY_PARAM_EC_PUB_X);
+    auto y = ecPoint(key, OSSL_PKEY_PARAM_EC_PUB_Y);
+    if (!x || !y) return fail(ErrorCode::kCrypto, "EC public point");
+    p.type = TPM2_ALG_ECC;
+    p.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
+    p.parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
+    p.parameters.eccDetail.scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
+    p.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
+    p.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+    p.unique.ecc.x.size = 32;
+    std::memcpy(p.unique.ecc.x.buffer, x->data(), 32);
+    p.unique.ecc.y.size = 32;
+    std::memcpy(p.unique.ecc.y.buffer, y->data(), 32);
+  }
   Bytes out(sizeof(TPM2B_PUBLIC));
   size_t offset = 0;
   if (Tss2_MU_TPM2B_PUBLIC_Marshal(&pub, out.data(), out.size(), &offset) != TSS2_RC_SUCCESS)
@@ -58,15 +89,14 @@ Result<Bytes> akPublicArea(ByteView modulus) {
 
 }  // namespace
 
-Result<SoftAgent> SoftAgent::create(std::string node) {
-  EVP_PKEY* raw = EVP_RSA_gen(2048);
-  if (raw == nullptr) return fail(ErrorCode::kCrypto, "RSA keygen: " + attest::opensslErrors());
+Result<SoftAgent> SoftAgent::create(std::string node, SoftAkType type) {
+  EVP_PKEY* raw = type == SoftAkType::kRsa2048 ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256");
+  if (raw == nullptr) return fail(ErrorCode::kCrypto, "AK keygen: " + attest::opensslErrors());
   SoftAgent a;
   a.node_ = std::move(node);
+  a.type_ = type;
   a.key_ = std::shared_ptr<EVP_PKEY>(raw, EVP_PKEY_free);
-  auto n = rsaModulus(raw);
-  if (!n) return std::unexpected(n.error());
-  auto pub = akPublicArea(*n);
+  auto pub = akPublicArea(type, raw);
   if (!pub) return std::unexpected(pub.error());
   a.ak_public_ = std::move(*pub);
   auto parsed = attest::parseTpm2bPublic(a.ak_public_);
@@ -92,13 +122,40 @@ Result<void> SoftAgent::measure(std::span<const attest::BatchEntry> batch) {
 Result<Bytes> SoftAgent::sign(ByteView message) const {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   if (ctx == nullptr) return fail(ErrorCode::kCrypto, "EVP_MD_CTX_new");
-  Bytes sig(256);
+  Bytes sig(512);
   size_t len = sig.size();
   bool ok = EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key_.get()) == 1 &&
             EVP_DigestSign(ctx, sig.data(), &len, message.data(), message.size()) == 1;
   EVP_MD_CTX_free(ctx);
-  if (!ok || len != 256) return fail(ErrorCode::kCrypto, "RSA sign: " + attest::opensslErrors());
+  if (!ok) return fail(ErrorCode::kCrypto, "AK sign: " + attest::opensslErrors());
+  sig.resize(len);
   return sig;
+}
+
+// TPMT_SIGNATURE (Part 2 §11.3.4): RSASSA carries the PKCS#1 signature, ECDSA r and s
+// as 32-byte big-endian integers (OpenSSL gives DER).
+Result<Bytes> SoftAgent::signature(ByteView attest_bytes) const {
+  auto sig = sign(attest_bytes);
+  if (!sig) return std::unexpected(sig.error());
+  TPMT_SIGNATURE s{};
+  if (type_ == SoftAkType::kRsa2048) {
+    s.sigAlg = TPM2_ALG_RSASSA;
+    s.signature.rsassa.hash = TPM2_ALG_SHA256;
+    s.signature.rsassa.sig.size = static_cast<UINT16>(sig->size());
+    std::memcpy(s.signature.rsassa.sig.buffer, sig->data(), sig->size());
+  } else {
+    const unsigned char* p = sig->data();
+    ECDSA_SIG* es = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(sig->size()));
+    if (es == nullptr) return fail(ErrorCode::kCrypto, "ECDSA signature DER");
+    s.sigAlg = TPM2_ALG_ECDSA;
+    s.signature.ecdsa.hash = TPM2_ALG_SHA256;
+    s.signature.ecdsa.signatureR.size = 32;
+    s.signature.ecdsa.signatureS.size = 32;
+    BN_bn2binpad(ECDSA_SIG_get0_r(es), s.signature.ecdsa.signatureR.buffer, 32);
+    BN_bn2binpad(ECDSA_SIG_get0_s(es), s.signature.ecdsa.signatureS.buffer, 32);
+    ECDSA_SIG_free(es);
+  }
+  return attest::marshalSignature(s);
 }
 
 Result<std::string> SoftAgent::evidence(ByteView nonce, std::int64_t now_unix_ms) {
@@ -148,14 +205,7 @@ Result<std::string> SoftAgent::evidence(ByteView nonce, std::int64_t now_unix_ms
   auto attest_bytes = attest::marshalAttest(a);
   if (!attest_bytes) return std::unexpected(attest_bytes.error());
 
-  auto sig = sign(*attest_bytes);
-  if (!sig) return std::unexpected(sig.error());
-  TPMT_SIGNATURE s{};
-  s.sigAlg = TPM2_ALG_RSASSA;
-  s.signature.rsassa.hash = TPM2_ALG_SHA256;
-  s.signature.rsassa.sig.size = static_cast<UINT16>(sig->size());
-  std::memcpy(s.signature.rsassa.sig.buffer, sig->data(), sig->size());
-  auto sig_bytes = attest::marshalSignature(s);
+  auto sig_bytes = signature(*attest_bytes);
   if (!sig_bytes) return std::unexpected(sig_bytes.error());
 
   bulwark::v1::Evidence ev;

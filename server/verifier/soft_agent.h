@@ -2,8 +2,8 @@
 // the replica suite (never linked into bulwark-verifier). It builds exactly what a
 // TPM-backed agent sends (docs/api.md "POST /v1/attest"): a Report whose CEL log
 // replays to a software PCR 15 (sha256 bank), quoted by a TPMS_ATTEST (TPM 2.0 Part 2
-// §10.12.12, type TPM_ST_ATTEST_QUOTE) signed RSASSA-PKCS1-v1_5/SHA-256 by an RSA-2048
-// key published as a restricted signing TPM2B_PUBLIC (Part 2 §12.2.5). The verifier
+// §10.12.12, type TPM_ST_ATTEST_QUOTE) signed with SHA-256 by a software key (RSA-2048
+// RSASSA or P-256 ECDSA) published as a restricted signing TPM2B_PUBLIC (Part 2 §12.2.5). The verifier
 // cannot tell it from a TPM: that is the point of a load test, and also why such keys
 // must only ever be enrolled by a test harness writing the Store directly.
 #pragma once
@@ -19,10 +19,15 @@
 
 namespace bulwark::server {
 
+// RSA-2048/RSASSA (what most TPM AKs are) or ECC P-256/ECDSA (cheap to generate and to
+// sign with: thousands of nodes in memory tests, client CPU left to the verifier).
+enum class SoftAkType { kRsa2048, kEccP256 };
+
 class SoftAgent {
  public:
-  // A fresh RSA-2048 AK for `node`; PCR 15 all zeros, empty log, TPM clock at 1 s.
-  [[nodiscard]] static Result<SoftAgent> create(std::string node);
+  // A fresh AK for `node`; PCR 15 all zeros, empty log, TPM clock at 1 s.
+  [[nodiscard]] static Result<SoftAgent> create(std::string node,
+                                                SoftAkType type = SoftAkType::kRsa2048);
 
   const std::string& node() const { return node_; }
   const Bytes& akPublic() const { return ak_public_; }  // marshalled TPM2B_PUBLIC
@@ -44,9 +49,11 @@ class SoftAgent {
 
  private:
   SoftAgent() = default;
-  [[nodiscard]] Result<Bytes> sign(ByteView message) const;
+  [[nodiscard]] Result<Bytes> sign(ByteView message) const;  // DER for ECDSA
+  [[nodiscard]] Result<Bytes> signature(ByteView attest) const;  // marshalled TPMT_SIGNATURE
 
   std::string node_;
+  SoftAkType type_ = SoftAkType::kRsa2048;
   std::shared_ptr<EVP_PKEY> key_;
   Bytes ak_public_;
   Bytes ak_name_;
