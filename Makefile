@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 .PHONY: deps configure build test test-unit test-tpm demo bench asan fuzz clean
 
 deps:
-	./scripts/deps.sh
+	bash scripts/deps.sh
 
 configure:
 	cmake --preset $(PRESET) -B $(BUILD_DIR) >/dev/null
