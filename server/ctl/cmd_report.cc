@@ -16,6 +16,7 @@
 #include "server/ctl/command.h"
 #include "server/ctl/http_client.h"
 #include "server/report/bundle.h"
+#include "server/report/bundle_expect.h"
 
 namespace bulwark::ctl {
 namespace {
@@ -84,13 +85,19 @@ int verifyFile(const std::string& file, const std::string& jwks_file) {
     for (const std::string& r : check->reasons) std::printf("REJECTED %s\n", r.c_str());
     return kExitRejected;
   }
-  const json& c = check->content;
-  std::string scope = c.value("scope", "");
-  std::string node = c.contains("node") && c["node"].is_string() ? " " + c["node"].get<std::string>() : "";
-  const json& report = c["report"];
-  std::printf("OK bundle verified: scope %s%s, %zu EAR(s) verified, generated %s, policy version %s\n",
-              scope.c_str(), node.c_str(), c["attestations"].size(),
-              report.value("generated_at", "?").c_str(), c["policy_version"].dump().c_str());
+  // A verified bundle has these members (verifyBundle names any that is missing).
+  auto shown = [](const json& o, const char* key) {
+    const json* v = server::report::member(o, key);
+    return !v || v->is_null() ? std::string() : v->is_string() ? v->get<std::string>() : v->dump();
+  };
+  const json* report = server::report::member(check->content, "report");
+  const json* ears = server::report::member(check->content, "attestations");
+  std::string scope = shown(check->content, "scope");
+  if (std::string node = shown(check->content, "node"); !node.empty()) scope += " " + node;
+  std::printf("OK bundle verified: scope %s, %zu EAR(s) verified, generated %s, policy version %s\n",
+              scope.c_str(),
+              ears ? ears->size() : 0, report ? shown(*report, "generated_at").c_str() : "?",
+              shown(check->content, "policy_version").c_str());
   return kExitOk;
 }
 
