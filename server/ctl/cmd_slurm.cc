@@ -84,7 +84,18 @@ std::string drainReason(const Verdict& v) {
   while (!why.empty() && why.front() == ' ') why.erase(0, 1);
   std::string out = std::string(kPrefix) + " " + (why.empty() ? v.state : why);
   for (char& c : out) c = (c < 0x20 || c == 0x7f) ? ' ' : c;
-  return out.size() > kMaxReason ? out.substr(0, kMaxReason) : out;
+  if (out.size() > kMaxReason) out.resize(kMaxReason);
+  // Slurm shows the reason trimmed; an untrimmed one would never compare equal.
+  while (out.back() == ' ') out.pop_back();
+  return out;
+}
+
+// A string member of a verifier answer, "" when absent or of another type (json::value
+// would throw on a wrong type, and the answer is untrusted input).
+std::string field(const json& j, const char* key) {
+  if (!j.is_object()) return {};
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 Plan decide(const Verdict& v, const SlurmNode& n) {
@@ -129,34 +140,30 @@ Verdict verdictFromVerdicts(const json& j, const std::string& name) {
       (j.contains("node") && j["node"] != name)) {
     return {false, "malformed", "verifier answer malformed"};
   }
-  std::string state = j.value("state", std::string("unknown"));
+  std::string state = field(j, "state");
   if (j["trusted"].get<bool>() && state == "trusted") return {true, state, {}};
-  std::string reason = j.contains("reason") && j["reason"].is_string() ? j["reason"] : "";
+  if (state.empty() || state == "trusted") state = "untrusted";  // inconsistent: not trusted
+  std::string reason = field(j, "reason");
   if (state == "stale") {
     // The server's text may count seconds; a stable reason keeps the check idempotent.
-    std::string until = j.value("fresh_until", std::string());
+    std::string until = field(j, "fresh_until");
     reason = until.empty() ? "stale (no fresh verdict)" : "stale since " + until;
   }
-  return {false, state.empty() ? "untrusted" : state, reason.empty() ? state : reason};
+  return {false, state, reason.empty() ? state : reason};
 }
 
 // GET /v1/nodes/{name} (docs/api.md): state + reasons[{code, detail}].
 Verdict verdictFromNode(const json& j) {
-  if (!j.is_object() || !j.contains("state") || !j["state"].is_string()) {
-    return {false, "malformed", "verifier answer malformed"};
-  }
-  std::string state = j["state"];
+  std::string state = field(j, "state");
+  if (state.empty()) return {false, "malformed", "verifier answer malformed"};
   if (state == "trusted") return {true, state, {}};
   std::string reason = state;
   if (state == "stale") {
-    std::string until = j.contains("fresh_until") && j["fresh_until"].is_string()
-                            ? j["fresh_until"].get<std::string>()
-                            : std::string();
+    std::string until = field(j, "fresh_until");
     reason = until.empty() ? "stale (no fresh verdict)" : "stale since " + until;
-  } else if (j.contains("reasons") && j["reasons"].is_array() && !j["reasons"].empty() &&
-             j["reasons"][0].is_object()) {
+  } else if (j.contains("reasons") && j["reasons"].is_array() && !j["reasons"].empty()) {
     const json& r = j["reasons"][0];
-    reason += ": " + r.value("code", std::string()) + " " + r.value("detail", std::string());
+    reason += ": " + field(r, "code") + " " + field(r, "detail");
   }
   return {false, state, reason};
 }
@@ -349,8 +356,7 @@ struct Asked {
 };
 
 std::string errorCode(const HttpReply& r) {
-  json j = json::parse(r.body, nullptr, false);
-  return j.is_object() && j.contains("error") && j["error"].is_string() ? j["error"] : "";
+  return field(json::parse(r.body, nullptr, false), "error");
 }
 
 // Asks the verifier; every failure is a not-trusted verdict (fail closed).
