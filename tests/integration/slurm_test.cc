@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -241,6 +242,46 @@ TEST_F(SlurmHealthcheck, StalledVerifierFailsClosedInTime) {
   SlurmNodeStatus s = status();
   EXPECT_TRUE(s.drained()) << s.state << "\n" << r.output;
   EXPECT_EQ(s.reason, "bulwark: verifier unreachable") << r.output;
+}
+
+// Something else answers at the verifier's address with a valid certificate (a
+// misrouted load balancer, a default page): HTTP 200 that is not a verdict is not trust.
+TEST_F(SlurmHealthcheck, ForeignTlsServerIsNotTrust) {
+  int port = 0;
+  {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    port = ntohs(addr.sin_port);
+    ::close(fd);
+  }
+  // openssl s_server -www answers every GET with 200 and an HTML status page.
+  std::string log = fleet_->dir() + "/s_server.log";
+  pid_t server = spawnLogged(
+      {"openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port), "-cert",
+       fleet_->dir() + "/server.pem", "-key", fleet_->dir() + "/server.key", "-www", "-quiet"},
+      {}, log);
+  ASSERT_GT(server, 0);
+  std::string url = "https://127.0.0.1:" + std::to_string(port);
+  bool up = false;
+  for (int i = 0; i < 100 && !up; ++i) {
+    up = runCommand("curl -s -o /dev/null --cacert " + fleet_->caFile() + " " + url + "/")
+             .exit_code == 0;
+    if (!up) std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(up) << readText(log);
+  auto r = runCommand(bulwarkBinary("bulwarkctl") + " --verifier " + url +
+                      " slurm-healthcheck --config " + ctlConfig());
+  stopProcess(server, SIGTERM, 5s);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("malformed"), std::string::npos) << r.output;
+  SlurmNodeStatus s = status();
+  EXPECT_TRUE(s.drained()) << s.state << "\n" << r.output;
+  EXPECT_EQ(s.reason, "bulwark: verifier answer malformed") << r.output;
 }
 
 TEST_F(SlurmHealthcheck, StaleVerdictDrains) {
