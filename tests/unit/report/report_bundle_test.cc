@@ -77,7 +77,7 @@ bool hasReason(const BundleCheck& c, std::string_view prefix) {
   return false;
 }
 
-TEST(Bundle, NodeAndFleetBundlesVerify) {
+TEST(ReportBundle, NodeAndFleetBundlesVerify) {
   Signed s;
   std::string file = s.bundle();
   ASSERT_EQ(file.back(), '\n');
@@ -103,7 +103,7 @@ TEST(Bundle, NodeAndFleetBundlesVerify) {
 
 // Flips one bit per byte: every byte of the detached signature and of the EAR, and every
 // 7th byte of the rest (report content, digests, framing). Each variant must be rejected.
-TEST(Bundle, EveryModifiedByteIsRejected) {
+TEST(ReportBundle, EveryModifiedByteIsRejected) {
   Signed s;
   s.in.history.resize(1);  // one appraisal, one EAR
   s.in.latest = s.in.history.front();
@@ -141,7 +141,7 @@ TEST(Bundle, EveryModifiedByteIsRejected) {
   EXPECT_FALSE(s.check(" " + file).ok());
 }
 
-TEST(Bundle, NamedReasons) {
+TEST(ReportBundle, NamedReasons) {
   Signed s;
   auto other = newKey();
   struct Case {
@@ -193,7 +193,7 @@ TEST(Bundle, NamedReasons) {
   EXPECT_TRUE(hasReason(s.check(std::string(kMaxBundleBytes + 1, ' ')), "bundle-malformed"));
 }
 
-TEST(Bundle, UnusableJwksIsAnError) {
+TEST(ReportBundle, UnusableJwksIsAnError) {
   Signed s;
   std::string file = s.bundle();
   for (json jwks : {json::object(), json{{"keys", json::array()}},
@@ -222,7 +222,7 @@ std::string corpusFile(const std::string& name) {
 // Bundles made from docs/reports.md by an independent implementation (PyJWT for the EARs,
 // python3-cryptography for the detached JWS; corpus/report_bundle_fuzz/make_seeds.py)
 // verify with ours; one changed byte still fails.
-TEST(Bundle, PythonMadeBundleVerifies) {
+TEST(ReportBundle, PythonMadeBundleVerifies) {
   json jwks = json::parse(corpusFile("jwks.json"), nullptr, false);
   ASSERT_TRUE(jwks.is_object()) << "run make_seeds.py";
   for (const char* name : {"node.json", "fleet.json"}) {

@@ -14,7 +14,7 @@ namespace bulwark::server::report::test {
 namespace {
 using nlohmann::json;
 
-TEST(HtmlEscape, Table) {
+TEST(ReportHtmlEscape, Table) {
   struct Case {
     std::string in, out;
   } cases[] = {
@@ -33,14 +33,14 @@ TEST(HtmlEscape, Table) {
   EXPECT_EQ(urlSegment("a/b c\"<"), "a%2Fb%20c%22%3C");
 }
 
-TEST(UtcTime, Table) {
+TEST(ReportUtcTime, Table) {
   EXPECT_EQ(utcTime(kT0), "2024-05-01T12:00:00.000Z");
   EXPECT_EQ(utcTime(kT0 + 1234), "2024-05-01T12:00:01.234Z");
   EXPECT_EQ(utcTime(0), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(utcTime(-1), "1969-12-31T23:59:59.999Z");
 }
 
-TEST(Controls, EveryCatalogControlWithReferences) {
+TEST(ReportControls, EveryCatalogControlWithReferences) {
   std::string text(embeddedControlsJson());
   json catalog = json::parse(text);
   auto parsed = parseIsolationControls(text);
@@ -61,7 +61,7 @@ TEST(Controls, EveryCatalogControlWithReferences) {
   EXPECT_EQ(pid->refs.nist_800_190, "4.4.3");
 }
 
-TEST(Controls, MalformedCatalogsAreErrors) {
+TEST(ReportControls, MalformedCatalogsAreErrors) {
   for (std::string bad : {"", "[]", R"({"kind":"x","version":1,"controls":[]})",
                           R"({"kind":"bulwark.inspect.controls","version":2,"controls":[]})",
                           R"({"kind":"bulwark.inspect.controls","version":1,"controls":[{"id":"a"}]})",
@@ -79,7 +79,7 @@ const json& control(const json& report, const std::string& id) {
   return kNone;
 }
 
-TEST(NodeReport, ControlStatusFromVerdictAndFindings) {
+TEST(ReportNodeReport, ControlStatusFromVerdictAndFindings) {
   json r = nodeReport(hostileInput());
   struct Case {
     const char* id;
@@ -113,7 +113,7 @@ TEST(NodeReport, ControlStatusFromVerdictAndFindings) {
   EXPECT_TRUE(nr["verdict"].is_null());
 }
 
-TEST(NodeReport, StateTimelineAndEvidence) {
+TEST(ReportNodeReport, StateTimelineAndEvidence) {
   NodeReportInput in = hostileInput();
   json r = nodeReport(in);
   EXPECT_EQ(r["kind"], kNodeReportKind);
@@ -145,7 +145,7 @@ TEST(NodeReport, StateTimelineAndEvidence) {
 }
 
 // No string from an agent or the store reaches the page unescaped.
-TEST(NodePage, HostileStringsAreEscapedAndNoScript) {
+TEST(ReportNodePage, HostileStringsAreEscapedAndNoScript) {
   std::string html = renderNodePage(nodeReport(hostileInput()));
   EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_EQ(html.find("<img"), std::string::npos);
@@ -159,7 +159,7 @@ TEST(NodePage, HostileStringsAreEscapedAndNoScript) {
   }
 }
 
-TEST(FleetPage, CountsLinksAndEscaping) {
+TEST(ReportFleetPage, CountsLinksAndEscaping) {
   FleetReportInput in;
   in.now = kT0 + 1000;
   NodeSummary a{"node-a", NodeState::kTrusted, "g<1>", kT0, kT0, kT0};
@@ -183,7 +183,7 @@ TEST(FleetPage, CountsLinksAndEscaping) {
   EXPECT_EQ(html.find("<script"), std::string::npos);
 }
 
-TEST(Timeline, PointsOnLanesAndAxis) {
+TEST(ReportTimeline, PointsOnLanesAndAxis) {
   json r = nodeReport(hostileInput());
   TimelineGeometry g;  // 760 x 150, plot from x=120 to x=750
   auto points = timelinePoints(r["timeline"], kT0 + 180000, g);
