@@ -94,10 +94,10 @@ int verifyFile(const std::string& file, const std::string& jwks_file) {
   const json* ears = server::report::member(check->content, "attestations");
   std::string scope = shown(check->content, "scope");
   if (std::string node = shown(check->content, "node"); !node.empty()) scope += " " + node;
-  std::printf("OK bundle verified: scope %s, %zu EAR(s) verified, generated %s, policy version %s\n",
-              scope.c_str(),
-              ears ? ears->size() : 0, report ? shown(*report, "generated_at").c_str() : "?",
-              shown(check->content, "policy_version").c_str());
+  std::printf(
+      "OK bundle verified: scope %s, %zu EAR(s) verified, generated %s, policy version %s\n",
+      scope.c_str(), ears ? ears->size() : 0, report ? shown(*report, "generated_at").c_str() : "?",
+      shown(check->content, "policy_version").c_str());
   return kExitOk;
 }
 
@@ -116,7 +116,8 @@ const RegisterCommand kRegister([](CLI::App& app, int& exit_code) {
   exp->callback([&app, &exit_code] { exit_code = exportBundle(app, ex); });
 
   static std::string file, jwks;
-  auto* ver = report->add_subcommand("verify", "check a bundle offline against the verifier's JWKS");
+  auto* ver =
+      report->add_subcommand("verify", "check a bundle offline against the verifier's JWKS");
   ver->add_option("FILE", file, "bundle file")->required();
   ver->add_option("--jwks", jwks, "JWKS file (GET /v1/jwks of the verifier)")->required();
   ver->callback([&exit_code] { exit_code = verifyFile(file, jwks); });

@@ -67,8 +67,9 @@ void checkSignature(const json& doc, const KeyMap& keys, std::vector<std::string
   std::string_view protected_b64 = std::string_view(jws).substr(0, dot);
   auto header_bytes = attest::base64urlDecode(protected_b64);
   auto signature = attest::base64urlDecode(std::string_view(jws).substr(dot + 2));
-  json header = header_bytes ? json::parse(header_bytes->begin(), header_bytes->end(), nullptr, false)
-                             : json();
+  json header = header_bytes
+                    ? json::parse(header_bytes->begin(), header_bytes->end(), nullptr, false)
+                    : json();
   if (!signature || !header.is_object()) {
     reasons.push_back("bundle-signature-invalid: protected header or signature does not decode");
     return;
@@ -97,8 +98,8 @@ std::string canonicalJson(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-Result<std::string> makeBundle(const json& report, const std::vector<BundleAttestation>& attestations,
-                               EVP_PKEY* key) {
+Result<std::string> makeBundle(const json& report,
+                               const std::vector<BundleAttestation>& attestations, EVP_PKEY* key) {
   const json* kind = member(report, "kind");
   bool node = kind && *kind == kNodeReportKind;
   if (!node && !(kind && *kind == kFleetReportKind)) {
@@ -142,7 +143,8 @@ Result<BundleCheck> verifyBundle(std::string_view file, const json& jwks) {
     return check;
   }
   if (canonicalJson(doc) + "\n" != file) {
-    check.reasons.push_back("bundle-not-canonical: the file is not the canonical JSON it was signed as");
+    check.reasons.push_back(
+        "bundle-not-canonical: the file is not the canonical JSON it was signed as");
   }
   const json* format = member(doc, "format");
   const json* version = member(doc, "version");
@@ -153,15 +155,19 @@ Result<BundleCheck> verifyBundle(std::string_view file, const json& jwks) {
   checkSignature(doc, *keys, check.reasons);
   if (const json* content = member(doc, "content"); content && content->is_object()) {
     check.content = *content;
-    checkAttestations(*content, [&](std::string_view token, const attest::EarVerifyOptions& o) {
-      std::optional<attest::EarRejected> first;
-      for (const auto& [kid, key] : *keys) {
-        auto ear = attest::verifyEar(token, key.get(), o);
-        if (ear) return std::expected<attest::Ear, attest::EarRejected>(std::move(*ear));
-        if (!first || ear.error().reason != attest::EarRejection::kKeyMismatch) first = ear.error();
-      }
-      return std::expected<attest::Ear, attest::EarRejected>(std::unexpected(*first));
-    }, check.reasons);
+    checkAttestations(
+        *content,
+        [&](std::string_view token, const attest::EarVerifyOptions& o) {
+          std::optional<attest::EarRejected> first;
+          for (const auto& [kid, key] : *keys) {
+            auto ear = attest::verifyEar(token, key.get(), o);
+            if (ear) return std::expected<attest::Ear, attest::EarRejected>(std::move(*ear));
+            if (!first || ear.error().reason != attest::EarRejection::kKeyMismatch)
+              first = ear.error();
+          }
+          return std::expected<attest::Ear, attest::EarRejected>(std::unexpected(*first));
+        },
+        check.reasons);
   }
   return check;
 }

@@ -35,8 +35,8 @@ inline constexpr std::size_t kMaxBundleBytes = 64u << 20;
 struct BundleAttestation {
   std::string node;
   std::int64_t appraisal_id = 0;
-  std::string ear;         // compact JWS exactly as issued
-  Bytes evidence_digest;   // SHA-256 of the evidence the EAR judged
+  std::string ear;        // compact JWS exactly as issued
+  Bytes evidence_digest;  // SHA-256 of the evidence the EAR judged
   std::int64_t policy_version = 0;
 };
 

@@ -44,8 +44,16 @@ std::optional<Expected> expectedOf(const json& e, const std::string& node, const
   auto status = strOf(e, "status");
   auto policy = intOf(e, "policy_version");
   if (!id || !at || !fresh || !status || !policy) return std::nullopt;
-  Expected x{node, *id, *at, *fresh, *status, *policy, strOf(e, "evidence_sha256"),
-             strOf(e, "ear_sha256"), member(e, "trust_vector"), false};
+  Expected x{node,
+             *id,
+             *at,
+             *fresh,
+             *status,
+             *policy,
+             strOf(e, "evidence_sha256"),
+             strOf(e, "ear_sha256"),
+             member(e, "trust_vector"),
+             false};
   return x;
 }
 
@@ -55,7 +63,8 @@ void add(ExpectedMap& out, const json& e, const std::string& node, const char* a
          std::vector<std::string>& reasons) {
   auto x = expectedOf(e, node, at_key);
   if (!x) {
-    reasons.push_back("bundle-report-malformed: an appraisal entry lacks id, times, status or policy");
+    reasons.push_back(
+        "bundle-report-malformed: an appraisal entry lacks id, times, status or policy");
     return;
   }
   out.emplace(x->id, std::move(*x));
@@ -131,15 +140,16 @@ std::vector<std::string> claimMismatches(const attest::Ear& ear, const Expected&
   return out;
 }
 
-void checkOne(const json& entry, std::size_t index, ExpectedMap& expected, const EarVerifyFn& verify,
-              std::vector<std::string>& reasons) {
+void checkOne(const json& entry, std::size_t index, ExpectedMap& expected,
+              const EarVerifyFn& verify, std::vector<std::string>& reasons) {
   auto node = strOf(entry, "node");
   auto id = intOf(entry, "appraisal_id");
   auto token = strOf(entry, "ear");
   auto digest = strOf(entry, "ear_sha256");
   std::string where = "attestations[" + std::to_string(index) + "]";
   if (!node || !id || !token || !digest) {
-    reasons.push_back("bundle-malformed: " + where + " lacks node, appraisal_id, ear or ear_sha256");
+    reasons.push_back("bundle-malformed: " + where +
+                      " lacks node, appraisal_id, ear or ear_sha256");
     return;
   }
   where = "node " + *node + " appraisal #" + std::to_string(*id);

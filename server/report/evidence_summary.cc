@@ -13,7 +13,8 @@ using nlohmann::json;
 // Agent strings can hold any bytes; nlohmann refuses to serialise invalid UTF-8, so text
 // copied into a report is made valid here (invalid sequences become U+FFFD).
 std::string utf8(const std::string& s) {
-  return json::parse(json(s).dump(-1, ' ', false, json::error_handler_t::replace)).get<std::string>();
+  return json::parse(json(s).dump(-1, ' ', false, json::error_handler_t::replace))
+      .get<std::string>();
 }
 
 std::string_view formatName(bulwark::v1::EventLog::Format f) {
@@ -30,9 +31,12 @@ std::string_view formatName(bulwark::v1::EventLog::Format f) {
 }
 
 json hostJson(const bulwark::v1::HostFacts& h) {
-  return {{"hostname", utf8(h.hostname())},     {"os_release", utf8(h.os_release())},
-          {"kernel", utf8(h.kernel())},         {"boot_id", utf8(h.boot_id())},
-          {"agent_version", utf8(h.agent_version())}, {"machine_id", utf8(h.machine_id())}};
+  return {{"hostname", utf8(h.hostname())},
+          {"os_release", utf8(h.os_release())},
+          {"kernel", utf8(h.kernel())},
+          {"boot_id", utf8(h.boot_id())},
+          {"agent_version", utf8(h.agent_version())},
+          {"machine_id", utf8(h.machine_id())}};
 }
 
 json banksJson(const bulwark::v1::Quote& q) {

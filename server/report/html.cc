@@ -26,7 +26,8 @@ svg .lane{font-size:11px;fill:#57606a}svg .axis{font-size:10px;fill:#57606a}svg 
 
 std::string esc(const json& v) {
   if (v.is_null()) return "&#8212;";
-  if (v.is_string()) return v.get_ref<const std::string&>().empty() ? "&#8212;" : htmlEscape(v.get<std::string>());
+  if (v.is_string())
+    return v.get_ref<const std::string&>().empty() ? "&#8212;" : htmlEscape(v.get<std::string>());
   return htmlEscape(v.dump());
 }
 
@@ -42,8 +43,9 @@ std::string badge(const json& v) {
 std::string page(const std::string& title, const std::string& body) {
   return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
          "<meta name=\"viewport\" content=\"width=device-width\">"
-         "<title>" + htmlEscape(title) + "</title><style>" + std::string(kCss) +
-         "</style></head><body>" + body + "</body></html>\n";
+         "<title>" +
+         htmlEscape(title) + "</title><style>" + std::string(kCss) + "</style></head><body>" +
+         body + "</body></html>\n";
 }
 
 std::string row(std::initializer_list<std::string> cells) {
@@ -65,9 +67,10 @@ std::string refsCell(const json& refs) {
 }
 
 std::string generated(const json& r) {
-  return "<p class=\"meta\">Generated " + field(r, "generated_at") + " by the Bulwark verifier; "
-         "current policy version " + field(r, "policy_version") +
-         ". States (stale included) are evaluated at that time.</p>";
+  return "<p class=\"meta\">Generated " + field(r, "generated_at") +
+         " by the Bulwark verifier; "
+         "current policy version " +
+         field(r, "policy_version") + ". States (stale included) are evaluated at that time.</p>";
 }
 }  // namespace
 
@@ -96,15 +99,15 @@ std::string renderFleetPage(const json& r) {
 namespace {
 std::string verdictSection(const json& v) {
   if (v.is_null()) return "<h2>Verdict</h2><p>No verdict: the node has not been appraised.</p>";
-  std::string b = "<h2>Verdict</h2><table>" +
-                  row({"EAR status", badge(v["status"])}) +
-                  row({"Appraisal", "#" + field(v, "appraisal_id") + " at " + field(v, "appraised_at")}) +
-                  row({"Fresh until", field(v, "fresh_until")}) +
-                  row({"Policy version", field(v, "policy_version")}) +
-                  row({"EAR digest (SHA-256)", "<span class=\"mono\">" + field(v, "ear_sha256") + "</span>"}) +
-                  row({"Evidence digest (SHA-256)", "<span class=\"mono\">" + field(v, "evidence_sha256") + "</span>"}) +
-                  "</table><h2>AR4SI trustworthiness vector</h2><table>" +
-                  head({"Claim", "Value", "Tier"});
+  std::string b =
+      "<h2>Verdict</h2><table>" + row({"EAR status", badge(v["status"])}) +
+      row({"Appraisal", "#" + field(v, "appraisal_id") + " at " + field(v, "appraised_at")}) +
+      row({"Fresh until", field(v, "fresh_until")}) +
+      row({"Policy version", field(v, "policy_version")}) +
+      row({"EAR digest (SHA-256)", "<span class=\"mono\">" + field(v, "ear_sha256") + "</span>"}) +
+      row({"Evidence digest (SHA-256)",
+           "<span class=\"mono\">" + field(v, "evidence_sha256") + "</span>"}) +
+      "</table><h2>AR4SI trustworthiness vector</h2><table>" + head({"Claim", "Value", "Tier"});
   for (const json& c : v["trust_claims"]) {
     b += row({esc(c["claim"]), esc(c["value"]), badge(c["tier"])});
   }
@@ -112,8 +115,8 @@ std::string verdictSection(const json& v) {
 }
 
 std::string controlsSection(const json& controls) {
-  std::string b = "<h2>Controls</h2><table>" +
-                  head({"Status", "Control", "Severity", "References", "Notes"});
+  std::string b =
+      "<h2>Controls</h2><table>" + head({"Status", "Control", "Severity", "References", "Notes"});
   for (const json& c : controls) {
     std::string note = c.value("note", "");
     std::string notes = c.value("violations", 0) > 0 ? esc(c["violations"]) + " violation(s)" : "";
@@ -130,10 +133,11 @@ std::string findingsSection(const json& findings) {
   if (findings.empty()) return b + "<p>None.</p>";
   b += "<table>" + head({"Container", "Control", "Severity", "Outcome", "Detail", "References"});
   for (const json& f : findings) {
-    std::string outcome = f.value("violation", false) ? badge(json("fail")) + " violation"
-                                                      : badge(json("pass")) + " accepted by profile";
-    b += row({esc(f["container"]), esc(f["control"]), esc(f["severity"]), outcome,
-              esc(f["detail"]), refsCell(f["refs"])});
+    std::string outcome = f.value("violation", false)
+                              ? badge(json("fail")) + " violation"
+                              : badge(json("pass")) + " accepted by profile";
+    b += row({esc(f["container"]), esc(f["control"]), esc(f["severity"]), outcome, esc(f["detail"]),
+              refsCell(f["refs"])});
   }
   return b + "</table>";
 }
@@ -154,9 +158,9 @@ std::string reasonsSection(const json& failures, const json& events) {
 }
 
 std::string timelineSection(const json& timeline, Millis now) {
-  std::string b = "<h2>Trust timeline</h2>" + timelineSvg(timeline, now) +
-                  "<table>" + head({"Appraisal", "Time", "Status", "Fresh until", "Policy",
-                                    "Failures", "EAR digest"});
+  std::string b =
+      "<h2>Trust timeline</h2>" + timelineSvg(timeline, now) + "<table>" +
+      head({"Appraisal", "Time", "Status", "Fresh until", "Policy", "Failures", "EAR digest"});
   for (auto it = timeline.rbegin(); it != timeline.rend(); ++it) {
     const json& t = *it;
     b += row({"#" + field(t, "appraisal_id"), field(t, "appraised_at"), badge(t["status"]),
@@ -176,25 +180,29 @@ std::string evidenceSection(const json& e) {
     banks += field(bank, "hash_alg") + ": PCR " + esc(bank["pcrs"]) + " ";
   }
   for (const json& l : e.value("logs", json::array())) {
-    logs += field(l, "format") + " " + field(l, "source") + " (" + field(l, "bytes") + " bytes)<br>";
+    logs +=
+        field(l, "format") + " " + field(l, "source") + " (" + field(l, "bytes") + " bytes)<br>";
   }
   const json by_kind = e.value("measurements_by_kind", json::object());
   for (const auto& [kind, n] : by_kind.items()) {
     kinds += htmlEscape(kind) + " " + esc(n) + "; ";
   }
-  b += "<table>" + row({"Evidence digest (SHA-256)", "<span class=\"mono\">" + field(e, "sha256") + "</span>"}) +
-       row({"Received", field(e, "received_at") + " (" + field(e, "bytes") + " bytes)"}) +
-       row({"Host", field(host, "hostname") + " &#8212; " + field(host, "os_release") + ", kernel " +
-                        field(host, "kernel")}) +
-       row({"Boot", "boot id " + field(host, "boot_id") + "; TPM resetCount " +
-                        field(tpm, "reset_count") + ", restartCount " + field(tpm, "restart_count")}) +
-       row({"Agent", field(host, "agent_version") + ", machine id " + field(host, "machine_id")}) +
-       row({"Measurements", field(e, "measurements") + " (" + kinds + ") into PCR " +
-                                field(e, "measurement_pcr")}) +
-       row({"Quoted PCR bank", banks.empty() ? "&#8212;" : banks}) +
-       row({"Event logs", logs.empty() ? "&#8212;" : logs}) +
-       row({"Containers inspected", field(e, "containers") + " (" + field(e, "container_findings") +
-                                        " findings)"});
+  b +=
+      "<table>" +
+      row({"Evidence digest (SHA-256)", "<span class=\"mono\">" + field(e, "sha256") + "</span>"}) +
+      row({"Received", field(e, "received_at") + " (" + field(e, "bytes") + " bytes)"}) +
+      row({"Host", field(host, "hostname") + " &#8212; " + field(host, "os_release") + ", kernel " +
+                       field(host, "kernel")}) +
+      row({"Boot", "boot id " + field(host, "boot_id") + "; TPM resetCount " +
+                       field(tpm, "reset_count") + ", restartCount " +
+                       field(tpm, "restart_count")}) +
+      row({"Agent", field(host, "agent_version") + ", machine id " + field(host, "machine_id")}) +
+      row({"Measurements",
+           field(e, "measurements") + " (" + kinds + ") into PCR " + field(e, "measurement_pcr")}) +
+      row({"Quoted PCR bank", banks.empty() ? "&#8212;" : banks}) +
+      row({"Event logs", logs.empty() ? "&#8212;" : logs}) +
+      row({"Containers inspected",
+           field(e, "containers") + " (" + field(e, "container_findings") + " findings)"});
   if (e.contains("error")) b += row({"Decoding", field(e, "error")});
   return b + "</table>";
 }
@@ -204,9 +212,8 @@ std::string renderNodePage(const json& r) {
   const json& n = r["node"];
   std::string name = n.value("name", "");
   std::string b = "<nav><a href=\"/reports\">&#8592; fleet report</a></nav><h1>Node " +
-                  htmlEscape(name) + " " + badge(n["state"]) + "</h1>" + generated(r) +
-                  "<table>" + row({"Group", field(n, "group")}) +
-                  row({"Enrolled", field(n, "enrolled_at")}) +
+                  htmlEscape(name) + " " + badge(n["state"]) + "</h1>" + generated(r) + "<table>" +
+                  row({"Group", field(n, "group")}) + row({"Enrolled", field(n, "enrolled_at")}) +
                   row({"Approved", field(n, "approved_at")}) +
                   row({"Fresh until", field(n, "fresh_until")}) + "</table>";
   b += verdictSection(r["verdict"]);
@@ -216,7 +223,8 @@ std::string renderNodePage(const json& r) {
   b += timelineSection(r["timeline"], r.value("generated_at_unix_ms", Millis{0}));
   b += evidenceSection(r["evidence"]);
   b += "<p class=\"meta\">JSON: <code>/v1/reports/nodes/" + htmlEscape(urlSegment(name)) +
-       "</code>; signed bundle: <code>bulwarkctl report export " + htmlEscape(name) + "</code>.</p>";
+       "</code>; signed bundle: <code>bulwarkctl report export " + htmlEscape(name) +
+       "</code>.</p>";
   return page("Bulwark report: " + name, b);
 }
 

@@ -147,8 +147,8 @@ json controlsJson(const json& claims, const SplitReasons& reasons, bool has_verd
   std::map<std::string, Control> unknown;
   for (const json& f : reasons.findings) {
     std::string id(baseControlId(f["control"].get<std::string>()));
-    if (!findControl(id)) unknown[id] = {id, "not in the control catalog", "high",
-                                         ControlSource::kIsolation, "", {}};
+    if (!findControl(id))
+      unknown[id] = {id, "not in the control catalog", "high", ControlSource::kIsolation, "", {}};
   }
   for (const auto& [id, c] : unknown) {
     rows.push_back(controlRow(c, isolationStatus(c, reasons.findings, not_run)));

@@ -23,8 +23,8 @@ inline constexpr int kReportVersion = 1;
 
 struct NodeReportInput {
   NodeSummary node;
-  std::optional<AppraisalRecord> latest;  // the node's current verdict
-  std::vector<AppraisalRecord> history;   // newest first, as Store::appraisalHistory
+  std::optional<AppraisalRecord> latest;   // the node's current verdict
+  std::vector<AppraisalRecord> history;    // newest first, as Store::appraisalHistory
   std::optional<StoredEvidence> evidence;  // the evidence `latest` judged
   std::int64_t policy_version = 0;         // current policy version
   Millis now = 0;

@@ -29,7 +29,6 @@ BundleAttestation attestationOf(const AppraisalRecord& a) {
   return {a.node, a.id, a.ear, a.evidence_digest, a.policy_version};
 }
 
-
 Result<NodeReportInput> nodeInput(Store& store, const std::string& name, const ReportRequest& req) {
   auto node = store.getNode(name);
   if (!node) return std::unexpected(node.error());
@@ -103,10 +102,9 @@ Result<std::string> loadBundle(Store& store, const std::optional<std::string>& n
   if (!in) return std::unexpected(in.error());
   std::vector<BundleAttestation> ears;
   for (const AppraisalRecord& a : in->history) ears.push_back(attestationOf(a));
-  bool latest_in_history = std::any_of(in->history.begin(), in->history.end(),
-                                       [&](const AppraisalRecord& a) {
-                                         return in->latest && a.id == in->latest->id;
-                                       });
+  bool latest_in_history =
+      std::any_of(in->history.begin(), in->history.end(),
+                  [&](const AppraisalRecord& a) { return in->latest && a.id == in->latest->id; });
   if (in->latest && !latest_in_history) ears.push_back(attestationOf(*in->latest));
   return makeBundle(nodeReport(*in), ears, key);
 }

@@ -94,9 +94,11 @@ std::vector<TimelinePoint> timelinePoints(const json& timeline, Millis now,
 }
 
 std::string timelineSvg(const json& timeline, Millis now, const TimelineGeometry& g) {
-  std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" role=\"img\" "
-                  "aria-label=\"trust timeline\" width=\"" + num(g.width) + "\" height=\"" +
-                  num(g.height) + "\" viewBox=\"0 0 " + num(g.width) + " " + num(g.height) + "\">";
+  std::string s =
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" role=\"img\" "
+      "aria-label=\"trust timeline\" width=\"" +
+      num(g.width) + "\" height=\"" + num(g.height) + "\" viewBox=\"0 0 " + num(g.width) + " " +
+      num(g.height) + "\">";
   for (std::size_t lane = 0; lane < std::size(kTimelineLanes); ++lane) {
     std::string y = num(laneY(lane, g));
     s += "<text x=\"4\" y=\"" + y + "\" dy=\"4\" class=\"lane\">" +
@@ -105,7 +107,8 @@ std::string timelineSvg(const json& timeline, Millis now, const TimelineGeometry
   }
   for (const TimelinePoint& p : timelinePoints(timeline, now, g)) {
     std::string color(colorOf(p.status));
-    std::string title = "#" + std::to_string(p.appraisal_id) + " " + p.status + " at " + utcTime(p.at);
+    std::string title =
+        "#" + std::to_string(p.appraisal_id) + " " + p.status + " at " + utcTime(p.at);
     s += "<g><title>" + htmlEscape(title) + "</title><rect x=\"" + num(p.x) + "\" y=\"" +
          num(p.y - 4) + "\" width=\"" + num(std::max(1.0, p.fresh_x_end - p.x)) +
          "\" height=\"8\" fill=\"" + color + "\" fill-opacity=\"0.3\"/><circle cx=\"" + num(p.x) +

@@ -10,8 +10,8 @@
 // tests/testdata/appraisal/good.pb, and agent strings holding hostile markup.
 // Artifacts (pages, DOM dumps, screenshots, PDF, bundles) stay under
 // $BULWARK_BINARY_DIR/test-artifacts/report_chromium/.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -40,7 +40,8 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 constexpr std::string_view kAuditToken = "report-auditor-token-7d3a";
-constexpr std::string_view kEvil = "<script>alert(document.cookie)</script><img src=x onerror=alert(1)>";
+constexpr std::string_view kEvil =
+    "<script>alert(document.cookie)</script><img src=x onerror=alert(1)>";
 
 struct Command {
   int exit_code = -1;
@@ -85,8 +86,9 @@ std::size_t count(const std::string& text, std::string_view needle) {
 class Seeder {
  public:
   Seeder(SqliteStore& store, EVP_PKEY* key) : store_(store), key_(key) {
-    manifest_ = json::parse(readText(env("BULWARK_SOURCE_DIR") + "/tests/testdata/appraisal/manifest.json"),
-                            nullptr, false);
+    manifest_ =
+        json::parse(readText(env("BULWARK_SOURCE_DIR") + "/tests/testdata/appraisal/manifest.json"),
+                    nullptr, false);
   }
 
   void enroll(const std::string& node, const std::string& group, bool approve, Millis now) {
@@ -118,7 +120,8 @@ class Seeder {
     a.status = status;
     a.reasons_json = reasons.dump();
     a.trust_vector_json = vector.dump();
-    a.evidence_digest = sha256(evidence.empty() ? asBytes(std::string_view(node)) : ByteView(evidence));
+    a.evidence_digest =
+        sha256(evidence.empty() ? asBytes(std::string_view(node)) : ByteView(evidence));
     a.policy_version = 4;
     a.reset_count = 7;
     a.restart_count = 0;
@@ -146,11 +149,11 @@ class Seeder {
   json manifest_;
 };
 
-const json kAffirm = {{"instance-identity", 2}, {"hardware", 2}, {"executables", 2},
+const json kAffirm = {{"instance-identity", 2}, {"hardware", 2},      {"executables", 2},
                       {"file-system", 2},       {"configuration", 2}, {"sourced-data", 2}};
-const json kBadRuntime = {{"instance-identity", 2}, {"hardware", 2}, {"executables", 96},
+const json kBadRuntime = {{"instance-identity", 2}, {"hardware", 2},      {"executables", 96},
                           {"file-system", 2},       {"configuration", 2}, {"sourced-data", 2}};
-const json kBadIsolation = {{"instance-identity", 2}, {"hardware", 2}, {"executables", 2},
+const json kBadIsolation = {{"instance-identity", 2}, {"hardware", 2},       {"executables", 2},
                             {"file-system", 2},       {"configuration", 96}, {"sourced-data", 2}};
 
 void seed(SqliteStore& store, EVP_PKEY* key, Millis now) {
@@ -163,32 +166,50 @@ void seed(SqliteStore& store, EVP_PKEY* key, Millis now) {
   std::string pb = readText(env("BULWARK_SOURCE_DIR") + "/tests/testdata/appraisal/good.pb");
   ASSERT_FALSE(pb.empty());
   Bytes good(pb.begin(), pb.end());
-  json accepted = json::array({{{"kind", "finding"}, {"code", "rootfs-writable"},
-                                {"detail", "root file system is read-write"}, {"container", "web"},
-                                {"control", "rootfs-writable"}, {"severity", "medium"}}});
-  json runtime = json::array({{{"kind", "failure"}, {"code", "measurement-unknown"},
+  json accepted = json::array({{{"kind", "finding"},
+                                {"code", "rootfs-writable"},
+                                {"detail", "root file system is read-write"},
+                                {"container", "web"},
+                                {"control", "rootfs-writable"},
+                                {"severity", "medium"}}});
+  json runtime = json::array({{{"kind", "failure"},
+                               {"code", "measurement-unknown"},
                                {"claim", "executables"},
                                {"detail", "/usr/bin/runc sha256 00ff.. not in reference values"}}});
-  s.appraise("web-01", now - 40 * kMin, now - 30 * kMin, AppraisalStatus::kAffirming, kAffirm, accepted);
-  s.appraise("web-01", now - 30 * kMin, now - 20 * kMin, AppraisalStatus::kContraindicated, kBadRuntime, runtime);
-  s.appraise("web-01", now - 20 * kMin, now - 10 * kMin, AppraisalStatus::kAffirming, kAffirm, accepted);
-  s.appraise("web-01", now - 1 * kMin, now + 60 * kMin, AppraisalStatus::kAffirming, kAffirm, accepted, good);
-  s.appraise("web-02", now - 120 * kMin, now - 110 * kMin, AppraisalStatus::kAffirming, kAffirm, json::array());
+  s.appraise("web-01", now - 40 * kMin, now - 30 * kMin, AppraisalStatus::kAffirming, kAffirm,
+             accepted);
+  s.appraise("web-01", now - 30 * kMin, now - 20 * kMin, AppraisalStatus::kContraindicated,
+             kBadRuntime, runtime);
+  s.appraise("web-01", now - 20 * kMin, now - 10 * kMin, AppraisalStatus::kAffirming, kAffirm,
+             accepted);
+  s.appraise("web-01", now - 1 * kMin, now + 60 * kMin, AppraisalStatus::kAffirming, kAffirm,
+             accepted, good);
+  s.appraise("web-02", now - 120 * kMin, now - 110 * kMin, AppraisalStatus::kAffirming, kAffirm,
+             json::array());
   json violations = json::array(
-      {{{"kind", "failure"}, {"code", "isolation-violation"}, {"claim", "configuration"},
+      {{{"kind", "failure"},
+        {"code", "isolation-violation"},
+        {"claim", "configuration"},
         {"detail", "privileged: all capabilities, seccomp unconfined " + std::string(kEvil)},
-        {"container", std::string(kEvil)}, {"control", "privileged"}, {"severity", "critical"}},
-       {{"kind", "failure"}, {"code", "isolation-violation"}, {"claim", "configuration"},
-        {"detail", "CAP_SYS_ADMIN in CapEff"}, {"container", "trainer"},
-        {"control", "capability:CAP_SYS_ADMIN"}, {"severity", "critical"}}});
-  s.appraise("gpu-03", now - 5 * kMin, now + 60 * kMin, AppraisalStatus::kContraindicated, kBadIsolation,
-             violations, good);
+        {"container", std::string(kEvil)},
+        {"control", "privileged"},
+        {"severity", "critical"}},
+       {{"kind", "failure"},
+        {"code", "isolation-violation"},
+        {"claim", "configuration"},
+        {"detail", "CAP_SYS_ADMIN in CapEff"},
+        {"container", "trainer"},
+        {"control", "capability:CAP_SYS_ADMIN"},
+        {"severity", "critical"}}});
+  s.appraise("gpu-03", now - 5 * kMin, now + 60 * kMin, AppraisalStatus::kContraindicated,
+             kBadIsolation, violations, good);
 }
 
 class ReportChromium : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_FALSE(env("BULWARK_BINARY_DIR").empty()) << "BULWARK_BINARY_DIR not set (run through ctest)";
+    ASSERT_FALSE(env("BULWARK_BINARY_DIR").empty())
+        << "BULWARK_BINARY_DIR not set (run through ctest)";
     ASSERT_EQ(run("command -v chromium").exit_code, 0)
         << "chromium is not installed: run scripts/deps.sh (Debian package chromium)";
     dir_ = fs::temp_directory_path() / ("bulwark-report-" + std::to_string(::getpid()));
@@ -221,8 +242,9 @@ class ReportChromium : public ::testing::Test {
   std::string path(std::string_view name) const { return (dir_ / name).string(); }
 
   void makePki() {
-    std::ofstream(path("server.ext")) << "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"
-                                         "basicConstraints=critical,CA:FALSE\n";
+    std::ofstream(path("server.ext"))
+        << "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"
+           "basicConstraints=critical,CA:FALSE\n";
     std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes ";
     for (const std::string& cmd :
          {"openssl req -x509" + ec + "-keyout " + path("ca.key") + " -out " + path("ca.pem") +
@@ -288,8 +310,8 @@ class ReportChromium : public ::testing::Test {
     EXPECT_EQ(dom.exit_code, 0) << dom.output;
     std::ofstream(artifacts_ / (name + ".dom.html")) << dom.output;
     fs::path png = artifacts_ / (name + ".png");
-    Command shot = run(chromium("--window-size=1280,2000 --screenshot=" + png.string() + " file://" +
-                                html.string()));
+    Command shot = run(chromium("--window-size=1280,2000 --screenshot=" + png.string() +
+                                " file://" + html.string()));
     EXPECT_EQ(shot.exit_code, 0) << shot.output;
     std::string bytes = readText(png);
     EXPECT_GT(bytes.size(), 10000u) << png;
@@ -300,7 +322,8 @@ class ReportChromium : public ::testing::Test {
 
   std::string chromium(const std::string& args) const {
     return "(timeout -k 5 90 chromium --headless --no-sandbox --disable-gpu --no-first-run "
-           "--user-data-dir=" + path("chromium-profile") + " " + args + " 2>/dev/null)";
+           "--user-data-dir=" +
+           path("chromium-profile") + " " + args + " 2>/dev/null)";
   }
 
   std::string ctl(const std::string& args) const {
@@ -330,7 +353,8 @@ TEST_F(ReportChromium, FleetPageInChromium) {
 
 TEST_F(ReportChromium, NodePagesInChromium) {
   std::string web = renderDom("/reports/nodes/web-01", "node-web-01");
-  EXPECT_NE(web.find("Node web-01 <span class=\"badge trusted\">trusted</span>"), std::string::npos);
+  EXPECT_NE(web.find("Node web-01 <span class=\"badge trusted\">trusted</span>"),
+            std::string::npos);
   EXPECT_NE(web.find("Trust timeline"), std::string::npos);
   // Four appraisals: four dots in the timeline SVG chromium parsed, one contraindicated.
   std::size_t svg = web.find("<svg");
@@ -360,8 +384,8 @@ TEST_F(ReportChromium, NodePagesInChromium) {
   EXPECT_NE(privileged_row.find("CIS Docker 5.4"), std::string::npos) << privileged_row;
   // Printable: chromium prints the page to PDF with the print stylesheet.
   fs::path pdf = artifacts_ / "node-gpu-03.pdf";
-  Command print = run(chromium("--no-pdf-header-footer --print-to-pdf=" + pdf.string() + " file://" +
-                               (artifacts_ / "node-gpu-03.html").string()));
+  Command print = run(chromium("--no-pdf-header-footer --print-to-pdf=" + pdf.string() +
+                               " file://" + (artifacts_ / "node-gpu-03.html").string()));
   EXPECT_EQ(print.exit_code, 0) << print.output;
   EXPECT_EQ(readText(pdf).substr(0, 5), "%PDF-") << pdf;
   std::printf("[ artifact ] %s\n", pdf.c_str());
@@ -371,7 +395,10 @@ TEST_F(ReportChromium, BulwarkctlExportAndOfflineVerify) {
   std::string jwks = (artifacts_ / "jwks.json").string();
   std::ofstream(jwks) << fetch("/v1/jwks");
   for (const std::string& what : {std::string("web-01"), std::string("--fleet")}) {
-    std::string file = (artifacts_ / ("bundle" + (what == "--fleet" ? std::string("-fleet") : "-" + what) + ".json")).string();
+    std::string file =
+        (artifacts_ /
+         ("bundle" + (what == "--fleet" ? std::string("-fleet") : "-" + what) + ".json"))
+            .string();
     Command exp = run(ctl("report export " + what + " -o " + file));
     ASSERT_EQ(exp.exit_code, 0) << exp.output;
     Command ok = run(ctl("report verify " + file + " --jwks " + jwks));
@@ -398,7 +425,8 @@ TEST_F(ReportChromium, BulwarkctlExportAndOfflineVerify) {
   std::ofstream(path("other.jwks")) << attest::jwks({*attest::publicJwk(other->get())}).dump();
   Command foreign = run(ctl("report verify " + file + " --jwks " + path("other.jwks")));
   EXPECT_EQ(foreign.exit_code, 1) << foreign.output;
-  EXPECT_NE(foreign.output.find("REJECTED bundle-key-unknown"), std::string::npos) << foreign.output;
+  EXPECT_NE(foreign.output.find("REJECTED bundle-key-unknown"), std::string::npos)
+      << foreign.output;
   Command broken = run(ctl("report verify " + file + " --jwks " + path("missing.jwks")));
   EXPECT_EQ(broken.exit_code, 2) << broken.output;
   // Without the auditor token the verifier refuses the export.

@@ -20,8 +20,8 @@ struct ReportApi {
   explicit ReportApi(bool with_key = true) {
     ApiServices s{env.store.get(), env.appraiser.get(), nullptr, [this] { return env.now; },
                   with_key ? env.ear_key : nullptr};
-    auto ok = addVerifierRoutes(router, {[] { return true; }, std::make_shared<Metrics>(),
-                                         jwks(), makeApiHandlers(s)});
+    auto ok = addVerifierRoutes(
+        router, {[] { return true; }, std::make_shared<Metrics>(), jwks(), makeApiHandlers(s)});
     EXPECT_TRUE(ok.has_value()) << (ok ? "" : ok.error().toString());
   }
   static AccessConfig access() {
@@ -107,7 +107,8 @@ TEST(ReportApi, BundlesVerifyOffline) {
   api.env.now += 60000;
   api.attest("critical-finding");
   const std::string node = Fixtures::get().node;
-  for (std::string target : {"/v1/reports/bundle?node=" + node, std::string("/v1/reports/bundle")}) {
+  for (std::string target :
+       {"/v1/reports/bundle?node=" + node, std::string("/v1/reports/bundle")}) {
     HttpResponse b = api.get(target);
     ASSERT_EQ(b.status, 200) << b.body;
     EXPECT_NE(header(b, "content-disposition").find("attachment"), std::string::npos);
@@ -134,9 +135,12 @@ TEST(ReportApi, HostileAgentStringsAreEscaped) {
   ASSERT_TRUE(latest.has_value());
   AppraisalRecord a = *latest;
   a.appraised_at += 1000;
-  a.reasons_json = json::array({{{"kind", "failure"}, {"code", "isolation-violation"},
-                                 {"claim", "configuration"}, {"detail", evil},
-                                 {"container", evil}, {"control", "privileged"},
+  a.reasons_json = json::array({{{"kind", "failure"},
+                                 {"code", "isolation-violation"},
+                                 {"claim", "configuration"},
+                                 {"detail", evil},
+                                 {"container", evil},
+                                 {"control", "privileged"},
                                  {"severity", "critical"}}})
                        .dump();
   ASSERT_TRUE(static_cast<Store&>(*api.env.store).recordAppraisal(a).has_value());

@@ -90,10 +90,10 @@ TEST(ReportBundle, NodeAndFleetBundlesVerify) {
   FleetReportInput fleet;
   fleet.now = s.in.now;
   const AppraisalRecord& a = *s.in.latest;
-  fleet.fleet = {{s.in.node, AppraisalSummary{a.id, a.appraised_at, a.status, a.reasons_json,
-                                              a.fresh_until, a.policy_version}},
-                 {NodeSummary{"node-b", NodeState::kEnrolling, "", kT0, std::nullopt, kT0},
-                  std::nullopt}};
+  fleet.fleet = {
+      {s.in.node, AppraisalSummary{a.id, a.appraised_at, a.status, a.reasons_json, a.fresh_until,
+                                   a.policy_version}},
+      {NodeSummary{"node-b", NodeState::kEnrolling, "", kT0, std::nullopt, kT0}, std::nullopt}};
   auto fb = makeBundle(fleetReport(fleet), {Signed::attestationOf(a)}, s.key.get());
   ASSERT_TRUE(fb.has_value());
   BundleCheck fc = s.check(*fb);
@@ -150,9 +150,11 @@ TEST(ReportBundle, NamedReasons) {
     std::string reason;
   };
   std::vector<Case> cases = {
-      {"EAR by a foreign key", [&](Signed& x) { x.ears[1].ear = earFor(x.in.history[1], other.get()); },
+      {"EAR by a foreign key",
+       [&](Signed& x) { x.ears[1].ear = earFor(x.in.history[1], other.get()); },
        "ear-rejected: node node-a appraisal #2"},
-      {"EAR for another node", [&](Signed& x) { x.ears[0].ear = earFor(x.in.history[0], x.key.get(), "node-b"); },
+      {"EAR for another node",
+       [&](Signed& x) { x.ears[0].ear = earFor(x.in.history[0], x.key.get(), "node-b"); },
        "ear-claims-mismatch: node node-a appraisal #3: submodule"},
       {"EAR status differs from the report",
        [&](Signed& x) {
@@ -162,7 +164,8 @@ TEST(ReportBundle, NamedReasons) {
          x.ears[2].ear = earFor(a, x.key.get());
        },
        "ear-claims-mismatch: node node-a appraisal #1: status none"},
-      {"EAR missing", [](Signed& x) { x.ears.pop_back(); }, "ear-missing: node node-a appraisal #1"},
+      {"EAR missing", [](Signed& x) { x.ears.pop_back(); },
+       "ear-missing: node node-a appraisal #1"},
       {"EAR not in the report",
        [](Signed& x) {
          x.ears.push_back(x.ears[0]);

@@ -62,10 +62,11 @@ TEST(ReportControls, EveryCatalogControlWithReferences) {
 }
 
 TEST(ReportControls, MalformedCatalogsAreErrors) {
-  for (std::string bad : {"", "[]", R"({"kind":"x","version":1,"controls":[]})",
-                          R"({"kind":"bulwark.inspect.controls","version":2,"controls":[]})",
-                          R"({"kind":"bulwark.inspect.controls","version":1,"controls":[{"id":"a"}]})",
-                          R"({"kind":"bulwark.inspect.controls","version":1,"controls":[{"id":"a","refs":{}}]})"}) {
+  for (std::string bad :
+       {"", "[]", R"({"kind":"x","version":1,"controls":[]})",
+        R"({"kind":"bulwark.inspect.controls","version":2,"controls":[]})",
+        R"({"kind":"bulwark.inspect.controls","version":1,"controls":[{"id":"a"}]})",
+        R"({"kind":"bulwark.inspect.controls","version":1,"controls":[{"id":"a","refs":{}}]})"}) {
     EXPECT_FALSE(parseIsolationControls(bad).has_value()) << bad;
   }
 }
@@ -85,10 +86,14 @@ TEST(ReportNodeReport, ControlStatusFromVerdictAndFindings) {
     const char* id;
     const char* status;
   } cases[] = {
-      {"attestation:instance-identity", "pass"}, {"attestation:file-system", "fail"},
-      {"attestation:configuration", "fail"},     {"attestation:runtime-opaque", "not-evaluated"},
-      {"privileged", "fail"},                    {"rootfs-writable", "pass"},
-      {"host-pid-namespace", "pass"},            {"made-up-control", "pass"},
+      {"attestation:instance-identity", "pass"},
+      {"attestation:file-system", "fail"},
+      {"attestation:configuration", "fail"},
+      {"attestation:runtime-opaque", "not-evaluated"},
+      {"privileged", "fail"},
+      {"rootfs-writable", "pass"},
+      {"host-pid-namespace", "pass"},
+      {"made-up-control", "pass"},
   };
   // runtime-opaque is not an attestation control Bulwark appraises: absent from the table.
   for (const Case& c : cases) {
@@ -165,7 +170,8 @@ TEST(ReportFleetPage, CountsLinksAndEscaping) {
   NodeSummary a{"node-a", NodeState::kTrusted, "g<1>", kT0, kT0, kT0};
   NodeSummary b{"node-b", NodeState::kTrusted, "", kT0, kT0, kT0};
   NodeSummary c{"node-c", NodeState::kEnrolling, "", kT0, std::nullopt, kT0};
-  AppraisalSummary fresh{7, kT0, AppraisalStatus::kAffirming, hostileReasons().dump(), kT0 + 5000, 3};
+  AppraisalSummary fresh{7,          kT0, AppraisalStatus::kAffirming, hostileReasons().dump(),
+                         kT0 + 5000, 3};
   AppraisalSummary old{8, kT0 - 9000, AppraisalStatus::kAffirming, "[]", kT0 - 1, 3};
   in.fleet = {{a, fresh}, {b, old}, {c, std::nullopt}};
   json r = fleetReport(in);
@@ -210,9 +216,10 @@ TEST(ReportTimeline, PointsOnLanesAndAxis) {
   EXPECT_NEAR(points[1].y, g.top + lane_h * 1.5, 1e-6);
   EXPECT_NEAR(points[2].y, g.top + lane_h * 2.5, 1e-6);
   // Unknown statuses sit in the "none" lane; junk entries are skipped.
-  json odd = json::array({{{"appraised_at_unix_ms", kT0}, {"fresh_until_unix_ms", kT0 + 10},
-                           {"status", "bogus"}},
-                          "junk", {{"appraised_at_unix_ms", "x"}}});
+  json odd = json::array(
+      {{{"appraised_at_unix_ms", kT0}, {"fresh_until_unix_ms", kT0 + 10}, {"status", "bogus"}},
+       "junk",
+       {{"appraised_at_unix_ms", "x"}}});
   auto p = timelinePoints(odd, kT0 + 10, g);
   ASSERT_EQ(p.size(), 1u);
   EXPECT_NEAR(p[0].y, g.top + lane_h * 3.5, 1e-6);

@@ -35,7 +35,8 @@ inline std::string evidenceBytes(std::size_t containers) {
   log->set_format(bulwark::v1::EventLog::CEL_JSON);
   log->set_source("/run/bulwark/measure.log");
   log->set_content("{}");
-  for (std::size_t i = 0; i < containers; ++i) r.add_containers()->set_name("c" + std::to_string(i));
+  for (std::size_t i = 0; i < containers; ++i)
+    r.add_containers()->set_name("c" + std::to_string(i));
   bulwark::v1::Evidence ev;
   ev.set_report(r.SerializeAsString());
   auto* bank = ev.mutable_quote()->add_pcrs();
@@ -69,20 +70,34 @@ inline AppraisalRecord appraisal(std::int64_t id, Millis at, AppraisalStatus sta
 inline nlohmann::json hostileReasons() {
   std::string h(kHostile);
   return nlohmann::json::array(
-      {{{"kind", "failure"}, {"code", "isolation-violation"}, {"claim", "configuration"},
-        {"detail", "privileged " + h}, {"container", h}, {"control", "privileged"},
+      {{{"kind", "failure"},
+        {"code", "isolation-violation"},
+        {"claim", "configuration"},
+        {"detail", "privileged " + h},
+        {"container", h},
+        {"control", "privileged"},
         {"severity", "critical"}},
-       {{"kind", "finding"}, {"code", "rootfs-writable"}, {"detail", "rw rootfs"},
-        {"container", "web"}, {"control", "rootfs-writable"}, {"severity", "medium"}},
-       {{"kind", "finding"}, {"code", "x"}, {"detail", "made-up control"}, {"container", "web"},
-        {"control", "made-up-control:" + h}, {"severity", "low"}},
-       {{"kind", "failure"}, {"code", "unknown-file"}, {"claim", "file-system"},
+       {{"kind", "finding"},
+        {"code", "rootfs-writable"},
+        {"detail", "rw rootfs"},
+        {"container", "web"},
+        {"control", "rootfs-writable"},
+        {"severity", "medium"}},
+       {{"kind", "finding"},
+        {"code", "x"},
+        {"detail", "made-up control"},
+        {"container", "web"},
+        {"control", "made-up-control:" + h},
+        {"severity", "low"}},
+       {{"kind", "failure"},
+        {"code", "unknown-file"},
+        {"claim", "file-system"},
         {"detail", "/etc/" + h}},
        {{"kind", "event"}, {"code", "reboot-detected"}, {"detail", "resetCount 2 -> 3"}}});
 }
 
 inline nlohmann::json contraVector() {
-  return {{"instance-identity", 2}, {"hardware", 2}, {"executables", 2},
+  return {{"instance-identity", 2}, {"hardware", 2},       {"executables", 2},
           {"file-system", 96},      {"configuration", 32}, {"sourced-data", 2}};
 }
 
@@ -90,12 +105,12 @@ inline nlohmann::json contraVector() {
 inline NodeReportInput hostileInput(std::size_t containers = 2) {
   NodeReportInput in;
   in.node = {"node-a", NodeState::kUntrusted, "web", kT0 - 60000, kT0 - 50000, kT0};
-  in.history = {
-      appraisal(3, kT0 + 120000, AppraisalStatus::kContraindicated, hostileReasons(), contraVector()),
-      appraisal(2, kT0 + 60000, AppraisalStatus::kWarning, nlohmann::json::array(),
-                {{"instance-identity", 2}, {"configuration", 32}}),
-      appraisal(1, kT0, AppraisalStatus::kAffirming, nlohmann::json::array(),
-                {{"instance-identity", 2}, {"hardware", 2}})};
+  in.history = {appraisal(3, kT0 + 120000, AppraisalStatus::kContraindicated, hostileReasons(),
+                          contraVector()),
+                appraisal(2, kT0 + 60000, AppraisalStatus::kWarning, nlohmann::json::array(),
+                          {{"instance-identity", 2}, {"configuration", 32}}),
+                appraisal(1, kT0, AppraisalStatus::kAffirming, nlohmann::json::array(),
+                          {{"instance-identity", 2}, {"hardware", 2}})};
   in.latest = in.history.front();
   std::string bytes = evidenceBytes(containers);
   in.evidence = StoredEvidence{"node-a", kT0 + 119000, in.latest->evidence_digest,
