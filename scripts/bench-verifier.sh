@@ -21,6 +21,7 @@ VERIFIER=$BUILD/bin/bulwark-verifier LOAD=$BUILD/bench/verifier_load
 for b in "$VERIFIER" "$LOAD"; do [ -x "$b" ] || { echo "missing $b (build it)" >&2; exit 2; }; done
 
 W=$(mktemp -d /tmp/bulwark-bench-XXXXXX)
+chmod 755 "$W"  # the PostgreSQL server runs as user postgres
 VPID="" PGDATA="" PGBIN=""
 cleanup() {
   [ -n "$VPID" ] && kill "$VPID" 2>/dev/null && wait "$VPID" 2>/dev/null || true

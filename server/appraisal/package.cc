@@ -4,8 +4,8 @@
 #include <archive_entry.h>
 
 #include <array>
-#include <cerrno>
 #include <cctype>
+#include <cerrno>
 #include <map>
 #include <memory>
 
@@ -35,15 +35,15 @@ struct Budget {
 
   Result<void> entry() {
     if (++entries > limits.max_entries)
-      return fail(ErrorCode::kMalformed, "package has more than " +
-                                             std::to_string(limits.max_entries) + " entries");
+      return fail(ErrorCode::kMalformed,
+                  "package has more than " + std::to_string(limits.max_entries) + " entries");
     return {};
   }
   Result<void> add(std::size_t n) {
     bytes += n;
     if (bytes > limits.max_total_bytes)
-      return fail(ErrorCode::kMalformed, "package payload exceeds " +
-                                             std::to_string(limits.max_total_bytes) + " bytes");
+      return fail(ErrorCode::kMalformed,
+                  "package payload exceeds " + std::to_string(limits.max_total_bytes) + " bytes");
     return {};
   }
 };
@@ -73,7 +73,8 @@ Result<std::string> installedPath(const char* raw) {
     std::size_t j = p.find('/', i);
     if (j == std::string_view::npos) j = p.size();
     std::string_view part = p.substr(i, j - i);
-    if (part == "..") return fail(ErrorCode::kMalformed, "package path with '..': " + std::string(p));
+    if (part == "..")
+      return fail(ErrorCode::kMalformed, "package path with '..': " + std::string(p));
     if (!part.empty() && part != ".") out += "/" + std::string(part);
     i = j + 1;
   }
@@ -98,11 +99,12 @@ Result<void> hashPayload(archive* a, Budget& budget, std::vector<PackageFile>& f
     if (!path) return std::unexpected(path.error());
     if (path->empty()) continue;
     std::uint64_t size = 0;
-    if (auto r = readData(a, budget, [&](ByteView chunk) -> Result<void> {
-          hasher.update(chunk);
-          size += chunk.size();
-          return {};
-        });
+    if (auto r = readData(a, budget,
+                          [&](ByteView chunk) -> Result<void> {
+                            hasher.update(chunk);
+                            size += chunk.size();
+                            return {};
+                          });
         !r) {
       return r;
     }
@@ -114,12 +116,16 @@ Result<void> hashPayload(archive* a, Budget& budget, std::vector<PackageFile>& f
       if (it == index.end())
         return fail(ErrorCode::kMalformed, "hard link to a file not in the package: " + *target);
       // tar: the link carries no data; cpio (newc): the last link carries it for all.
-      if (size == 0) f = {*path, files[it->second].sha256, files[it->second].size};
-      else files[it->second] = {files[it->second].path, f.sha256, size};
+      if (size == 0)
+        f = {*path, files[it->second].sha256, files[it->second].size};
+      else
+        files[it->second] = {files[it->second].path, f.sha256, size};
     }
     auto [it, fresh] = index.emplace(f.path, files.size());
-    if (fresh) files.push_back(std::move(f));
-    else files[it->second] = std::move(f);  // a later entry replaces the earlier one
+    if (fresh)
+      files.push_back(std::move(f));
+    else
+      files[it->second] = std::move(f);  // a later entry replaces the earlier one
   }
 }
 
@@ -176,12 +182,13 @@ Result<void> readControl(archive* a, Budget& budget, PackageContents& out) {
     if (!path) return std::unexpected(path.error());
     if (*path != "/control" || archive_entry_filetype(e) != AE_IFREG) continue;
     std::string text;
-    if (auto r = readData(a, budget, [&](ByteView chunk) -> Result<void> {
-          if (text.size() + chunk.size() > budget.limits.max_control_bytes)
-            return fail(ErrorCode::kMalformed, "deb control file too large");
-          text.append(chunk.begin(), chunk.end());
-          return {};
-        });
+    if (auto r = readData(a, budget,
+                          [&](ByteView chunk) -> Result<void> {
+                            if (text.size() + chunk.size() > budget.limits.max_control_bytes)
+                              return fail(ErrorCode::kMalformed, "deb control file too large");
+                            text.append(chunk.begin(), chunk.end());
+                            return {};
+                          });
         !r) {
       return r;
     }
@@ -195,8 +202,10 @@ Result<void> readControl(archive* a, Budget& budget, PackageContents& out) {
       std::string key(line.substr(0, colon));
       for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       std::string_view value = line.substr(colon + 1);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-      while (!value.empty() && (value.back() == ' ' || value.back() == '\r')) value.remove_suffix(1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
+      while (!value.empty() && (value.back() == ' ' || value.back() == '\r'))
+        value.remove_suffix(1);
       if (key == "package") out.name = value;
       if (key == "version") out.version = value;
     }
@@ -213,7 +222,8 @@ Result<PackageContents> readDeb(archive* a, archive_entry* first, Budget& budget
   out.format = PackageFormat::kDeb;
   const char* first_name = archive_entry_pathname(first);
   if (first_name == nullptr || std::string_view(first_name) != "debian-binary")
-    return fail(ErrorCode::kMalformed, "ar archive is not a .deb (first member is not debian-binary)");
+    return fail(ErrorCode::kMalformed,
+                "ar archive is not a .deb (first member is not debian-binary)");
   bool control = false, data = false;
   for (;;) {
     archive_entry* e = nullptr;
@@ -225,8 +235,8 @@ Result<PackageContents> readDeb(archive* a, archive_entry* first, Budget& budget
     std::string_view name = raw != nullptr ? raw : "";
     if (!control && startsWithTar(name, "control.tar")) {
       control = true;
-      auto r = withMember(a, "control.tar",
-                          [&](archive* in) { return readControl(in, budget, out); });
+      auto r =
+          withMember(a, "control.tar", [&](archive* in) { return readControl(in, budget, out); });
       if (!r) return std::unexpected(r.error());
     } else if (!data && startsWithTar(name, "data.tar")) {
       data = true;
@@ -311,8 +321,7 @@ Result<PackageContents> readPackage(ByteView bytes, const PackageLimits& limits)
     if (auto r = rpmLeadName(bytes, rpm); !r) return std::unexpected(r.error());
     // The first payload entry was read already: hash from it on by re-reading.
     ArchivePtr again = newReader(true);
-    if (!again ||
-        archive_read_open_memory(again.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) {
+    if (!again || archive_read_open_memory(again.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) {
       return fail(ErrorCode::kMalformed, "rpm payload");
     }
     if (auto r = hashPayload(again.get(), budget, rpm.files); !r) return std::unexpected(r.error());

@@ -39,8 +39,8 @@ struct PackageFile {
 
 struct PackageContents {
   PackageFormat format = PackageFormat::kDeb;
-  std::string name;     // Debian Package / RPM NAME
-  std::string version;  // Debian Version / RPM VERSION-RELEASE
+  std::string name;                // Debian Package / RPM NAME
+  std::string version;             // Debian Version / RPM VERSION-RELEASE
   std::vector<PackageFile> files;  // in archive order, paths unique
 };
 

@@ -61,8 +61,8 @@ PolicySnapshot::PolicySnapshot(std::int64_t version, const std::vector<Reference
 
 ReferenceMatch PolicySnapshot::match(const MeasurementEntry& m) const {
   bool revoked = false;
-  auto scan = [&](const std::string& kind) {
-    auto it = values_.find({kind, m.subject});
+  auto scan = [&](std::string_view kind) {
+    auto it = values_.find(std::pair<std::string_view, std::string_view>(kind, m.subject));
     if (it == values_.end()) return false;
     for (const Entry& e : it->second) {
       if (e.sha256 != m.sha256) continue;
@@ -73,7 +73,7 @@ ReferenceMatch PolicySnapshot::match(const MeasurementEntry& m) const {
   };
   if (scan(m.kind)) return ReferenceMatch::kApproved;
   // Package files (kind "file") vouch for a path whatever role the agent saw it in.
-  if (isFileKind(m.kind) && scan(std::string(kPackageFileKind))) return ReferenceMatch::kApproved;
+  if (isFileKind(m.kind) && scan(kPackageFileKind)) return ReferenceMatch::kApproved;
   return revoked ? ReferenceMatch::kRevokedOnly : ReferenceMatch::kUnknown;
 }
 

@@ -70,8 +70,17 @@ class PolicySnapshot {
     Bytes sha256;
     ReferenceState state;
   };
+  // (kind, subject) keys looked up by string_view: no allocation per measurement.
+  struct KeyLess {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return std::pair<std::string_view, std::string_view>(a.first, a.second) <
+             std::pair<std::string_view, std::string_view>(b.first, b.second);
+    }
+  };
   std::int64_t version_ = 0;
-  std::map<std::pair<std::string, std::string>, std::vector<Entry>> values_;
+  std::map<std::pair<std::string, std::string>, std::vector<Entry>, KeyLess> values_;
   std::vector<ImageRule> rules_;
   std::size_t approved_count_ = 0;
 };

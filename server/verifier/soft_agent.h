@@ -3,9 +3,9 @@
 // TPM-backed agent sends (docs/api.md "POST /v1/attest"): a Report whose CEL log
 // replays to a software PCR 15 (sha256 bank), quoted by a TPMS_ATTEST (TPM 2.0 Part 2
 // §10.12.12, type TPM_ST_ATTEST_QUOTE) signed with SHA-256 by a software key (RSA-2048
-// RSASSA or P-256 ECDSA) published as a restricted signing TPM2B_PUBLIC (Part 2 §12.2.5). The verifier
-// cannot tell it from a TPM: that is the point of a load test, and also why such keys
-// must only ever be enrolled by a test harness writing the Store directly.
+// RSASSA or P-256 ECDSA) published as a restricted signing TPM2B_PUBLIC (Part 2 §12.2.5). The
+// verifier cannot tell it from a TPM: that is the point of a load test, and also why such keys must
+// only ever be enrolled by a test harness writing the Store directly.
 #pragma once
 
 #include <cstdint>
@@ -49,7 +49,7 @@ class SoftAgent {
 
  private:
   SoftAgent() = default;
-  [[nodiscard]] Result<Bytes> sign(ByteView message) const;  // DER for ECDSA
+  [[nodiscard]] Result<Bytes> sign(ByteView message) const;      // DER for ECDSA
   [[nodiscard]] Result<Bytes> signature(ByteView attest) const;  // marshalled TPMT_SIGNATURE
 
   std::string node_;

@@ -122,7 +122,8 @@ Result<Agent> enrollNode(Store& store, const AgentCa& ca, const Options& o, int 
   for (const auto& e : events) {
     if (auto r = soft->measure(std::span(&e, 1)); !r) return std::unexpected(r.error());
   }
-  Agent a{std::move(*soft), o.workdir + "/" + name + ".pem", o.workdir + "/" + name + ".key", {}, {}};
+  Agent a{
+      std::move(*soft), o.workdir + "/" + name + ".pem", o.workdir + "/" + name + ".key", {}, {}};
   auto csr = clientKeyAndCsr(a.key);
   if (!csr) return std::unexpected(csr.error());
   Millis now = nowMs();
@@ -161,7 +162,8 @@ struct Totals {
 // One attestation of `a` (fetching a nonce first if it holds none); false on error.
 bool attestOnce(const Options& o, Agent& a, Totals& t, std::vector<double>& lat) {
   if (!a.http) {
-    auto http = ctl::HttpClient::create({o.url, o.cacert, a.cert, a.key, "", std::chrono::seconds(60)});
+    auto http =
+        ctl::HttpClient::create({o.url, o.cacert, a.cert, a.key, "", std::chrono::seconds(60)});
     if (!http) return t.error(http.error().toString()), false;
     a.http = std::move(*http);
   }
@@ -260,7 +262,9 @@ int run(const Options& o) {
   auto& l = totals.latencies_ms;
   std::sort(l.begin(), l.end());
   auto pct = [&](double p) {
-    return l.empty() ? 0.0 : l[std::min(l.size() - 1, static_cast<std::size_t>(p * static_cast<double>(l.size())))];
+    return l.empty() ? 0.0
+                     : l[std::min(l.size() - 1,
+                                  static_cast<std::size_t>(p * static_cast<double>(l.size())))];
   };
   long ok = static_cast<long>(l.size()) - totals.errors.load();
   nlohmann::json out = {{"database", o.sqlite.empty() ? "postgresql" : "sqlite"},
@@ -286,7 +290,8 @@ int main(int argc, char** argv) {
   CLI::App app{"load test for bulwark-verifier (simulated agents with software AKs)"};
   app.add_option("--url", o.url, "verifier URL")->required();
   app.add_option("--cacert", o.cacert, "CA of the verifier's TLS certificate")->required();
-  app.add_option("--agent-ca-cert", o.agent_ca_cert, "the verifier's agent CA certificate")->required();
+  app.add_option("--agent-ca-cert", o.agent_ca_cert, "the verifier's agent CA certificate")
+      ->required();
   app.add_option("--agent-ca-key", o.agent_ca_key, "the verifier's agent CA key")->required();
   auto* sq = app.add_option("--sqlite", o.sqlite, "the verifier's SQLite database");
   auto* pg = app.add_option("--postgres", o.postgres, "the verifier's PostgreSQL conninfo");
@@ -295,7 +300,8 @@ int main(int argc, char** argv) {
   app.add_option("--concurrency", o.concurrency, "worker threads")->check(CLI::Range(1, 1024));
   app.add_option("--seconds", o.seconds, "duration")->check(CLI::Range(1, 3600));
   app.add_option("--events", o.events, "measurement records per node")->check(CLI::Range(1, 5000));
-  app.add_option("--ak", o.ak, "AK type of the simulated nodes")->check(CLI::IsMember({"ecc", "rsa"}));
+  app.add_option("--ak", o.ak, "AK type of the simulated nodes")
+      ->check(CLI::IsMember({"ecc", "rsa"}));
   app.add_flag("--once", o.once, "each node attests once (memory with many nodes), then exit");
   app.add_option("--workdir", o.workdir, "where client keys/certificates go")->required();
   CLI11_PARSE(app, argc, argv);

@@ -81,10 +81,10 @@ class Replica {
   }
   std::string log() const { return dir_ + "/" + name_ + ".log"; }
   std::unique_ptr<ctl::HttpClient> client(const std::string& token, bool agent = false) const {
-    auto c = ctl::HttpClient::create({"https://127.0.0.1:" + std::to_string(port_),
-                                      dir_ + "/ca.pem", agent ? dir_ + "/agent.pem" : "",
-                                      agent ? dir_ + "/agent.key" : "", token,
-                                      std::chrono::seconds(30)});
+    auto c =
+        ctl::HttpClient::create({"https://127.0.0.1:" + std::to_string(port_), dir_ + "/ca.pem",
+                                 agent ? dir_ + "/agent.pem" : "", agent ? dir_ + "/agent.key" : "",
+                                 token, std::chrono::seconds(30)});
     EXPECT_TRUE(c.has_value()) << (c ? "" : c.error().toString());
     return c ? std::move(*c) : nullptr;
   }
@@ -248,7 +248,7 @@ class VerifierReplicas : public ::testing::Test {
 
   // POST /v1/attest on `r`: HTTP status and the parsed answer (result or error body).
   std::pair<int, bulwark::v1::AttestResponse> attestOn(const Replica& r, ByteView nonce,
-                                                        std::string* error = nullptr) {
+                                                       std::string* error = nullptr) {
     auto reply = r.client("", true)->request("POST", "/v1/attest", evidence(nonce), kProto, kProto);
     EXPECT_TRUE(reply.has_value()) << (reply ? "" : reply.error().toString());
     bulwark::v1::AttestResponse resp;
@@ -294,7 +294,8 @@ TEST_F(VerifierReplicas, OneFleetOnTwoReplicas) {
   // Enrolled on A, attests on B with the nonce A issued.
   auto [status, resp] = attestOn(*b_, first);
   ASSERT_EQ(status, 200);
-  EXPECT_EQ(resp.result().status(), bulwark::v1::STATUS_WARNING) << "runc has no reference value yet";
+  EXPECT_EQ(resp.result().status(), bulwark::v1::STATUS_WARNING)
+      << "runc has no reference value yet";
 
   // Both replicas answer queries the same.
   json na = getJson(*a_, std::string("/v1/nodes/") + kNode);
@@ -303,8 +304,10 @@ TEST_F(VerifierReplicas, OneFleetOnTwoReplicas) {
   EXPECT_EQ(na["state"], "untrusted");
   EXPECT_EQ(na["reasons"], nb["reasons"]);
   EXPECT_EQ(getJson(*a_, "/v1/nodes")["nodes"], getJson(*b_, "/v1/nodes")["nodes"]);
-  auto ear_a = a_->client(kAdminToken)->request("GET", std::string("/v1/nodes/") + kNode + "/ear", "");
-  auto ear_b = b_->client(kAdminToken)->request("GET", std::string("/v1/nodes/") + kNode + "/ear", "");
+  auto ear_a =
+      a_->client(kAdminToken)->request("GET", std::string("/v1/nodes/") + kNode + "/ear", "");
+  auto ear_b =
+      b_->client(kAdminToken)->request("GET", std::string("/v1/nodes/") + kNode + "/ear", "");
   ASSERT_TRUE(ear_a && ear_b);
   EXPECT_EQ(ear_a->body, ear_b->body);
   EXPECT_EQ(getJson(*a_, "/v1/jwks"), getJson(*b_, "/v1/jwks"));  // same EAR key

@@ -72,7 +72,8 @@ Bytes runcDeb(const TempDir& dir) {
       if (b) return *b;
     }
   }
-  std::fprintf(stderr, "NOTE: no runc .deb in /var/cache/apt/archives; repackaging /usr/sbin/runc\n");
+  std::fprintf(stderr,
+               "NOTE: no runc .deb in /var/cache/apt/archives; repackaging /usr/sbin/runc\n");
   fs::path root = fs::path(dir.path()) / "runc";
   fs::create_directories(root / "DEBIAN");
   fs::create_directories(root / "usr/sbin");
@@ -81,9 +82,9 @@ Bytes runcDeb(const TempDir& dir) {
       << "Package: runc\nVersion: 0-local\nArchitecture: amd64\nMaintainer: t <t@e>\n"
          "Description: repackaged\n";
   std::string out = dir.path() + "/runc.deb";
-  EXPECT_EQ(std::system(("dpkg-deb --root-owner-group --build " + root.string() + " " + out +
-                         " >/dev/null")
-                            .c_str()),
+  EXPECT_EQ(std::system(
+                ("dpkg-deb --root-owner-group --build " + root.string() + " " + out + " >/dev/null")
+                    .c_str()),
             0);
   return readFile(out).value_or(Bytes{});
 }
@@ -123,7 +124,8 @@ TEST(PackageImport, RuncDebMakesTheNodeAffirmingAndRevocationUndoesIt) {
   // The digest the agent would measure: the installed file, hashed independently.
   auto installed = readFile("/usr/sbin/runc");
   ASSERT_TRUE(installed.has_value());
-  ASSERT_EQ(toHex(bin->sha256), toHex(sha256(*installed))) << "installed runc differs from its .deb";
+  ASSERT_EQ(toHex(bin->sha256), toHex(sha256(*installed)))
+      << "installed runc differs from its .deb";
 
   Node n = softNode();
   Admin admin(*n.env);
@@ -147,8 +149,8 @@ TEST(PackageImport, RuncDebMakesTheNodeAffirmingAndRevocationUndoesIt) {
 
   // Revoking the installed version re-appraises: contraindicated (revoked digest).
   n.env->now += 1000;
-  json revoked = admin.call("POST", "/v1/policy/revoke",
-                            {{"package", pkg->name}, {"version", pkg->version}});
+  json revoked =
+      admin.call("POST", "/v1/policy/revoke", {{"package", pkg->name}, {"version", pkg->version}});
   EXPECT_EQ(revoked["changed"], pkg->files.size());
   EXPECT_EQ(revoked["reappraised"], 1);
   json node = admin.call("GET", "/v1/nodes/" + n.env->who().node, nullptr);

@@ -3,6 +3,8 @@
 // payloads). Expected digests are SHA-256 of the bytes the test wrote, computed
 // independently of the reader. Then malformed archives: truncations, other archive
 // kinds, path traversal, limits.
+#include "server/appraisal/package.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -11,7 +13,6 @@
 #include <map>
 
 #include "attest/core/digest.h"
-#include "server/appraisal/package.h"
 #include "tests/unit/appraisal/fixtures.h"
 
 namespace bulwark::server {
@@ -59,8 +60,8 @@ std::map<std::string, std::string> digestsOf(const PackageContents& p) {
 
 void writePayload(const fs::path& root) {
   for (const auto& [path, content] : kPayload) writeText(root / path.substr(1), content);
-  fs::create_directories(root / "var/lib/hello");                           // directory: skipped
-  fs::create_symlink("hello", root / "usr/bin/hello-alias");               // symlink: skipped
+  fs::create_directories(root / "var/lib/hello");                             // directory: skipped
+  fs::create_symlink("hello", root / "usr/bin/hello-alias");                  // symlink: skipped
   fs::create_hard_link(root / "usr/bin/hello", root / "usr/bin/hello-link");  // same digest
 }
 
@@ -82,18 +83,19 @@ Bytes buildRpm(const TempDir& dir, const std::string& payload_io) {
   fs::path top = fs::path(dir.path()) / ("rpm-" + payload_io);
   fs::path src = top / "payload";
   writePayload(src);
-  std::string spec = "Name: bulwark-hello\nVersion: 2.10\nRelease: 3.el9\nSummary: t\n"
-                     "License: MIT\nBuildArch: noarch\n%description\nt\n"
-                     "%install\nmkdir -p %{buildroot}\ncp -a " +
-                     src.string() +
-                     "/. %{buildroot}/\n"
-                     "%files\n/usr/bin/hello\n/usr/bin/hello-link\n/usr/bin/hello-alias\n"
-                     "/etc/hello/hello.conf\n/usr/share/doc/hello/empty\n/usr/lib/hello/big.bin\n"
-                     "%dir /var/lib/hello\n";
+  std::string spec =
+      "Name: bulwark-hello\nVersion: 2.10\nRelease: 3.el9\nSummary: t\n"
+      "License: MIT\nBuildArch: noarch\n%description\nt\n"
+      "%install\nmkdir -p %{buildroot}\ncp -a " +
+      src.string() +
+      "/. %{buildroot}/\n"
+      "%files\n/usr/bin/hello\n/usr/bin/hello-link\n/usr/bin/hello-alias\n"
+      "/etc/hello/hello.conf\n/usr/share/doc/hello/empty\n/usr/lib/hello/big.bin\n"
+      "%dir /var/lib/hello\n";
   writeText(top / "hello.spec", spec);
   std::string cmd = "HOME=" + top.string() + " rpmbuild -bb --define '_topdir " + top.string() +
-                    "' --define '_binary_payload " + payload_io + "' --define '__os_install_post %{nil}' " +
-                    (top / "hello.spec").string();
+                    "' --define '_binary_payload " + payload_io +
+                    "' --define '__os_install_post %{nil}' " + (top / "hello.spec").string();
   EXPECT_EQ(run(cmd), 0) << cmd;
   return readAll((top / "RPMS/noarch/bulwark-hello-2.10-3.el9.noarch.rpm").string());
 }
@@ -175,7 +177,8 @@ TEST(Package, OtherArchivesAndBadPathsAreRefused) {
   writeText(evil / "debian-binary", "2.0\n");
   writeText(evil / "ctl/control", "Package: evil\nVersion: 1\n");
   writeText(evil / "data/x", "pwned");
-  ASSERT_EQ(run("cd " + evil.string() + " && tar -C ctl -czf control.tar.gz ./control && "
+  ASSERT_EQ(run("cd " + evil.string() +
+                " && tar -C ctl -czf control.tar.gz ./control && "
                 "tar -C data --transform 's,^x,../../etc/x,' -czf data.tar.gz x && "
                 "ar rc evil.deb debian-binary control.tar.gz data.tar.gz"),
             0);
@@ -203,9 +206,9 @@ TEST(Package, NamesAndVersions) {
   struct Case {
     const char* s;
     bool name, version;
-  } cases[] = {{"runc", true, true},       {"libc6-dev", true, true},   {"1:1.1.5+ds1-1", true, true},
-               {"-x", false, true},        {"", false, false},          {"a b", false, false},
-               {"a/b", false, false},      {"~rc1", false, true},       {"a\nb", false, false}};
+  } cases[] = {{"runc", true, true},  {"libc6-dev", true, true}, {"1:1.1.5+ds1-1", true, true},
+               {"-x", false, true},   {"", false, false},        {"a b", false, false},
+               {"a/b", false, false}, {"~rc1", false, true},     {"a\nb", false, false}};
   for (const Case& c : cases) {
     EXPECT_EQ(isPackageName(c.s), c.name) << c.s;
     EXPECT_EQ(isPackageVersion(c.s), c.version) << c.s;

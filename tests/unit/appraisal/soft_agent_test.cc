@@ -2,10 +2,11 @@
 // appraisal bench and the replica suite: its evidence must pass the real pipeline for
 // both AK types, and the pipeline must still catch what it should (a quote answering
 // another nonce, a report edited after quoting, a log that does not replay).
+#include "server/verifier/soft_agent.h"
+
 #include <gtest/gtest.h>
 
 #include "bulwark/v1/evidence.pb.h"
-#include "server/verifier/soft_agent.h"
 #include "tests/unit/appraisal/fixtures.h"
 
 namespace bulwark::server::test {
@@ -31,8 +32,8 @@ TEST_P(SoftAgentTypes, EvidencePassesThePipelineAndTamperingIsCaught) {
   ASSERT_TRUE(a->measure(batch).has_value());
   std::vector<ReferenceValue> values;
   for (const auto& e : batch) {
-    values.push_back({0, e.kind, e.subject, e.sha256, "manual", ReferenceState::kApproved,
-                      env.now, "test", env.now});
+    values.push_back({0, e.kind, e.subject, e.sha256, "manual", ReferenceState::kApproved, env.now,
+                      "test", env.now});
   }
   ASSERT_TRUE(env.store->addReferenceValues(values, env.now).has_value());
 
@@ -79,7 +80,8 @@ TEST_P(SoftAgentTypes, EvidencePassesThePipelineAndTamperingIsCaught) {
       EXPECT_EQ(out->record.status, AppraisalStatus::kAffirming) << out->record.reasons_json;
     } else {
       for (const auto& w : c.want)
-        EXPECT_NE(std::find(codes.begin(), codes.end(), w), codes.end()) << out->record.reasons_json;
+        EXPECT_NE(std::find(codes.begin(), codes.end(), w), codes.end())
+            << out->record.reasons_json;
     }
   }
 }
