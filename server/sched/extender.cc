@@ -1,5 +1,8 @@
 #include "server/sched/extender.h"
 
+#include <map>
+
+#include "server/sched/extender_fast.h"
 #include "server/sched/json_keys.h"
 
 namespace bulwark::server::sched {
@@ -50,6 +53,17 @@ bool present(const json* v) { return v != nullptr && !v->is_null(); }
 }  // namespace
 
 Result<ExtenderArgs> parseExtenderArgs(std::string_view body) {
+  {
+    ExtenderArgs fast;
+    if (parseNamesFast(body, fast.names)) {
+      fast.names_mode = true;
+      return fast;
+    }
+  }
+  return parseExtenderArgsDom(body);
+}
+
+Result<ExtenderArgs> parseExtenderArgsDom(std::string_view body) {
   json doc = json::parse(body, nullptr, false);
   if (doc.is_discarded()) return fail(ErrorCode::kMalformed, "body is not JSON");
   if (!doc.is_object()) return fail(ErrorCode::kMalformed, "ExtenderArgs must be a JSON object");
@@ -74,41 +88,60 @@ Result<ExtenderArgs> parseExtenderArgs(std::string_view body) {
 }
 
 std::string filterResult(ExtenderArgs& args, const VerdictSnapshot* snapshot, Millis now) {
-  json passed = json::array();
-  json failed = json::object();
+  // Refusals by name (a name asked twice is listed once); passed nodes in request order.
+  std::map<std::string_view, std::string> failed;
+  std::string passed_names;
+  json passed_items = json::array();
+  passed_names.reserve(args.names.size() * 16);
   for (std::size_t i = 0; i < args.names.size(); ++i) {
     const std::string& name = args.names[i];
     const NodeVerdict* v = snapshot != nullptr ? snapshot->find(name) : nullptr;
     Decision d = snapshot != nullptr ? decide(v, now) : Decision{Trust::kUnavailable, {}};
-    if (d.trusted()) {
-      passed.push_back(args.names_mode ? json(name) : std::move(args.items[i]));
+    if (!d.trusted()) {
+      failed.try_emplace(name, reasonText(v, d, now));
+    } else if (args.names_mode) {
+      if (!passed_names.empty()) passed_names += ',';
+      appendJsonString(passed_names, name);
     } else {
-      failed[name] = reasonText(v, d, now);
+      passed_items.push_back(std::move(args.items[i]));
     }
   }
-  json out = json::object();
-  if (args.names_mode) {
-    out["Nodes"] = nullptr;
-    out["NodeNames"] = std::move(passed);
-  } else {
-    out["Nodes"] = {{"metadata", json::object()}, {"items", std::move(passed)}};
-    out["NodeNames"] = nullptr;
+  std::string refusals = "{";
+  for (const auto& [name, reason] : failed) {
+    if (refusals.size() > 1) refusals += ',';
+    appendJsonString(refusals, name);
+    refusals += ':';
+    appendJsonString(refusals, reason);
   }
-  out["FailedNodes"] = failed;
-  out["FailedAndUnresolvableNodes"] = std::move(failed);
-  out["Error"] = "";
-  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+  refusals += '}';
+  std::string out;
+  out.reserve(passed_names.size() + 2 * refusals.size() + 128);
+  if (args.names_mode) {
+    out += R"({"Nodes":null,"NodeNames":[)" + passed_names + "],";
+  } else {
+    json list = {{"metadata", json::object()}, {"items", std::move(passed_items)}};
+    out += R"({"Nodes":)" + list.dump(-1, ' ', false, json::error_handler_t::replace) +
+           R"(,"NodeNames":null,)";
+  }
+  out += R"("FailedNodes":)" + refusals + R"(,"FailedAndUnresolvableNodes":)" + refusals +
+         R"(,"Error":""})";
+  return out;
 }
 
 std::string prioritizeResult(const ExtenderArgs& args, const VerdictSnapshot* snapshot,
                              Millis now) {
-  json out = json::array();
+  std::string out = "[";
+  out.reserve(args.names.size() * 32);
   for (const std::string& name : args.names) {
     const NodeVerdict* v = snapshot != nullptr ? snapshot->find(name) : nullptr;
     Decision d = snapshot != nullptr ? decide(v, now) : Decision{Trust::kUnavailable, {}};
-    out.push_back({{"Host", name}, {"Score", trustScore(v, d, now)}});
+    if (out.size() > 1) out += ',';
+    out += R"({"Host":)";
+    appendJsonString(out, name);
+    out += R"(,"Score":)" + std::to_string(trustScore(v, d, now)) + "}";
   }
-  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+  out += ']';
+  return out;
 }
 
 std::string filterError(std::string_view message) {

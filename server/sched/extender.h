@@ -34,7 +34,10 @@ struct ExtenderArgs {
 
 // kMalformed with a sentence for: not a JSON object, ambiguous key spellings, neither or
 // both of Nodes/NodeNames, wrong types, a node object without metadata.name.
+// Takes extender_fast.h's SAX path for plain NodeNames requests, the DOM path otherwise.
 [[nodiscard]] Result<ExtenderArgs> parseExtenderArgs(std::string_view body);
+// The DOM path alone (the reference the fast path is fuzzed against).
+[[nodiscard]] Result<ExtenderArgs> parseExtenderArgsDom(std::string_view body);
 
 // ExtenderFilterResult for the args. `snapshot` nullptr: verdicts unavailable, every
 // node refused. Consumes args.items (moved into the answer).

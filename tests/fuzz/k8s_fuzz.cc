@@ -9,6 +9,7 @@
 
 #include "server/sched/admission.h"
 #include "server/sched/extender.h"
+#include "server/sched/extender_fast.h"
 #include "server/sched/json_keys.h"
 
 namespace {
@@ -43,6 +44,12 @@ void check(bool ok) {
 }
 
 void extender(std::string_view body) {
+  // The SAX fast path must agree with the DOM reference whenever it answers.
+  std::vector<std::string> fast;
+  if (sched::parseNamesFast(body, fast)) {
+    auto dom = sched::parseExtenderArgsDom(body);
+    check(dom.has_value() && dom->names_mode && dom->names == fast);
+  }
   auto args = sched::parseExtenderArgs(body);
   if (!args) {
     check(json::parse(sched::filterError(args.error().message()), nullptr, false).is_object());
