@@ -272,6 +272,9 @@ TEST(SchedContract, AdmissionAllowsWhatPlacesNothing) {
   json forged = review("admit-mirror-pod.json", "worker-3");
   forged["request"]["userInfo"]["username"] = "system:node:worker-1";
   EXPECT_EQ(v.post("/v1/k8s/admit", forged.dump())["response"]["allowed"], false);
+  json unannotated = review("admit-mirror-pod.json", "worker-3");  // kubelet, not a mirror
+  unannotated["request"]["object"]["metadata"].erase("annotations");
+  EXPECT_EQ(v.post("/v1/k8s/admit", unannotated.dump())["response"]["allowed"], false);
   json no_target = review("admit-binding.json", "x");
   no_target["request"]["object"].erase("target");
   json r = v.post("/v1/k8s/admit", no_target.dump());
@@ -323,6 +326,9 @@ TEST(SchedContract, RestVerdicts) {
   EXPECT_EQ(some["verdicts"][2]["trusted"], true);
   EXPECT_EQ(v.call("GET", "/v1/verdicts?nodes=a,,b", "").status, 400);
   EXPECT_EQ(v.call("GET", "/v1/verdicts?nodes=../x", "").status, 400);
+  std::string many = "/v1/verdicts?nodes=n0";
+  for (int i = 1; i <= 10000; ++i) many += ",n" + std::to_string(i);  // 10,001 names
+  EXPECT_EQ(v.call("GET", many, "").status, 400);
 
   HttpResponse one = v.call("GET", "/v1/verdicts/worker-3", "", "tok-audit");
   ASSERT_EQ(one.status, 200);

@@ -208,8 +208,8 @@ TEST(SchedCache, BackgroundReloadReplacesTheSnapshot) {
   VerdictCache cache(f.loader(), [&] { return now.load(); }, {250, 1000, true});
   ASSERT_TRUE(cache.current().has_value());
   now = 300;
-  EXPECT_EQ((*cache.current())->loadedAt(), 0);  // served at once, reload kicked
-  for (int i = 0; i < 500 && cache.loads() < 2; ++i) {
+  EXPECT_EQ((*cache.current())->loadedAt(), 0);          // served at once, reload kicked
+  for (int i = 0; i < 2500 && cache.loads() < 2; ++i) {  // up to 5 s on a loaded machine
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   ASSERT_EQ(cache.loads(), 2u);
