@@ -9,6 +9,7 @@
 #include "server/sched/admission.h"
 #include "server/sched/extender.h"
 #include "server/sched/verdict_cache.h"
+#include "server/store/validate.h"
 
 namespace bulwark::server {
 
@@ -40,25 +41,26 @@ json verdictJson(const std::string& name, const VerdictSnapshot& snap, Millis no
           {"checked_at", rfc3339(now)}};
 }
 
-// "a,b" (or %2C-separated) node names; nullopt when a name is not a node name.
-std::optional<std::vector<std::string>> nodeList(std::string raw) {
-  for (std::size_t p;
-       (p = raw.find("%2C")) != std::string::npos || (p = raw.find("%2c")) != std::string::npos;) {
-    raw.replace(p, 3, ",");
-  }
+// "a,b" (or %2C-separated) node names, in one pass; nullopt when one is not a node name
+// (server/store/validate.h) or there are more than kMaxQueryNodes.
+std::optional<std::vector<std::string>> nodeList(std::string_view raw) {
   std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos <= raw.size() && out.size() <= kMaxQueryNodes) {
-    std::size_t comma = std::min(raw.find(',', pos), raw.size());
-    std::string name = raw.substr(pos, comma - pos);
-    bool valid = !name.empty() && name.size() <= 253 && name[0] != '.' && name[0] != '-';
-    for (char c : name)
-      valid = valid &&
-              (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
-    if (!valid || out.size() == kMaxQueryNodes) return std::nullopt;
-    out.push_back(std::move(name));
-    pos = comma + 1;
+  std::string name;
+  auto flush = [&] {
+    if (!validateNodeName(name) || out.size() == kMaxQueryNodes) return false;
+    out.push_back(std::exchange(name, std::string()));
+    return true;
+  };
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    bool encoded = raw.compare(i, 3, "%2C") == 0 || raw.compare(i, 3, "%2c") == 0;
+    if (raw[i] != ',' && !encoded) {
+      name += raw[i];
+      continue;
+    }
+    if (!flush()) return std::nullopt;
+    if (encoded) i += 2;
   }
+  if (!flush()) return std::nullopt;
   return out;
 }
 
