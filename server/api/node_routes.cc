@@ -146,16 +146,28 @@ void addNodeHandlers(std::map<std::string, Handler>& out, const ApiServices& s) 
     for (const AppraisalRecord& a : *h) list.push_back(appraisalJson(a));
     return jsonResponse(200, {{"node", name}, {"appraisals", std::move(list)}});
   };
+  // Enrolling node: approve the enrollment. Enrolled node: re-approve, i.e. accept its
+  // latest evidence's superseded measurements for this node (docs/api.md) and re-appraise.
   out["POST /v1/nodes/{name}/approve"] = [s](const RouteContext& ctx) {
     const std::string& name = ctx.params.at("name");
+    if (!isNodeName(name))
+      return errorResponse(ctx.request, {400, "node-name-invalid", "bad node name"});
     auto r = s.store->approveNode(name, s.now());
-    if (!r) {
-      ApiError e = fromStoreError(r.error(), "node-unknown");
-      if (r.error().code() == ErrorCode::kInvalidArgument)
-        e = {409, "node-not-enrolling", r.error().message()};
-      return errorResponse(ctx.request, e);
+    if (r) return answer(ctx, nodeView(*s.store, name, s.now()));
+    if (r.error().code() != ErrorCode::kInvalidArgument)
+      return errorResponse(ctx.request, fromStoreError(r.error(), "node-unknown"));
+    auto re = s.appraiser->reapprove(name, ctx.principal ? ctx.principal->name : "unknown");
+    if (!re) return errorResponse(ctx.request, re.error());
+    auto view = nodeView(*s.store, name, s.now());
+    if (view) {
+      json acked = json::array();
+      for (const MeasurementDigest& m : re->acknowledged) {
+        acked.push_back({{"kind", m.kind}, {"subject", m.subject}, {"sha256", toHex(m.sha256)}});
+      }
+      (*view)["acknowledged"] = std::move(acked);
+      (*view)["reappraised"] = re->reappraised;
     }
-    return answer(ctx, nodeView(*s.store, name, s.now()));
+    return answer(ctx, view);
   };
   out["POST /v1/nodes/{name}/revoke"] = [s](const RouteContext& ctx) {
     const std::string& name = ctx.params.at("name");

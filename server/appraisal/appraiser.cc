@@ -182,8 +182,8 @@ ApiResult<std::shared_ptr<const PolicySnapshot>> Appraiser::policy() {
   return snap;
 }
 
-PipelineResult Appraiser::run(CheckLedger ledger, const NodeRecord& node, const ParsedEvidence& ev,
-                              const attest::AkKey& ak, const PolicySnapshot& policy) const {
+PipelineInput Appraiser::inputFor(const NodeRecord& node, const ParsedEvidence& ev,
+                                  const attest::AkKey& ak, const PolicySnapshot& policy) const {
   PipelineInput in;
   in.evidence = &ev;
   in.ak = &ak;
@@ -194,7 +194,22 @@ PipelineResult Appraiser::run(CheckLedger ledger, const NodeRecord& node, const 
   in.profile = &profileFor(node.group);
   in.ima_policy = options_.ima_policy ? &*options_.ima_policy : nullptr;
   in.boot_policy = options_.boot_policy.get();
+  return in;
+}
+
+PipelineResult Appraiser::run(CheckLedger ledger, const NodeRecord& node, const ParsedEvidence& ev,
+                              const attest::AkKey& ak, const PolicySnapshot& policy,
+                              const std::vector<MeasurementAcknowledgment>& acknowledged) const {
+  PipelineInput in = inputFor(node, ev, ak, policy);
+  in.acknowledged = &acknowledged;
   return runPipeline(std::move(ledger), in);
+}
+
+ApiResult<std::vector<MeasurementAcknowledgment>> Appraiser::acknowledgments(
+    const std::string& node) {
+  auto acks = store_.listAcknowledgments(node);
+  if (!acks) return std::unexpected(fromStoreError(acks.error(), "node-unknown"));
+  return std::move(*acks);
 }
 
 ApiResult<AppraisalRecord> Appraiser::record(const NodeRecord& node, const ParsedEvidence& ev,
@@ -287,7 +302,9 @@ ApiResult<AttestOutcome> Appraiser::attest(const AgentIdentity& who, ByteView ev
   if (!ak) return std::unexpected(ak.error());
   auto pol = policy();
   if (!pol) return std::unexpected(pol.error());
-  PipelineResult result = run(std::move(ledger), *node, *ev, **ak, **pol);
+  auto acks = acknowledgments(node->name);
+  if (!acks) return std::unexpected(acks.error());
+  PipelineResult result = run(std::move(ledger), *node, *ev, **ak, **pol, *acks);
   auto rec = record(*node, *ev, result, now, now + options_.freshness_ttl.count() * 1000,
                     (*pol)->version(), evidence);
   if (!rec) return std::unexpected(rec.error());
@@ -324,10 +341,56 @@ ApiResult<bool> Appraiser::reappraise(const std::string& name) {
   if (!ak) return std::unexpected(ak.error());
   auto pol = policy();
   if (!pol) return std::unexpected(pol.error());
-  PipelineResult result = run(std::move(ledger), *node, *ev, **ak, **pol);
+  auto acks = acknowledgments(name);
+  if (!acks) return std::unexpected(acks.error());
+  PipelineResult result = run(std::move(ledger), *node, *ev, **ak, **pol, *acks);
   auto rec = record(*node, *ev, result, now, latest->fresh_until, (*pol)->version(), stored->bytes);
   if (!rec) return std::unexpected(rec.error());
   return true;
+}
+
+ApiResult<Reapproval> Appraiser::reapprove(const std::string& name, const std::string& by) {
+  auto node = store_.getNode(name);
+  if (!node) return std::unexpected(fromStoreError(node.error(), "node-unknown"));
+  if (node->state == NodeState::kRevoked)
+    return apiFail(409, "node-revoked", "node was revoked by an admin; it must enroll again");
+  auto latest = store_.latestAppraisal(name);
+  auto stored = latest ? store_.latestEvidence(name)
+                       : Result<StoredEvidence>(std::unexpected(latest.error()));
+  if (!stored) {
+    if (stored.error().code() != ErrorCode::kNotFound)
+      return std::unexpected(fromStoreError(stored.error()));
+    return apiFail(409, "no-evidence", "node " + name + " has no appraised evidence to re-approve");
+  }
+  auto ev = parseEvidence(stored->bytes);
+  if (stored->digest != latest->evidence_digest || !ev)
+    return apiFail(409, "no-evidence",
+                   "node " + name + "'s latest evidence is not its latest verdict's");
+  auto ak = akFor(*node);
+  if (!ak) return std::unexpected(ak.error());
+  auto pol = policy();
+  if (!pol) return std::unexpected(pol.error());
+  // History is only as good as the quote and the log replay that carry it.
+  PipelineInput in = inputFor(*node, *ev, **ak, **pol);
+  CheckLedger proof;
+  if (checkQuote(proof, in)) checkLogs(proof, in);
+  if (!proof.passed(Check::kLogs)) {
+    return apiFail(409, "evidence-not-verified",
+                   "the node's latest evidence did not pass the quote and log checks");
+  }
+  Reapproval out;
+  for (const auto& [m, replaced_by] : supersededEntries(*ev)) {
+    if ((*pol)->match(m) != ReferenceMatch::kApproved)
+      out.acknowledged.push_back({m.kind, m.subject, m.sha256});
+  }
+  if (!out.acknowledged.empty()) {
+    auto added = store_.acknowledgeMeasurements(name, out.acknowledged, by, now_());
+    if (!added) return std::unexpected(fromStoreError(added.error(), "node-unknown"));
+  }
+  auto re = reappraise(name);
+  if (!re) return std::unexpected(re.error());
+  out.reappraised = *re;
+  return out;
 }
 
 }  // namespace bulwark::server

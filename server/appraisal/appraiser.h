@@ -58,6 +58,14 @@ struct AttestOutcome {
   NonceGrant next;
 };
 
+// What re-approving an enrolled node did (POST /v1/nodes/{name}/approve, docs/api.md).
+struct Reapproval {
+  // Superseded entries of the latest evidence without an approved reference value, now
+  // acknowledged for this node (those acknowledged before included).
+  std::vector<MeasurementDigest> acknowledged;
+  bool reappraised = false;  // see reappraise()
+};
+
 class Appraiser {
  public:
   // `ear_key` signs every EAR (P-256); `now` and `rng` are injected for tests.
@@ -82,6 +90,15 @@ class Appraiser {
   // never extends freshness).
   [[nodiscard]] ApiResult<bool> reappraise(const std::string& node);
 
+  // Accepts the measurement history of `node`'s latest stored evidence for this node
+  // only: every superseded entry (supersededEntries()) without an approved reference
+  // value is acknowledged by `by`, then that evidence is re-appraised. A current unknown
+  // digest is never acknowledged (that takes fleet policy). Refuses evidence whose quote
+  // or log replay failed (its entries are whatever the sender claimed).
+  // ApiErrors (nothing stored): 404 node-unknown, 409 node-revoked | no-evidence |
+  // evidence-not-verified, 503.
+  [[nodiscard]] ApiResult<Reapproval> reapprove(const std::string& node, const std::string& by);
+
   // Drops cached state (tests; policy reloads happen by version on their own).
   void clearCaches();
 
@@ -95,7 +112,11 @@ class Appraiser {
                                     const PipelineResult& result, Millis now, Millis fresh_until,
                                     std::int64_t policy_version, ByteView evidence);
   PipelineResult run(CheckLedger ledger, const NodeRecord& node, const ParsedEvidence& ev,
-                     const attest::AkKey& ak, const PolicySnapshot& policy) const;
+                     const attest::AkKey& ak, const PolicySnapshot& policy,
+                     const std::vector<MeasurementAcknowledgment>& acknowledged) const;
+  PipelineInput inputFor(const NodeRecord& node, const ParsedEvidence& ev, const attest::AkKey& ak,
+                         const PolicySnapshot& policy) const;
+  ApiResult<std::vector<MeasurementAcknowledgment>> acknowledgments(const std::string& node);
 
   Store& store_;
   std::shared_ptr<EVP_PKEY> ear_key_;

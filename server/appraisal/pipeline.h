@@ -63,8 +63,8 @@ void checkImages(CheckLedger& ledger, const PipelineInput& in);
 void checkIsolation(CheckLedger& ledger, const PipelineInput& in);
 
 // Logged entries of reference kinds that a LATER logged entry of the same (kind, subject)
-// replaced with another digest, and that the report no longer lists as current; each
-// mapped to the digest that replaced it (the last one logged). Pure.
+// replaced with another digest (the current digest is the last one logged), each mapped
+// to that current digest. Pure.
 std::map<MeasurementEntry, Bytes> supersededEntries(const ParsedEvidence& ev);
 
 // PCR indices of the first bank of a selection, ascending (what agents are told to quote).

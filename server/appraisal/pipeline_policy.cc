@@ -104,11 +104,9 @@ std::map<MeasurementEntry, Bytes> supersededEntries(const ParsedEvidence& ev) {
   // The last digest logged per (kind, subject), in log order: the current one.
   std::map<std::pair<std::string, std::string>, const Bytes*> last;
   for (const MeasurementEntry& m : ev.logged) last[{m.kind, m.subject}] = &m.sha256;
-  // A digest the report still lists as measured now is current whatever the log says.
-  std::set<MeasurementEntry> reported(ev.measurements.begin(), ev.measurements.end());
   std::map<MeasurementEntry, Bytes> out;
   for (const MeasurementEntry& m : ev.logged) {
-    if (!isReferenceKind(m.kind) || reported.count(m) > 0) continue;
+    if (!isReferenceKind(m.kind)) continue;
     const Bytes& now = *last.at({m.kind, m.subject});
     if (now != m.sha256) out.emplace(m, now);
   }

@@ -95,6 +95,26 @@ void printNodes(const json& j) {
   }
 }
 
+// `approve` of an enrolled node re-approves it (docs/api.md): it lists the superseded
+// measurements now accepted for this node, then the verdict after re-appraisal.
+void printApproval(const json& j) {
+  std::printf("%s: %s", str(j, "name").c_str(), str(j, "state").c_str());
+  if (!j.contains("acknowledged") || !j["acknowledged"].is_array()) {
+    std::printf("\n");
+    return;
+  }
+  std::printf(" (re-approved: %zu superseded measurement(s) accepted for this node)\n",
+              j["acknowledged"].size());
+  for (const json& m : j["acknowledged"]) {
+    std::printf("  accepted %s %s sha256:%s\n", str(m, "kind").c_str(), str(m, "subject").c_str(),
+                str(m, "sha256").c_str());
+  }
+  if (j.value("reappraised", false) == false) {
+    std::printf("  not re-appraised (no fresh verdict); the next attestation applies it\n");
+  }
+  if (str(j, "state") != "trusted") std::printf("  reasons: %s\n", reasonsLine(j).c_str());
+}
+
 void printNode(const json& n) {
   std::printf("node:         %s\nstate:        %s\ngroup:        %s\nfresh until:  %s\n",
               str(n, "name").c_str(), str(n, "state").c_str(), str(n, "group").c_str(),
@@ -196,8 +216,7 @@ void addNodeCommands(CLI::App& app, int& exit_code) {
     sub->callback([&exit_code, &t, verb] {
       auto j = call("POST", "/v1/nodes/" + t + "/" + verb, json::object(), exit_code);
       if (!j) return;
-      jsonOut() ? (void)std::printf("%s\n", j->dump(2).c_str())
-                : (void)std::printf("%s: %s\n", str(*j, "name").c_str(), str(*j, "state").c_str());
+      jsonOut() ? (void)std::printf("%s\n", j->dump(2).c_str()) : printApproval(*j);
     });
   }
 }

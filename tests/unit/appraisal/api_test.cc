@@ -6,6 +6,7 @@
 #include "bulwark/v1/enrollment.pb.h"
 #include "server/api/routes.h"
 #include "server/http/verifier_routes.h"
+#include "server/verifier/soft_agent.h"
 #include "tests/unit/appraisal/fixtures.h"
 
 namespace bulwark::server::test {
@@ -19,7 +20,8 @@ struct Api {
   Env env;
   Router router{Authenticator(access())};
 
-  Api() {
+  // `ak_public`: the fixture node's AK (default: the swtpm fixtures' AK).
+  explicit Api(const Bytes* ak_public = nullptr) : env(pipelineOptions(), ak_public) {
     auto ok = addVerifierRoutes(
         router, {[] { return true; }, std::make_shared<Metrics>(), json{{"keys", json::array()}},
                  makeApiHandlers(
@@ -215,6 +217,119 @@ TEST(Api, AgentErrorsAndEncodings) {
   bulwark::v1::ErrorBody e;
   ASSERT_TRUE(e.ParseFromString(unknown.body));
   EXPECT_EQ(e.error(), "node-unknown");
+}
+
+// Issue 6: a runtime binary tampered with and restored leaves both digests in this boot's
+// log. The node stays untrusted (the tampered one may have run) until an admin, after
+// investigating, re-approves THIS node; a current unknown digest is never forgiven.
+TEST(Api, RestoreReapproveTrustedAgain) {
+  auto agent = SoftAgent::create(Fixtures::get().node);
+  ASSERT_TRUE(agent.has_value()) << agent.error().toString();
+  Api api(&agent->akPublic());
+  const std::string node = agent->node();
+  Bytes orig = sha256(asBytes(std::string_view("runc 1.1.12")));
+  Bytes evil = sha256(asBytes(std::string_view("runc with a backdoor")));
+  auto measureRunc = [&](const Bytes& digest) {
+    std::vector<attest::BatchEntry> batch = {{"runtime-binary", "/usr/bin/runc", digest}};
+    ASSERT_TRUE(agent->measure(batch).has_value());
+  };
+  std::uint8_t round = 0;
+  auto attest = [&] {
+    api.env.now += 1000;
+    Bytes nonce(32, ++round);
+    api.env.issue(nonce, node);
+    auto ev = agent->evidence(nonce, api.env.now);
+    EXPECT_TRUE(ev.has_value());
+    EXPECT_EQ(api.agent("POST", "/v1/attest", ev.value_or(""), node).status, 200);
+    return api.get("/v1/nodes/" + node);
+  };
+  auto codes = [](const json& view, const char* list) {
+    std::vector<std::string> out;
+    for (const json& r : view[list]) out.push_back(r["code"]);
+    return out;
+  };
+  using Codes = std::vector<std::string>;
+  std::string values =
+      R"({"values":[{"kind":"runtime-binary","subject":"/usr/bin/runc","sha256":")" + toHex(orig) +
+      "\"}]}";
+  ASSERT_EQ(api.call("POST", "/v1/policy/reference-values", "tok-admin", values).status, 200);
+
+  measureRunc(orig);
+  EXPECT_EQ(attest()["state"], "trusted");
+  measureRunc(evil);  // tampered: the current digest is unknown
+  EXPECT_EQ(codes(attest(), "reasons"), Codes{"measurement-unknown"});
+  measureRunc(orig);  // restored: the tampered digest is history of this boot
+  json view = attest();
+  EXPECT_EQ(view["state"], "untrusted");
+  ASSERT_EQ(codes(view, "reasons"), Codes{"measurement-superseded-unknown"});
+  EXPECT_NE(view["reasons"][0]["detail"].get<std::string>().find("bulwarkctl approve " + node),
+            std::string::npos);
+
+  // Bad input changes nothing: unknown node, bad name, not an admin.
+  EXPECT_EQ(api.call("POST", "/v1/nodes/ghost/approve", "tok-admin").status, 404);
+  EXPECT_EQ(api.call("POST", "/v1/nodes/-bad/approve", "tok-admin").status, 400);
+  EXPECT_EQ(api.call("POST", "/v1/nodes/" + node + "/approve", "tok-audit").status, 403);
+  EXPECT_TRUE(api.env.store->listAcknowledgments(node)->empty());
+  EXPECT_EQ(api.get("/v1/nodes/" + node)["state"], "untrusted");
+
+  for (int i = 0; i < 2; ++i) {  // the second approval changes nothing (idempotent)
+    SCOPED_TRACE(i);
+    HttpResponse r = api.call("POST", "/v1/nodes/" + node + "/approve", "tok-admin");
+    ASSERT_EQ(r.status, 200) << r.body;
+    json j = json::parse(r.body);
+    EXPECT_EQ(j["state"], "trusted") << r.body;
+    EXPECT_EQ(j["reappraised"], true);
+    ASSERT_EQ(j["acknowledged"].size(), 1u);
+    EXPECT_EQ(j["acknowledged"][0]["subject"], "/usr/bin/runc");
+    EXPECT_EQ(j["acknowledged"][0]["sha256"], toHex(evil));
+    EXPECT_EQ(codes(j, "events"), Codes{"measurement-superseded-acknowledged"});
+    auto acks = api.env.store->listAcknowledgments(node);
+    ASSERT_TRUE(acks.has_value());
+    ASSERT_EQ(acks->size(), 1u);
+    EXPECT_EQ((*acks)[0].acknowledged_by, "root");  // the admin token's principal
+  }
+  // The next attestation of the same boot stays trusted.
+  EXPECT_EQ(attest()["state"], "trusted");
+
+  // Tampered again: the current digest is unknown, and approval never accepts it.
+  measureRunc(evil);
+  EXPECT_EQ(codes(attest(), "reasons"), Codes{"measurement-unknown"});
+  HttpResponse again = api.call("POST", "/v1/nodes/" + node + "/approve", "tok-admin");
+  ASSERT_EQ(again.status, 200) << again.body;
+  json j = json::parse(again.body);
+  EXPECT_EQ(j["state"], "untrusted");
+  EXPECT_TRUE(j["acknowledged"].empty());  // the superseded entries are approved ones
+  EXPECT_EQ(codes(j, "reasons"), Codes{"measurement-unknown"});
+}
+
+TEST(Api, ReapprovalNeedsVerifiedEvidence) {
+  auto agent = SoftAgent::create(Fixtures::get().node);
+  ASSERT_TRUE(agent.has_value()) << agent.error().toString();
+  Api api(&agent->akPublic());
+  const std::string node = agent->node();
+  // No evidence yet.
+  HttpResponse none = api.call("POST", "/v1/nodes/" + node + "/approve", "tok-admin");
+  EXPECT_EQ(none.status, 409);
+  EXPECT_EQ(json::parse(none.body)["error"], "no-evidence");
+  // A quote answering another nonce: its log is not this node's word, accept nothing.
+  std::vector<attest::BatchEntry> batch = {
+      {"runtime-binary", "/usr/bin/runc", sha256(asBytes(std::string_view("a")))}};
+  ASSERT_TRUE(agent->measure(batch).has_value());
+  batch[0].sha256 = sha256(asBytes(std::string_view("b")));
+  ASSERT_TRUE(agent->measure(batch).has_value());
+  Bytes nonce(32, 7);
+  api.env.issue(nonce, node);
+  bulwark::v1::Evidence ev;
+  ASSERT_TRUE(ev.ParseFromString(*agent->evidence(Bytes(32, 0xee), api.env.now)));
+  bulwark::v1::Report report;
+  ASSERT_TRUE(report.ParseFromString(ev.report()));
+  report.set_nonce(str(nonce));
+  ev.set_report(report.SerializeAsString());
+  ASSERT_EQ(api.agent("POST", "/v1/attest", ev.SerializeAsString(), node).status, 200);
+  HttpResponse r = api.call("POST", "/v1/nodes/" + node + "/approve", "tok-admin");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(json::parse(r.body)["error"], "evidence-not-verified");
+  EXPECT_TRUE(api.env.store->listAcknowledgments(node)->empty());
 }
 
 }  // namespace
