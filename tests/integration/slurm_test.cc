@@ -87,6 +87,11 @@ class SlurmHealthcheck : public ::testing::Test {
     return s ? *s : SlurmNodeStatus{};
   }
 
+  static ::testing::AssertionResult verifierUp(const Result<void>& r) {
+    if (r) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << r.error().toString();
+  }
+
   // After RESUME slurmctld pings slurmd and shows "idle*" (not responding) until the
   // answer: wait for plain "idle".
   static std::string awaitIdle() {
@@ -123,7 +128,7 @@ class SlurmHealthcheck : public ::testing::Test {
 
   void ensureTrustedAndIdle() {
     if (!fleet_->verifierRunning()) {
-      ASSERT_TRUE(fleet_->startVerifier().has_value());
+      ASSERT_TRUE(verifierUp(fleet_->startVerifier()));
     }
     makeTrusted();
     if (status().drained()) slurm_->scontrol("update NodeName=" + node_ + " State=RESUME");
@@ -208,7 +213,7 @@ TEST_F(SlurmHealthcheck, VerifierUnreachableFailsClosed) {
   EXPECT_EQ(s.reason, "bulwark: verifier unreachable") << r.output;
   EXPECT_NE(r.output.find("unreachable"), std::string::npos) << r.output;
 
-  ASSERT_TRUE(fleet_->startVerifier().has_value());
+  ASSERT_TRUE(verifierUp(fleet_->startVerifier()));
   r = healthcheck();  // the last verdict is still fresh and trusted
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(awaitIdle(), "idle") << r.output;
@@ -286,7 +291,7 @@ TEST_F(SlurmHealthcheck, ForeignTlsServerIsNotTrust) {
 
 TEST_F(SlurmHealthcheck, StaleVerdictDrains) {
   fleet_->setFreshness(10s);  // the verifier's minimum
-  ASSERT_TRUE(fleet_->restartVerifier().has_value());
+  ASSERT_TRUE(verifierUp(fleet_->restartVerifier()));
   attestExpecting(0);
   ASSERT_EQ(fleet_->awaitVerdict(node_, "trusted"), "trusted");
   auto fresh = healthcheck();
@@ -304,7 +309,7 @@ TEST_F(SlurmHealthcheck, StaleVerdictDrains) {
   EXPECT_NE(again.output.find("already drained"), std::string::npos) << again.output;
 
   fleet_->setFreshness(600s);
-  ASSERT_TRUE(fleet_->restartVerifier().has_value());
+  ASSERT_TRUE(verifierUp(fleet_->restartVerifier()));
   attestExpecting(0);
   ASSERT_EQ(fleet_->awaitVerdict(node_, "trusted"), "trusted");
   r = healthcheck();

@@ -166,8 +166,13 @@ Result<void> Fleet::startVerifier() {
   writeVerifierConfig();
   ++launches_;
   std::string log = dir_ + "/verifier-" + std::to_string(launches_) + ".log";
-  verifier_pid_ = spawnLogged(
-      {bulwarkBinary("bulwark-verifier"), "--config", dir_ + "/verifier.yaml"}, {}, log);
+  // A binary being relinked (a shared developer build) cannot be executed for a few
+  // seconds: retry the spawn briefly; a missing binary still fails.
+  for (int i = 0; i < 120 && verifier_pid_ <= 0; ++i) {
+    if (i > 0) std::this_thread::sleep_for(500ms);
+    verifier_pid_ = spawnLogged(
+        {bulwarkBinary("bulwark-verifier"), "--config", dir_ + "/verifier.yaml"}, {}, log);
+  }
   if (verifier_pid_ <= 0) return fail(ErrorCode::kUnavailable, "cannot spawn bulwark-verifier");
   static const std::regex port_re(R"re("msg":"listening".*"port":([0-9]+))re");
   for (int i = 0; i < 400; ++i) {
