@@ -89,8 +89,9 @@ class Fleet {
   [[nodiscard]] Result<void> tamper(const std::string& name) const;
   [[nodiscard]] Result<void> restore(const std::string& name) const;
   // Restores the measured file and makes the node trusted again. The tampered digest
-  // stays in this boot's measurement log and the verifier judges every logged value,
-  // so the operator re-approves (learn + approve) after the restore, as in the demo.
+  // stays in this boot's measurement log (superseded by the restored one), so the
+  // operator re-approves the node (`bulwarkctl approve NAME`) after the restore, as in
+  // the demo; the tampered digest never becomes a fleet reference value.
   // Ends with an affirming attestation; the error carries the agent's output.
   [[nodiscard]] Result<void> restoreAndReapprove(const std::string& name) const;
   // The verifier's JSON `state` of the node ("trusted", "untrusted", "stale", ...).
