@@ -66,15 +66,20 @@ Result<std::vector<MeasurementAcknowledgment>> SqlStore::listAcknowledgments(
   if (auto ok = validateNodeName(node); !ok) return std::unexpected(ok.error());
   return withConnection(
       *pool_, [&](SqlConnection& conn) -> Result<std::vector<MeasurementAcknowledgment>> {
-        if (auto ok = requireNode(conn, node); !ok) return std::unexpected(ok.error());
+        // One query on every appraisal: the node row (unknown node → no row) joined with
+        // its acknowledgments (none → one row of NULLs).
         auto r = conn.query(
-            "SELECT node, kind, subject, sha256, acknowledged_at, acknowledged_by "
-            "FROM node_acknowledgments WHERE node = $1",
+            "SELECT n.name, a.kind, a.subject, a.sha256, a.acknowledged_at, a.acknowledged_by "
+            "FROM nodes n LEFT JOIN node_acknowledgments a ON a.node = n.name WHERE n.name = $1",
             {std::string(node)});
         if (!r) return std::unexpected(r.error());
+        if (r->rows.empty()) {
+          return fail(ErrorCode::kNotFound, "node '" + std::string(node) + "' not found", "store");
+        }
         std::vector<MeasurementAcknowledgment> out;
         out.reserve(r->rows.size());
         for (const SqlRow& row : r->rows) {
+          if (row.isNull(1)) continue;
           out.push_back(
               {row.text(0), row.text(1), row.text(2), row.blob(3), row.integer(4), row.text(5)});
         }
