@@ -14,7 +14,7 @@ constexpr std::string_view kCss = R"css(
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;margin:24px;max-width:1100px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:24px 0 8px;border-bottom:1px solid #d0d7de}
 table{border-collapse:collapse;width:100%;margin:6px 0}th,td{border:1px solid #d0d7de;padding:4px 6px;text-align:left;vertical-align:top}
-th{background:#f6f8fa}td.num{text-align:right}.meta{color:#57606a}code,.mono{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}
+th{background:#f6f8fa}.nw{white-space:nowrap}.meta{color:#57606a}code,.mono{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:600;color:#fff;background:#57606a}
 .trusted,.pass,.affirming{background:#1a7f37}.stale,.warning{background:#9a6700}
 .untrusted,.fail,.contraindicated,.revoked{background:#cf222e}.enrolling,.not-evaluated,.none,.absent{background:#57606a}
@@ -77,17 +77,19 @@ std::string generated(const json& r) {
 std::string renderFleetPage(const json& r) {
   std::string b = "<h1>Bulwark fleet compliance report</h1>" + generated(r);
   b += "<h2>Nodes per state</h2><p class=\"counts\">";
-  for (const auto& [state, n] : r["counts"].items()) {
-    b += "<span>" + badge(json(state)) + " " + esc(n) + "</span>";
+  const json& counts = r["counts"];
+  for (const char* state : {"trusted", "stale", "untrusted", "enrolling", "revoked"}) {
+    b += "<span>" + badge(json(state)) + " " + field(counts, state) + "</span>";
   }
   b += "</p><h2>Nodes</h2><table>" +
        head({"Node", "Group", "State", "Status", "Last attestation", "Fresh until", "Failures",
              "Findings (violations)", "Report"});
   for (const json& n : r["nodes"]) {
     std::string name = n.value("name", "");
-    b += row({"<b>" + htmlEscape(name) + "</b>", field(n, "group"), badge(n["state"]),
-              n["status"].is_null() ? "&#8212;" : badge(n["status"]), field(n, "last_attestation"),
-              field(n, "fresh_until"), field(n, "failures"),
+    b += row({"<b class=\"nw\">" + htmlEscape(name) + "</b>", field(n, "group"), badge(n["state"]),
+              n["status"].is_null() ? "&#8212;" : badge(n["status"]),
+              "<span class=\"nw\">" + field(n, "last_attestation") + "</span>",
+              "<span class=\"nw\">" + field(n, "fresh_until") + "</span>", field(n, "failures"),
               field(n, "findings") + " (" + field(n, "violations") + ")",
               "<a href=\"/reports/nodes/" + htmlEscape(urlSegment(name)) + "\">node report</a>"});
   }
@@ -185,7 +187,7 @@ std::string evidenceSection(const json& e) {
   }
   const json by_kind = e.value("measurements_by_kind", json::object());
   for (const auto& [kind, n] : by_kind.items()) {
-    kinds += htmlEscape(kind) + " " + esc(n) + "; ";
+    kinds += (kinds.empty() ? "" : "; ") + htmlEscape(kind) + " " + esc(n);
   }
   b +=
       "<table>" +

@@ -310,7 +310,7 @@ class ReportChromium : public ::testing::Test {
     EXPECT_EQ(dom.exit_code, 0) << dom.output;
     std::ofstream(artifacts_ / (name + ".dom.html")) << dom.output;
     fs::path png = artifacts_ / (name + ".png");
-    Command shot = run(chromium("--window-size=1280,2000 --screenshot=" + png.string() +
+    Command shot = run(chromium("--window-size=1280,4800 --screenshot=" + png.string() +
                                 " file://" + html.string()));
     EXPECT_EQ(shot.exit_code, 0) << shot.output;
     std::string bytes = readText(png);
@@ -340,7 +340,7 @@ class ReportChromium : public ::testing::Test {
 TEST_F(ReportChromium, FleetPageInChromium) {
   std::string dom = renderDom("/reports", "fleet");
   for (const char* node : {"web-01", "web-02", "gpu-03", "new-04"}) {
-    EXPECT_NE(dom.find(std::string("<b>") + node + "</b>"), std::string::npos) << node;
+    EXPECT_NE(dom.find(std::string("<b class=\"nw\">") + node + "</b>"), std::string::npos) << node;
     EXPECT_NE(dom.find(std::string("href=\"/reports/nodes/") + node + "\""), std::string::npos);
   }
   // One badge per state in the counts, then the per-node badges.
@@ -365,7 +365,7 @@ TEST_F(ReportChromium, NodePagesInChromium) {
   EXPECT_NE(web.find("NIST SP 800-190 4.4.3<br>CIS Docker 5.15"), std::string::npos);
   // Evidence summary of the swtpm-made fixture evidence: host facts, measurements, PCR bank.
   EXPECT_NE(web.find("fixture-node"), std::string::npos) << "evidence summary lacks host facts";
-  EXPECT_NE(web.find("runtime-binary 1; "), std::string::npos);
+  EXPECT_NE(web.find("(host-file 1; image 1; runtime-binary 1) into PCR 15"), std::string::npos);
   EXPECT_NE(web.find("sha256: PCR [15]"), std::string::npos);
   EXPECT_NE(web.find("Containers inspected"), std::string::npos);
 
