@@ -17,6 +17,8 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
 
 #include "server/api/routes.h"
 #include "server/http/verifier_routes.h"
@@ -179,6 +181,54 @@ void BM_SnapshotLoad(benchmark::State& state) {
   }
 }
 
+// Verifier share of tamper-to-refusal: a node's new verdict (contraindicated) is stored,
+// then a 1-node filter is polled, as scheduler traffic would, until the node is refused.
+// Bounded by the snapshot's refresh_after (250 ms) + one snapshot load.
+void BM_VerdictToRefusal(benchmark::State& state) {
+  Verifier& v = Verifier::get(static_cast<int>(state.range(0)));
+  if (!v.error.empty()) return state.SkipWithError(v.error.c_str());
+  const std::string node = nodeName(1);  // trusted in situationOf()
+  HttpRequest req;
+  req.method = "POST";
+  req.target = "/v1/k8s/filter";
+  req.body = R"({"NodeNames":[")" + node + R"("]})";
+  req.headers = {{"content-type", "application/json"}, {"authorization", "Bearer tok"}};
+  Millis last = wallClock();
+  auto flip = [&](AppraisalStatus status, std::string_view reasons) {
+    last = std::max(last + 1, wallClock());
+    Store& store = *v.store;
+    return store.recordAppraisal(sched_test::appraisal(node, last, 600'000, status, reasons));
+  };
+  auto refused = [&] {
+    return v.router->handle(req).response.body.find(R"("NodeNames":[])") != std::string::npos;
+  };
+  std::vector<double> ms;
+  std::mt19937 rng(42);
+  for (auto _ : state) {
+    auto start = std::chrono::steady_clock::now();
+    if (!flip(AppraisalStatus::kContraindicated, sched_test::kRuncFailure)) {
+      return state.SkipWithError("recordAppraisal failed");
+    }
+    while (!refused()) std::this_thread::sleep_for(std::chrono::microseconds(500));
+    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    state.SetIterationTime(took);
+    ms.push_back(took * 1e3);
+    state.PauseTiming();
+    if (!flip(AppraisalStatus::kAffirming, "[]")) return state.SkipWithError("restore failed");
+    while (refused()) std::this_thread::sleep_for(std::chrono::microseconds(500));
+    // Tampering is not synchronised with snapshot reloads: start the next sample at a
+    // random point of the reload period (polling goes on meanwhile, like traffic).
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(rng() % 300);
+    while (std::chrono::steady_clock::now() < until) {
+      (void)refused();
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    state.ResumeTiming();
+  }
+  state.counters["p50_ms"] = percentile(ms, 0.50);
+  state.counters["max_ms"] = percentile(ms, 1.0);
+}
+
 }  // namespace
 
 // Args: {nodes in the store, nodes in the request}.
@@ -196,4 +246,9 @@ BENCHMARK_CAPTURE(BM_Extender, prioritize_names, "prioritize", true)
     ->Args({10000, 5000})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+BENCHMARK(BM_VerdictToRefusal)
+    ->Arg(5000)
+    ->Arg(10000)
+    ->Unit(benchmark::kMillisecond)
+    ->UseManualTime();
 BENCHMARK(BM_SnapshotLoad)->Arg(5000)->Arg(10000)->Unit(benchmark::kMillisecond)->UseRealTime();
