@@ -45,6 +45,7 @@ PIDS=()
 DOCKERD_PID=
 cleanup() {
   local rc=$?
+  set +e  # cleanup must run to the end whatever fails in it
   if [ -n "$DOCKERD_PID" ]; then
     /usr/bin/docker -H "unix://$WORK/docker/docker.sock" rm -f web debug-shell >/dev/null 2>&1 || true
   fi
@@ -55,7 +56,7 @@ cleanup() {
     for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done
   fi
   # dockerd may leave mounts (vfs layers, shm, netns) under its roots.
-  grep -o " $WORK[^ ]*" /proc/self/mounts 2>/dev/null | sort -r | while read -r m; do
+  { grep -o " $WORK[^ ]*" /proc/self/mounts 2>/dev/null || true; } | sort -r | while read -r m; do
     umount -l "$m" 2>/dev/null || true
   done
   if [ "${DEMO_KEEP:-0}" = 1 ]; then echo "demo: work dir kept: $WORK"; else rm -rf "$WORK"; fi
