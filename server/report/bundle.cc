@@ -34,6 +34,32 @@ json attestationJson(const BundleAttestation& a) {
           {"policy_version", a.policy_version}};
 }
 
+// Parsing is iterative but serialising is recursive: bound the nesting first so a hostile
+// "[[[[..." cannot exhaust the stack. Brackets inside strings do not count.
+bool withinDepth(std::string_view text, std::size_t max_depth) {
+  std::size_t depth = 0;
+  bool in_string = false, escaped = false;
+  for (char ch : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (ch == '\\') {
+        escaped = true;
+      } else if (ch == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (ch == '"') in_string = true;
+    if (ch == '[' || ch == '{') {
+      if (++depth > max_depth) return false;
+    } else if ((ch == ']' || ch == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return true;
+}
+
 using KeyMap = std::map<std::string, attest::EvpPkeyPtr>;
 
 Result<KeyMap> keysOf(const json& jwks) {
@@ -135,6 +161,11 @@ Result<BundleCheck> verifyBundle(std::string_view file, const json& jwks) {
   BundleCheck check;
   if (file.size() > kMaxBundleBytes) {
     check.reasons.push_back("bundle-malformed: larger than " + std::to_string(kMaxBundleBytes));
+    return check;
+  }
+  if (!withinDepth(file, kMaxBundleDepth)) {
+    check.reasons.push_back("bundle-malformed: nested deeper than " +
+                            std::to_string(kMaxBundleDepth));
     return check;
   }
   json doc = json::parse(file, nullptr, false);

@@ -194,6 +194,12 @@ TEST(ReportBundle, NamedReasons) {
   EXPECT_TRUE(hasReason(s.check("nope"), "bundle-malformed"));
   EXPECT_TRUE(hasReason(s.check("{}\n"), "bundle-format"));
   EXPECT_TRUE(hasReason(s.check(std::string(kMaxBundleBytes + 1, ' ')), "bundle-malformed"));
+  // Deep nesting is refused before parsing (serialising it would recurse once per level);
+  // brackets inside strings, escaped quotes included, do not count.
+  std::string deep = "{\"a\":" + std::string(200000, '[') + std::string(200000, ']') + "}\n";
+  EXPECT_TRUE(hasReason(s.check(deep), "bundle-malformed: nested deeper")) << joined(s.check(deep));
+  std::string quoted = "{\"a\":\"\\\"" + std::string(100, '[') + "\"}\n";
+  EXPECT_TRUE(hasReason(s.check(quoted), "bundle-format")) << joined(s.check(quoted));
 }
 
 TEST(ReportBundle, UnusableJwksIsAnError) {
