@@ -29,6 +29,7 @@ struct Global {
   std::string cacert;
   std::string cert;
   std::string key;
+  int timeout_s = 30;
 };
 
 Global& global() {
@@ -46,7 +47,8 @@ std::optional<json> call(const std::string& method, const std::string& path, con
                          int& exit_code) {
   const Global& g = global();
   auto client =
-      HttpClient::create({g.verifier, g.cacert, g.cert, g.key, g.token, std::chrono::seconds(60)});
+      HttpClient::create(
+      {g.verifier, g.cacert, g.cert, g.key, g.token, std::chrono::seconds(g.timeout_s)});
   if (!client) {
     exit_code = errorOut(client.error().toString());
     return std::nullopt;
@@ -164,6 +166,10 @@ void addGlobalOptions(CLI::App& app) {
   app.add_option("--cacert", g.cacert, "CA certificate (PEM) of the verifier's TLS certificate");
   app.add_option("--cert", g.cert, "client certificate (PEM) instead of a token");
   app.add_option("--key", g.key, "key of --cert (PEM)");
+  app.add_option("--timeout", g.timeout_s,
+                 "seconds each step (connect, TLS handshake, send, receive) may take")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
 }
 
 void addNodeCommands(CLI::App& app, int& exit_code) {

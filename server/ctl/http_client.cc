@@ -29,6 +29,19 @@ struct HttpClient::Impl {
   ssl::context tls{ssl::context::tls_client};
   std::optional<beast::ssl_stream<beast::tcp_stream>> stream;
 
+  // Beast's tcp_stream deadline (expires_after) applies only to asynchronous
+  // operations: a synchronous handshake or read against a server that accepts TCP
+  // and never answers would block forever. Every network step is therefore an
+  // async operation run to completion on this thread's io_context.
+  template <typename Start>
+  beast::error_code runAsync(Start start) {
+    beast::error_code result = net::error::would_block;
+    start([&result](beast::error_code ec, auto&&...) { result = ec; });
+    ioc.restart();
+    ioc.run();
+    return result;
+  }
+
   Result<void> connect() {
     stream.emplace(ioc, tls);
     beast::error_code ec;
@@ -36,7 +49,9 @@ struct HttpClient::Impl {
     auto endpoints = resolver.resolve(host, port, ec);
     if (ec) return fail(ErrorCode::kUnavailable, "cannot resolve " + host + ": " + ec.message());
     beast::get_lowest_layer(*stream).expires_after(options.timeout);
-    beast::get_lowest_layer(*stream).connect(endpoints, ec);
+    ec = runAsync([&](auto handler) {
+      beast::get_lowest_layer(*stream).async_connect(endpoints, std::move(handler));
+    });
     if (ec)
       return fail(ErrorCode::kUnavailable,
                   "cannot connect to " + host + ":" + port + ": " + ec.message());
@@ -49,7 +64,10 @@ struct HttpClient::Impl {
       return fail(ErrorCode::kCrypto, "SNI setup failed");
     }
     stream->set_verify_callback(ssl::host_name_verification(host));
-    stream->handshake(ssl::stream_base::client, ec);
+    beast::get_lowest_layer(*stream).expires_after(options.timeout);
+    ec = runAsync([&](auto handler) {
+      stream->async_handshake(ssl::stream_base::client, std::move(handler));
+    });
     if (ec) return fail(ErrorCode::kCrypto, "TLS handshake with " + host + ": " + ec.message());
     return {};
   }
@@ -64,12 +82,14 @@ struct HttpClient::Impl {
   Result<HttpReply> once(const http::request<http::string_body>& req) {
     beast::error_code ec;
     beast::get_lowest_layer(*stream).expires_after(options.timeout);
-    http::write(*stream, req, ec);
+    ec = runAsync([&](auto handler) { http::async_write(*stream, req, std::move(handler)); });
     if (ec) return fail(ErrorCode::kIo, "sending request: " + ec.message());
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(64u << 20);
-    http::read(*stream, buffer, parser, ec);
+    beast::get_lowest_layer(*stream).expires_after(options.timeout);
+    ec = runAsync(
+        [&](auto handler) { http::async_read(*stream, buffer, parser, std::move(handler)); });
     if (ec) return fail(ErrorCode::kIo, "reading response: " + ec.message());
     auto& res = parser.get();
     HttpReply reply{static_cast<int>(res.result_int()), std::string(res[http::field::content_type]),
