@@ -80,6 +80,7 @@ class Replica {
     return {};
   }
   std::string log() const { return dir_ + "/" + name_ + ".log"; }
+  std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
   std::unique_ptr<ctl::HttpClient> client(const std::string& token, bool agent = false) const {
     auto c =
         ctl::HttpClient::create({"https://127.0.0.1:" + std::to_string(port_), dir_ + "/ca.pem",
@@ -329,6 +330,60 @@ TEST_F(VerifierReplicas, OneFleetOnTwoReplicas) {
   ASSERT_EQ(s2, 200);
   EXPECT_EQ(r2.result().status(), bulwark::v1::STATUS_AFFIRMING);
   EXPECT_EQ(getJson(*a_, std::string("/v1/nodes/") + kNode)["state"], "trusted");
+}
+
+// The operator CLI against the replicas: bulwarkctl imports a package on A (its files
+// become approved reference values visible on B), revokes that version on B, and moves
+// the node between groups (an unconfigured group is refused).
+TEST_F(VerifierReplicas, BulwarkctlPackagesAndGroupsAcrossReplicas) {
+  enroll(*a_);
+  fs::path root = fs::path(dir_) / "tiny";
+  fs::create_directories(root / "DEBIAN");
+  fs::create_directories(root / "usr/bin");
+  std::ofstream(root / "DEBIAN/control")
+      << "Package: tiny\nVersion: 1.0-1\nArchitecture: all\nMaintainer: t <t@e>\n"
+         "Description: t\n";
+  std::ofstream(root / "usr/bin/tiny") << "tiny 1.0\n";
+  auto deb = testing::runCommand("dpkg-deb --root-owner-group --build tiny tiny.deb 2>&1", dir_);
+  ASSERT_EQ(deb.exit_code, 0) << deb.output;
+  std::string ctl = std::string(std::getenv("BULWARK_BINARY_DIR")) + "/bin/bulwarkctl";
+  auto run = [&](const Replica& r, const std::string& args) {
+    return testing::runCommand("BULWARK_TOKEN=" + std::string(kAdminToken) + " " + ctl +
+                                   " --verifier " + r.url() + " --cacert ca.pem " + args + " 2>&1",
+                               dir_);
+  };
+  auto imported = run(*a_, "policy import-package tiny.deb");
+  ASSERT_EQ(imported.exit_code, 0) << imported.output;
+  EXPECT_NE(imported.output.find("source package:tiny=1.0-1"), std::string::npos)
+      << imported.output;
+
+  auto tinyValues = [&](const Replica& r) {
+    std::vector<json> out;
+    json policy = getJson(r, "/v1/policy");
+    for (const json& v : policy["reference_values"]) {
+      if (v["source"] == "package:tiny=1.0-1") out.push_back(v);
+    }
+    return out;
+  };
+  auto on_b = tinyValues(*b_);
+  ASSERT_EQ(on_b.size(), 1u) << imported.output << getJson(*b_, "/v1/policy").dump();
+  EXPECT_EQ(on_b[0]["kind"], "file");
+  EXPECT_EQ(on_b[0]["subject"], "/usr/bin/tiny");
+  EXPECT_EQ(on_b[0]["sha256"], toHex(sha256(asBytes(std::string_view("tiny 1.0\n")))));
+  EXPECT_EQ(on_b[0]["state"], "approved");
+
+  auto revoked = run(*b_, "policy revoke --package tiny --version 1.0-1");
+  ASSERT_EQ(revoked.exit_code, 0) << revoked.output;
+  auto on_a = tinyValues(*a_);
+  ASSERT_EQ(on_a.size(), 1u);
+  EXPECT_EQ(on_a[0]["state"], "revoked");
+
+  auto bad = run(*a_, std::string("nodes group ") + kNode + " lab");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("group-unknown"), std::string::npos) << bad.output;
+  auto good = run(*b_, std::string("nodes group ") + kNode + " default --json");
+  ASSERT_EQ(good.exit_code, 0) << good.output;
+  EXPECT_EQ(getJson(*a_, std::string("/v1/nodes/") + kNode)["group"], "default");
 }
 
 }  // namespace
