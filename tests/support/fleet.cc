@@ -154,7 +154,8 @@ void Fleet::writeVerifierConfig() const {
       << "freshness_ttl: " << options_.freshness_ttl_s << "s\n"
       << "enrollment: {ek_ca: [" << roots << "], ek_intermediates: [" << intermediates
       << "], auto_approve: true}\n"
-      << "appraisal: {pcr_bank: sha256}\n";
+      << "appraisal: {pcr_bank: sha256"
+      << (options_.appraisal_extra.empty() ? "" : ", " + options_.appraisal_extra) << "}\n";
 }
 
 std::string Fleet::verifierLog() const {
@@ -221,6 +222,23 @@ std::string Fleet::inspectSection() const {
   if (!options_.inspect) return "inspect: {enabled: false}\n";
   const char* src = std::getenv("BULWARK_SOURCE_DIR");
   return "inspect: {profiles_dir: " + std::string(src ? src : ".") + "/profiles}\n";
+}
+
+const Swtpm* Fleet::swtpm(const std::string& name) const {
+  const Node* n = node(name);
+  return n == nullptr ? nullptr : n->swtpm.get();
+}
+
+Result<void> Fleet::setFirmwareLog(const std::string& name, const std::string& path) const {
+  if (node(name) == nullptr) return fail(ErrorCode::kNotFound, "no node " + name);
+  static const std::regex fw_re(R"re(firmware_log: "[^"]*")re");
+  std::string cfg = readText(agentConfig(name));
+  if (!std::regex_search(cfg, fw_re)) return fail(ErrorCode::kMalformed, "no firmware_log key");
+  cfg = std::regex_replace(cfg, fw_re, "firmware_log: \"" + path + "\"");
+  std::ofstream out(agentConfig(name), std::ios::trunc);
+  out << cfg;
+  if (!out) return fail(ErrorCode::kIo, "cannot write " + agentConfig(name));
+  return {};
 }
 
 std::string Fleet::measuredFile(const std::string& name) const {

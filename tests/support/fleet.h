@@ -38,6 +38,9 @@ struct FleetOptions {
   // $BULWARK_SOURCE_DIR/profiles). Off by default: this host's containers would
   // otherwise be part of every node's verdict.
   bool inspect = false;
+  // Extra keys inside the verifier's `appraisal:` flow mapping after `pcr_bank: sha256`,
+  // e.g. "boot_pcrs: true, boot_policy: /path/policy.json" (docs/verifier.md).
+  std::string appraisal_extra;
 };
 
 class Fleet {
@@ -57,6 +60,8 @@ class Fleet {
   [[nodiscard]] Result<void> restartVerifier();
   // Changes freshness_ttl; takes effect at the next (re)start.
   void setFreshness(std::chrono::seconds ttl) { options_.freshness_ttl_s = int(ttl.count()); }
+  // Changes FleetOptions::appraisal_extra; takes effect at the next (re)start.
+  void setAppraisalExtra(std::string extra) { options_.appraisal_extra = std::move(extra); }
   bool verifierRunning() const { return verifier_pid_ > 0; }
   std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
   std::string caFile() const { return dir_ + "/ca.pem"; }  // verifier TLS CA (PEM)
@@ -100,6 +105,12 @@ class Fleet {
   // that may lag an appraisal briefly) until its state is `state`; the last state seen.
   std::string awaitVerdict(const std::string& name, const std::string& state,
                            std::chrono::milliseconds within = std::chrono::seconds(5)) const;
+
+  // Sets the node agent's verifier.firmware_log (TCG PC Client log it ships when the
+  // verifier selects PCRs 0-9); empty disables it. Applies to the next agent run.
+  [[nodiscard]] Result<void> setFirmwareLog(const std::string& name, const std::string& path) const;
+  // The node's swtpm (tcti(), run() with tpm2-tools); nullptr for an unknown node.
+  const Swtpm* swtpm(const std::string& name) const;
 
   std::string measuredFile(const std::string& name) const;
   std::string agentConfig(const std::string& name) const;
