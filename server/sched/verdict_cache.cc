@@ -1,6 +1,13 @@
 #include "server/sched/verdict_cache.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 namespace bulwark::server::sched {
+
+namespace {
+constexpr int kRefresherNice = 10;
+}  // namespace
 
 VerdictCache::VerdictCache(Loader loader, Clock now, VerdictCacheOptions options)
     : loader_(std::move(loader)), now_(std::move(now)), options_(options) {}
@@ -64,6 +71,10 @@ void VerdictCache::kick() {
 }
 
 void VerdictCache::refresher(std::stop_token stop) {
+  // Reloading is maintenance: on a busy verifier the request threads go first (Linux
+  // threads have their own nice value). Starving it is harmless: past max_age the
+  // requests reload inline. Best effort; an error leaves the default priority.
+  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kRefresherNice);
   while (!stop.stop_requested()) {
     {
       std::unique_lock lock(kick_mu_);

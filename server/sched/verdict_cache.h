@@ -7,7 +7,8 @@
 // wait for the one load). A snapshot older than `refresh_after` (default 250 ms) is
 // still served while a background thread reloads it, so under steady traffic a new
 // verdict reaches the scheduler within refresh_after + one load. The background thread
-// runs only when a request asked for a refresh; an idle verifier does not poll the store.
+// runs only when a request asked for a refresh (an idle verifier does not poll the store),
+// at nice 10 so that on a busy host requests are served before reloads.
 // Freshness of verdicts is never cached: decide() compares deadlines with the request
 // time. When the store cannot be read past max_age, current() fails and callers refuse
 // every node (fail closed).
