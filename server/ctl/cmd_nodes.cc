@@ -297,9 +297,10 @@ void addPolicyCommands(CLI::App& app, int& exit_code) {
   addPackageCommands(*policy, exit_code);
 }
 
-// Values per request: ~150 bytes of JSON each keeps a request well under the
-// verifier's default 1 MiB body limit.
+// One request carries at most this many values and ~512 KiB of JSON, well under the
+// verifier's default 1 MiB body limit even for long paths.
 constexpr std::size_t kValuesPerRequest = 2000;
+constexpr std::size_t kBytesPerRequest = 512 * 1024;
 
 std::string packageSourceOf(const server::PackageContents& p, const std::string& label) {
   return server::packageSource(p.name, p.version) + (label.empty() ? "" : "@" + label);
@@ -329,10 +330,14 @@ void importPackages(const std::vector<std::string>& files, const std::string& la
         std::printf("  %s  %s\n", toHex(f.sha256).c_str(), f.path.c_str());
       continue;
     }
-    for (std::size_t i = 0; i < pkg->files.size(); i += kValuesPerRequest) {
+    for (std::size_t i = 0; i < pkg->files.size();) {
       json values = json::array();
-      for (std::size_t j = i; j < std::min(pkg->files.size(), i + kValuesPerRequest); ++j) {
-        const auto& f = pkg->files[j];
+      for (std::size_t json_bytes = 0;
+           i < pkg->files.size() && values.size() < kValuesPerRequest &&
+           json_bytes < kBytesPerRequest;
+           ++i) {
+        const auto& f = pkg->files[i];
+        json_bytes += f.path.size() + source.size() + 128;
         values.push_back({{"kind", server::kPackageFileKind},
                           {"subject", f.path},
                           {"sha256", toHex(f.sha256)},
