@@ -7,6 +7,7 @@
 // "ERROR ..." (stderr) when the inputs cannot be read or the verifier cannot be asked.
 // The connection options are the global ones cmd_nodes.cc declares (--verifier, --token
 // or $BULWARK_TOKEN, --cacert, --cert, --key).
+#include <charconv>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -48,6 +49,14 @@ int exportBundle(CLI::App& app, const ExportOptions& o) {
   h.client_cert = globalOption(app, "--cert");
   h.client_key = globalOption(app, "--key");
   h.token = globalOption(app, "--token");
+  if (std::string t = globalOption(app, "--timeout"); !t.empty()) {
+    int seconds = 0;
+    auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), seconds);
+    if (ec != std::errc() || end != t.data() + t.size() || seconds <= 0) {
+      return errorOut("--timeout: not a positive number of seconds");
+    }
+    h.timeout = std::chrono::seconds(seconds);
+  }
   auto client = HttpClient::create(h);
   if (!client) return errorOut(client.error().toString());
   std::string target = "/v1/reports/bundle";
