@@ -130,7 +130,7 @@ Result<void> parseAppraisal(const YAML::Node& n, PipelineConfig& c) {
   if (!n.IsDefined()) return {};
   if (auto r = onlyKeys(n, "appraisal",
                         {"pcr_bank", "measurement_pcr", "pcrs", "boot_pcrs", "ima_pcr", "nonce_ttl",
-                         "ima_policy"});
+                         "ima_policy", "boot_policy"});
       !r) {
     return r;
   }

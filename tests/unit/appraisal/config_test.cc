@@ -29,13 +29,15 @@ TEST(PipelineConfig, EveryKey) {
   std::string yaml = std::string(kBase) + R"(freshness_ttl: 5m
 agent_ca: {cert: /ca.pem, key: /ca.key, validity: 7d}
 enrollment: {ek_ca: [/ek-roots/], ek_intermediates: /ek-int.pem, auto_approve: true, ttl: 2m, max_attempts: 5}
-appraisal: {pcr_bank: sha384, measurement_pcr: 14, pcrs: [11], boot_pcrs: true, ima_pcr: true, nonce_ttl: 1m}
+appraisal: {pcr_bank: sha384, measurement_pcr: 14, pcrs: [11], boot_pcrs: true, ima_pcr: true, nonce_ttl: 1m, ima_policy: /ima.json, boot_policy: /boot.json}
 isolation_profiles:
   lab: {allow: [privileged, "seccomp-allows:*"], fail_severity: critical}
 )";
   auto c = parsePipelineConfig(yaml);
   ASSERT_TRUE(c.has_value()) << c.error().toString();
   EXPECT_EQ(c->selection().toString(), "sha384:0,1,2,3,4,5,6,7,8,9,10,11,14");
+  EXPECT_EQ(c->ima_policy_file, "/ima.json");
+  EXPECT_EQ(c->boot_policy_file, "/boot.json");
   EXPECT_EQ(c->agent_cert_validity.count(), 7 * 86400);
   EXPECT_EQ(c->ek_ca.trusted, std::vector<std::string>{"/ek-roots/"});
   EXPECT_EQ(c->ek_ca.intermediates, std::vector<std::string>{"/ek-int.pem"});
