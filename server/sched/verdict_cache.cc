@@ -41,6 +41,20 @@ Result<std::shared_ptr<const VerdictSnapshot>> VerdictCache::loadLocked() {
   return snap;
 }
 
+Result<std::shared_ptr<const VerdictSnapshot>> VerdictCache::loadOrBackOff() {
+  Millis now = now_();
+  if (failure_ && now >= failure_->first && now - failure_->first < options_.refresh_after) {
+    return std::unexpected(failure_->second);
+  }
+  auto r = loadLocked();
+  if (r) {
+    failure_.reset();
+  } else {
+    failure_.emplace(now, r.error());
+  }
+  return r;
+}
+
 Result<std::shared_ptr<const VerdictSnapshot>> VerdictCache::reload() {
   std::lock_guard lock(load_mu_);
   return loadLocked();
@@ -58,7 +72,7 @@ Result<std::shared_ptr<const VerdictSnapshot>> VerdictCache::current() {
   // Another request may have loaded while we waited for the lock.
   snap = snapshot_.load();
   if (snap && young(*snap, now_(), options_.refresh_after)) return snap;
-  return loadLocked();
+  return loadOrBackOff();
 }
 
 void VerdictCache::kick() {
@@ -85,7 +99,7 @@ void VerdictCache::refresher(std::stop_token stop) {
     auto snap = snapshot_.load();
     if (snap && young(*snap, now_(), options_.refresh_after)) continue;
     // A failed load keeps the old snapshot; current() stops serving it at max_age.
-    (void)loadLocked();
+    (void)loadOrBackOff();
   }
 }
 

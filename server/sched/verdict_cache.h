@@ -11,7 +11,8 @@
 // at nice 10 so that on a busy host requests are served before reloads.
 // Freshness of verdicts is never cached: decide() compares deadlines with the request
 // time. When the store cannot be read past max_age, current() fails and callers refuse
-// every node (fail closed).
+// every node (fail closed); after a failed load the next attempt waits refresh_after (the
+// failure is answered meanwhile), so a dead database is not hammered by every request.
 //
 // Thread-safe. The loader (Store::fleet) must stay valid until the cache is destroyed;
 // the destructor stops and joins the background thread.
@@ -22,7 +23,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <utility>
 
 #include "attest/core/error.h"
 #include "server/sched/verdict_snapshot.h"
@@ -56,6 +59,8 @@ class VerdictCache {
 
  private:
   Result<std::shared_ptr<const VerdictSnapshot>> loadLocked();
+  // loadLocked() unless the last load failed less than refresh_after ago. Holds load_mu_.
+  Result<std::shared_ptr<const VerdictSnapshot>> loadOrBackOff();
   bool young(const VerdictSnapshot& s, Millis now, Millis limit) const;
   void kick();
   void refresher(std::stop_token stop);
@@ -65,7 +70,8 @@ class VerdictCache {
   VerdictCacheOptions options_;
   std::atomic<std::shared_ptr<const VerdictSnapshot>> snapshot_;
   std::atomic<std::uint64_t> loads_{0};
-  std::mutex load_mu_;  // single-flight loads
+  std::mutex load_mu_;                               // single-flight loads
+  std::optional<std::pair<Millis, Error>> failure_;  // last failed load; guarded by load_mu_
   std::mutex kick_mu_;
   std::condition_variable_any kick_cv_;
   bool kicked_ = false;  // guarded by kick_mu_

@@ -194,12 +194,24 @@ TEST(SchedCache, NeverServesPastMaxAgeAndFailsClosed) {
   auto served = cache.current();
   ASSERT_TRUE(served.has_value());
   EXPECT_EQ((*served)->loadedAt(), 0);
+  for (int i = 0; i < 2500 && f.calls < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_EQ(f.calls, 2);
   now = 1001;  // past max age: inline reload, which fails
   auto r = cache.current();
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(f.calls, 3);
+  // Within refresh_after of that failure the answer is the failure, without a query.
   f.down = false;
+  EXPECT_FALSE(cache.current().has_value());
+  now = 1250;
+  EXPECT_FALSE(cache.current().has_value());
+  EXPECT_EQ(f.calls, 3);
+  now = 1251;
   EXPECT_TRUE(cache.current().has_value());
+  EXPECT_EQ(f.calls, 4);
 }
 
 TEST(SchedCache, BackgroundReloadReplacesTheSnapshot) {
