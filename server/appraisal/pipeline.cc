@@ -1,5 +1,8 @@
 #include "server/appraisal/pipeline.h"
 
+#include <map>
+#include <tuple>
+
 #include "attest/quote/qualifying_data.h"
 #include "attest/quote/quote_verifier.h"
 #include "server/appraisal/pipeline_util.h"
@@ -44,6 +47,25 @@ bool checkBank(CheckLedger& ledger, const PipelineInput& in) {
 }
 }  // namespace
 
+namespace {
+// One QuoteVerifier per AK per worker thread: building one sets up OpenSSL verify
+// contexts, as costly as the rest of an appraisal of a short log. Keyed by the AK's
+// EVP_PKEY and scheme; every cached verifier holds a reference to that EVP_PKEY
+// (AkKey copies share it), so a cached address cannot be reused by another key while
+// its entry lives.
+Result<attest::QuoteVerifier*> verifierFor(const attest::AkKey& ak) {
+  using Key = std::tuple<const EVP_PKEY*, std::uint16_t, std::uint16_t>;
+  thread_local std::map<Key, attest::QuoteVerifier> cache;
+  Key key{ak.pkey(), ak.scheme(), ak.schemeHash()};
+  if (auto it = cache.find(key); it != cache.end()) return &it->second;
+  auto created = attest::QuoteVerifier::create(ak);
+  if (!created) return std::unexpected(created.error());
+  if (cache.size() >= 256) cache.clear();  // bounded per thread
+  return &cache.emplace(key, std::move(*created)).first->second;
+}
+
+}  // namespace
+
 std::optional<attest::QuoteClock> checkQuote(CheckLedger& ledger, const PipelineInput& in) {
   const ParsedEvidence& ev = *in.evidence;
   if (!ev.quoted.is_quote) {
@@ -61,13 +83,13 @@ std::optional<attest::QuoteClock> checkQuote(CheckLedger& ledger, const Pipeline
     failQuote(ledger, "pcr-selection-mismatch", "supplied PCR values: " + r.error().message());
     return std::nullopt;
   }
-  auto verifier = attest::QuoteVerifier::create(*in.ak);
+  auto verifier = verifierFor(*in.ak);
   if (!verifier) {
     failQuote(ledger, "quote-unverifiable", verifier.error().toString());
     return std::nullopt;
   }
   Bytes qd = attest::qualifyingData(asBytes(ev.report.nonce()), asBytes(ev.report_bytes));
-  auto verdict = verifier->verify(ev.attest, ev.signature, {qd, in.expected, ev.pcrs});
+  auto verdict = (*verifier)->verify(ev.attest, ev.signature, {qd, in.expected, ev.pcrs});
   if (!verdict) {
     failQuote(ledger, "quote-unverifiable", verdict.error().toString());
     return std::nullopt;
