@@ -46,8 +46,33 @@ std::string failureSentence(std::string_view code, std::string_view detail) {
     return code == "measurement-unknown" ? what + " not in reference values"
                                          : what + " matches only revoked reference values";
   }
+  // "<kind> <subject> was sha256:<A> earlier this boot, now sha256:<B>: ..."
+  // (pipeline_policy.cc): the file was modified and measured, then replaced.
+  if (code == "measurement-superseded-unknown") {
+    auto space = detail.find(' ');
+    auto was = detail.find(" was sha256:");
+    if (space != std::string_view::npos && was != std::string_view::npos && was > space + 1) {
+      return std::string(kindLabel(detail.substr(0, space))) + " " +
+             clip(detail.substr(space + 1, was - space - 1)) +
+             " was modified earlier this boot (node needs re-approval)";
+    }
+  }
   if (code.empty()) return clip(detail);
   return std::string(code) + (detail.empty() ? "" : ": " + clip(detail));
+}
+
+// Which failure a person should read first: integrity failures (quote, logs,
+// measurements) before container isolation findings, and among findings the most
+// severe (unknown severities count as critical, as the pipeline does).
+int failureRank(const json& r) {
+  auto container = r.find("container");
+  if (container == r.end()) return 100;
+  auto sev = r.find("severity");
+  std::string s = sev != r.end() && sev->is_string() ? sev->get<std::string>() : "";
+  if (s == "low") return 10;
+  if (s == "medium") return 20;
+  if (s == "high") return 30;
+  return 40;
 }
 }  // namespace
 
@@ -55,6 +80,7 @@ StoredReasons summarizeReasons(std::string_view reasons_json, AppraisalStatus st
   StoredReasons out;
   std::string first;
   int failures = 0;
+  int best_rank = -1;
   if (reasons_json != "[]") {
     json all = json::parse(reasons_json, nullptr, false);
     if (all.is_array()) {
@@ -64,7 +90,10 @@ StoredReasons summarizeReasons(std::string_view reasons_json, AppraisalStatus st
         std::string k = kind != r.end() && kind->is_string() ? kind->get<std::string>() : "failure";
         if (k == "finding") ++out.findings;
         if (k != "failure") continue;
-        if (++failures > 1) continue;
+        ++failures;
+        const int rank = failureRank(r);
+        if (rank <= best_rank) continue;
+        best_rank = rank;
         auto code = r.find("code");
         auto detail = r.find("detail");
         first = failureSentence(

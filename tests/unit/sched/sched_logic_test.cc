@@ -71,6 +71,17 @@ TEST(SchedReasons, SentencesFromStoredReasons) {
       {R"([{"reason":"pcr_mismatch","pcr":15}])", AppraisalStatus::kContraindicated, "",
        0},  // an object without kind counts as a failure without words
       {R"([1,"x",null])", AppraisalStatus::kNone, "last appraisal none", 0},
+      // The most severe container finding is named first, integrity failures before any.
+      {R"([{"kind":"failure","code":"isolation-violation","container":"c","severity":"high","detail":"cap"},)"
+       R"({"kind":"failure","code":"isolation-violation","container":"c","severity":"critical","detail":"privileged"}])",
+       AppraisalStatus::kContraindicated, "isolation-violation: privileged (+1 more)", 0},
+      {R"([{"kind":"failure","code":"isolation-violation","container":"c","severity":"critical","detail":"privileged"},)"
+       R"({"kind":"failure","code":"measurement-unknown","detail":"runtime-binary /usr/bin/runc sha256:00 has no approved reference value"}])",
+       AppraisalStatus::kContraindicated,
+       "runtime binary /usr/bin/runc not in reference values (+1 more)", 0},
+      {R"([{"kind":"failure","code":"measurement-superseded-unknown","detail":"host-file /usr/sbin/runc was sha256:aa earlier this boot, now sha256:bb: a modified file was measured"}])",
+       AppraisalStatus::kWarning,
+       "host file /usr/sbin/runc was modified earlier this boot (node needs re-approval)", 0},
   };
   for (const Case& c : cases) {
     StoredReasons r = summarizeReasons(c.json, c.status);
