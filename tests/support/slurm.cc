@@ -118,7 +118,7 @@ void SlurmCluster::writeConf() const {
   std::ofstream out(confPath());
   out << "# private test cluster (tests/support/slurm.h)\n"
       << "ClusterName=bulwarktest\n"
-      << "SlurmctldHost=" << node_ << "\n"
+      << "SlurmctldHost=" << node_ << "(127.0.0.1)\n"  // no DNS: works without /etc/hosts
       << "SlurmctldPort=" << ctld_port_ << "\n"
       << "SlurmdPort=" << slurmd_port_ << "\n"
       << "SlurmUser=root\nSlurmdUser=root\n"
@@ -139,7 +139,7 @@ void SlurmCluster::writeConf() const {
         << "HealthCheckInterval=" << options_.health_check_interval_s << "\n"
         << "HealthCheckNodeState=ANY\n";
   }
-  out << "NodeName=" << node_ << " CPUs=1 State=UNKNOWN\n"
+  out << "NodeName=" << node_ << " NodeAddr=127.0.0.1 NodeHostname=" << node_ << " CPUs=1 State=UNKNOWN\n"
       << "PartitionName=debug Nodes=" << node_ << " Default=YES MaxTime=INFINITE State=UP\n";
 }
 
