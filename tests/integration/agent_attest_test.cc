@@ -34,6 +34,7 @@
 #include "agent/transport/verifier_error.h"
 #include "attest/core/digest.h"
 #include "attest/quote/qualifying_data.h"
+#include "tests/support/fleet.h"
 #include "tests/support/swtpm.h"
 
 extern char** environ;
@@ -52,30 +53,12 @@ std::string readText(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-std::string binary(const std::string& name) {
-  const char* dir = std::getenv("BULWARK_BINARY_DIR");
-  return dir ? std::string(dir) + "/bin/" + name : name;
-}
-
-// Spawns `argv` with extra environment entries, stdout+stderr to `log`.
+// Process helpers shared with the other harnesses (tests/support/fleet.h).
+using testing::spawnLogged;
+std::string binary(const std::string& name) { return testing::bulwarkBinary(name); }
 pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
             const std::string& log) {
-  std::vector<std::string> env_store(extra_env);
-  for (char** e = environ; *e != nullptr; ++e) env_store.emplace_back(*e);
-  std::vector<char*> env, args;
-  for (auto& e : env_store) env.push_back(e.data());
-  env.push_back(nullptr);
-  std::vector<std::string> argv_store(argv);
-  for (auto& a : argv_store) args.push_back(a.data());
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), env.data());
-  posix_spawn_file_actions_destroy(&fa);
-  return rc == 0 ? pid : -1;
+  return spawnLogged(argv, extra_env, log);
 }
 
 int waitExit(pid_t pid, std::chrono::milliseconds within) {

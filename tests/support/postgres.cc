@@ -1,5 +1,7 @@
 #include "tests/support/postgres.h"
 
+#include "tests/support/net.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -37,23 +39,6 @@ std::string findBinDir() {
   return best;
 }
 
-// A loopback port nobody listens on right now (the server may still lose a race for it;
-// launch() retries with another port).
-int freePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
 
 struct SpawnSpec {
   std::vector<std::string> argv;
@@ -161,7 +146,7 @@ Result<void> PostgresServer::initdb() {
 
 Result<void> PostgresServer::launch() {
   for (int attempt = 0; attempt < 5; ++attempt) {
-    if (port_ == 0 || attempt > 0) port_ = freePort();
+    if (port_ == 0 || attempt > 0) port_ = freeLoopbackPort();
     if (port_ < 0) return fail(ErrorCode::kUnavailable, "no free loopback port");
     // Throwaway data: no fsync; small footprint for a 2-core CI machine.
     SpawnSpec spec{{bin_dir_ + "/postgres", "-D", dir_ + "/data", "-k", socketDir(), "-p",

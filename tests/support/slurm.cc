@@ -1,5 +1,7 @@
 #include "tests/support/slurm.h"
 
+#include "tests/support/net.h"
+
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -20,22 +22,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A TCP port the kernel just handed out on 127.0.0.1 (free at this instant).
-int freePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_ANY);
-  socklen_t len = sizeof addr;
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
 
 std::string shortHostname() {
   char buf[256] = {};
@@ -73,9 +59,9 @@ Result<std::unique_ptr<SlurmCluster>> SlurmCluster::start(const SlurmOptions& op
   for (const char* sub : {"munge", "state", "spool", "log"})
     fs::create_directories(c->dir_ + "/" + sub);
   ::chmod((c->dir_ + "/munge").c_str(), 0711);
-  c->ctld_port_ = freePort();
-  c->slurmd_port_ = freePort();
-  while (c->slurmd_port_ == c->ctld_port_) c->slurmd_port_ = freePort();
+  c->ctld_port_ = freeLoopbackPort();
+  c->slurmd_port_ = freeLoopbackPort();
+  while (c->slurmd_port_ == c->ctld_port_) c->slurmd_port_ = freeLoopbackPort();
   if (c->ctld_port_ <= 0 || c->slurmd_port_ <= 0) return fail(ErrorCode::kIo, "no free port");
   if (auto r = c->startMunge(); !r) return std::unexpected(r.error());
   if (auto r = c->startSlurm(); !r) return std::unexpected(r.error());
