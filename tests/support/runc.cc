@@ -200,7 +200,8 @@ Result<std::unique_ptr<RuncHarness>> RuncHarness::create() {
 }
 
 RuncHarness::~RuncHarness() {
-  for (const std::string& id : started_) remove(id);
+  // remove() erases from started_: never iterate it while removing.
+  while (!started_.empty()) remove(std::string(started_.back()));
   std::error_code ec;
   fs::remove_all(dir_, ec);
 }
