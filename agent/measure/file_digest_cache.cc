@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -94,6 +96,10 @@ void FileDigestCache::store(const std::string& path, const FileKey& key, const B
 
 Result<FileDigest> FileDigestCache::digestFile(const std::string& path) {
   files_.fetch_add(1);
+  return digestUncounted(path);
+}
+
+Result<FileDigest> FileDigestCache::digestUncounted(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return errnoError(errno, path);
   if (!S_ISREG(st.st_mode)) return fail(ErrorCode::kInvalidArgument, "not a regular file", path);
@@ -132,17 +138,25 @@ std::vector<Result<FileDigest>> FileDigestCache::digestFiles(const std::vector<s
   std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> done{0};
   std::mutex progress_mu;
+  // Workers take chunks of paths: a warm cycle is one stat per file, and per-file
+  // shared counters would cost as much as the stat in cache-line traffic. Small
+  // lists (a few large binaries) still spread one file per worker.
+  unsigned n = static_cast<unsigned>(std::min<std::size_t>(threads_, paths.size()));
+  const std::size_t kChunk =
+      std::clamp<std::size_t>(paths.size() / (std::max(1u, n) * 8u), 1, 64);
   auto worker = [&] {
-    for (std::size_t i = next.fetch_add(1); i < paths.size(); i = next.fetch_add(1)) {
-      slots[i].emplace(digestFile(paths[i]));
-      std::size_t d = done.fetch_add(1) + 1;
-      if (progress && (d % 64 == 0 || d == paths.size())) {
+    for (std::size_t begin = next.fetch_add(kChunk); begin < paths.size();
+         begin = next.fetch_add(kChunk)) {
+      const std::size_t end = std::min(paths.size(), begin + kChunk);
+      for (std::size_t i = begin; i < end; ++i) slots[i].emplace(digestUncounted(paths[i]));
+      files_.fetch_add(end - begin);
+      std::size_t d = done.fetch_add(end - begin) + (end - begin);
+      if (progress) {
         std::lock_guard lock(progress_mu);
         progress(d, paths.size(), bytes_.load());
       }
     }
   };
-  unsigned n = static_cast<unsigned>(std::min<std::size_t>(threads_, paths.size()));
   {
     std::vector<std::jthread> pool;
     for (unsigned t = 1; t < n; ++t) pool.emplace_back(worker);

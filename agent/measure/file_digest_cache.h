@@ -70,6 +70,8 @@ class FileDigestCache {
   unsigned threads() const { return threads_; }
 
  private:
+  // digestFile without the files_ counter (digestFiles counts per chunk).
+  Result<FileDigest> digestUncounted(const std::string& path);
   struct Entry {
     FileKey key;
     Bytes sha256;
