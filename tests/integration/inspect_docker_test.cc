@@ -24,6 +24,7 @@
 #include "agent/inspect/report.h"
 #include "agent/inspect/runtime_state.h"
 #include "tests/support/dockerd.h"
+#include "tests/support/suite_resource.h"
 
 namespace bulwark::agent {
 namespace {
@@ -64,39 +65,25 @@ class EmptySource final : public MeasurementSource {
 class InspectDocker : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto started = Dockerd::start();
-    if (!started) {
-      start_error_ = new std::string(started.error().toString());
-      return;
-    }
-    dockerd_ = started->release();
+    dockerd_.start(Dockerd::start());
+    if (!dockerd_) return;
     auto id = dockerd_->importBusybox("bulwark-busybox:inspect");
-    if (!id) {
-      start_error_ = new std::string(id.error().toString());
+    if (id) {
+      image_id_ = *id;
     } else {
-      image_id_ = new std::string(*id);
+      dockerd_.fail(id.error().toString());
     }
   }
-  static void TearDownTestSuite() {
-    delete dockerd_;
-    dockerd_ = nullptr;
-    delete start_error_;
-    start_error_ = nullptr;
-    delete image_id_;
-    image_id_ = nullptr;
-  }
+  static void TearDownTestSuite() { dockerd_.stop(); }
   void SetUp() override {
     // Not a skip: dockerd runs on every machine this suite is meant for.
-    ASSERT_EQ(start_error_, nullptr) << "dockerd harness failed: " << *start_error_;
+    ASSERT_TRUE(dockerd_) << "dockerd harness failed: " << dockerd_.error();
     auto cfg = loadInspectorConfig(profilesDirForTests(), "baseline");
     ASSERT_TRUE(cfg) << cfg.error().toString();
     inspector_ = std::make_unique<Inspector>(std::move(*cfg), dumper_);
   }
   void TearDown() override {
-    if (dockerd_ != nullptr) {
-      (void)dockerd_->docker("rm -f $(/usr/bin/docker -H unix://" + dockerd_->socket() +
-                             " ps -aq) >/dev/null 2>&1");
-    }
+    if (dockerd_) dockerd_->removeAllContainers();
   }
 
   static void run(const std::string& name, const std::string& flags) {
@@ -114,9 +101,8 @@ class InspectDocker : public ::testing::Test {
     return run.containers.empty() ? ContainerResult{} : run.containers.front();
   }
 
-  static inline Dockerd* dockerd_ = nullptr;
-  static inline std::string* start_error_ = nullptr;
-  static inline std::string* image_id_ = nullptr;
+  static inline testing::SuiteResource<Dockerd> dockerd_;
+  static inline std::string image_id_;
   PtraceSeccompDumper dumper_;
   std::unique_ptr<Inspector> inspector_;
 };
@@ -156,7 +142,7 @@ TEST_F(InspectDocker, HardenedContainerShowsNoHardeningControl) {
   EXPECT_EQ(r.ref.runtime, "docker");
   EXPECT_EQ(r.ref.name, "hardened");
   EXPECT_NE(r.ref.image.find("bulwark-busybox"), std::string::npos) << r.ref.image;
-  EXPECT_EQ(r.ref.image_digest, *image_id_);  // the verifier's image rules match digests
+  EXPECT_EQ(r.ref.image_digest, image_id_);  // the verifier's image rules match digests
   const Set got = controlsOf(r);
   for (const std::string& c : kHardeningControls) EXPECT_EQ(got.count(c), 0u) << c;
   for (const std::string& c : got) EXPECT_NE(c.rfind("capability:", 0), 0u) << c;
@@ -291,7 +277,7 @@ TEST_F(InspectDocker, AttestationCycleSourceCarriesEveryContainerIntoTheEvidence
   for (const auto& c : collected->containers) {
     names.insert(c.name());
     EXPECT_EQ(c.runtime(), "docker");
-    EXPECT_EQ(c.image_digest(), *image_id_);
+    EXPECT_EQ(c.image_digest(), image_id_);
     std::set<std::string> controls;
     for (const auto& f : c.findings()) controls.insert(f.control());
     if (c.name() == "privileged") {

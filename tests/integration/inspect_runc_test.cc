@@ -27,6 +27,7 @@
 #include "agent/inspect/report.h"
 #include "agent/inspect/runtime_state.h"
 #include "tests/support/runc.h"
+#include "tests/support/suite_resource.h"
 
 namespace bulwark::agent {
 namespace {
@@ -64,24 +65,20 @@ std::string join(const Set& s) {
 class InspectRunc : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto h = RuncHarness::create();
-    if (!h) {
-      skip_reason_ = new std::string(h.error().toString());
-      return;
-    }
-    harness_ = h->release();
+    harness_.start(RuncHarness::create());
     auto docker =
         testing::dockerSeccompProfile(sourceDir() + "/tests/testdata/seccomp/docker-default.json");
-    ASSERT_TRUE(docker) << docker.error().toString();
-    docker_seccomp_ = new nlohmann::json(*docker);
+    if (docker) {
+      docker_seccomp_ = *docker;
+    } else {
+      harness_.fail(docker.error().toString());
+    }
   }
-  static void TearDownTestSuite() {
-    delete harness_;
-    harness_ = nullptr;
-  }
+  static void TearDownTestSuite() { harness_.stop(); }
 
   void SetUp() override {
-    if (skip_reason_ != nullptr) GTEST_SKIP() << "runc harness unavailable: " << *skip_reason_;
+    // Not a skip: runc runs on every machine this suite is meant for.
+    ASSERT_TRUE(harness_) << "runc harness: " << harness_.error();
     auto cfg = loadInspectorConfig(sourceDir() + "/profiles", "restricted");
     ASSERT_TRUE(cfg) << cfg.error().toString();
     inspector_ = std::make_unique<Inspector>(std::move(*cfg), dumper_);
@@ -89,7 +86,7 @@ class InspectRunc : public ::testing::Test {
 
   RuncSpec hardened() const {
     RuncSpec s;
-    s.seccomp = *docker_seccomp_;
+    s.seccomp = docker_seccomp_;
     return s;
   }
 
@@ -107,16 +104,12 @@ class InspectRunc : public ::testing::Test {
     return run.containers.empty() ? ContainerResult{} : run.containers.front();
   }
 
-  static RuncHarness* harness_;
-  static std::string* skip_reason_;
-  static nlohmann::json* docker_seccomp_;
+  static inline testing::SuiteResource<RuncHarness> harness_;
+  static inline nlohmann::json docker_seccomp_;
   PtraceSeccompDumper dumper_;
   std::unique_ptr<Inspector> inspector_;
 };
 
-RuncHarness* InspectRunc::harness_ = nullptr;
-std::string* InspectRunc::skip_reason_ = nullptr;
-nlohmann::json* InspectRunc::docker_seccomp_ = nullptr;
 
 // What a hardened container still shows here: Docker's default filter allows
 // ptrace on kernels >= 4.8 (medium), and this host has no LSM at all.

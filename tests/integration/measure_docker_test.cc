@@ -17,6 +17,7 @@
 #include "agent/measure/docker_image_source.h"
 #include "agent/measure/measure_setup.h"
 #include "tests/support/dockerd.h"
+#include "tests/support/suite_resource.h"
 
 namespace bulwark::agent {
 namespace {
@@ -35,34 +36,19 @@ class SoftPcr final : public attest::PcrExtender {
 class MeasureDocker : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto started = Dockerd::start();
-    if (!started) {
-      start_error_ = new std::string(started.error().toString());
-      return;
-    }
-    dockerd_ = started->release();
+    dockerd_.start(Dockerd::start());
+    if (!dockerd_) return;
     auto id = dockerd_->importBusybox("bulwark-busybox:measure");
-    if (!id) {
-      start_error_ = new std::string(id.error().toString());
-      return;
+    if (id) {
+      image_id_ = *id;
+    } else {
+      dockerd_.fail(id.error().toString());
     }
-    image_id_ = new std::string(*id);
   }
-  static void TearDownTestSuite() {
-    delete dockerd_;
-    dockerd_ = nullptr;
-    delete start_error_;
-    delete image_id_;
-  }
-  void SetUp() override {
-    ASSERT_NE(image_id_, nullptr) << "dockerd harness failed: "
-                                  << (start_error_ ? *start_error_ : "");
-  }
+  static void TearDownTestSuite() { dockerd_.stop(); }
+  void SetUp() override { ASSERT_TRUE(dockerd_) << "dockerd harness failed: " << dockerd_.error(); }
   void TearDown() override {
-    if (dockerd_) {
-      (void)dockerd_->docker("rm -f $(/usr/bin/docker -H unix://" + dockerd_->socket() +
-                             " ps -aq) >/dev/null 2>&1");
-    }
+    if (dockerd_) dockerd_->removeAllContainers();
   }
 
   static void runContainer(const std::string& name) {
@@ -79,15 +65,18 @@ class MeasureDocker : public ::testing::Test {
     c.measure.log = dockerd_->dir() + "/measure.log";
     return c;
   }
+  // Images only. The /proc scan for runtime binaries also sees the dockerd/containerd
+  // processes of suites ctest runs alongside (their starts and exits would show up as
+  // changes and notes); RuntimeBinariesAndProcessesAreMeasured turns it back on.
   MeasureOptions options() const {
     MeasureOptions o = measureOptionsFrom(config());
     o.host = false;
+    o.runtime_binaries.clear();
     return o;
   }
 
-  static inline Dockerd* dockerd_ = nullptr;
-  static inline std::string* start_error_ = nullptr;
-  static inline std::string* image_id_ = nullptr;
+  static inline testing::SuiteResource<Dockerd> dockerd_;
+  static inline std::string image_id_;
 };
 
 std::vector<const Measurement*> ofKind(const CycleReport& r, std::string_view kind) {
@@ -101,18 +90,14 @@ std::vector<const Measurement*> ofKind(const CycleReport& r, std::string_view ki
 TEST_F(MeasureDocker, RunningContainerImageIsMeasuredOncePerDigest) {
   runContainer("web");
   runContainer("db");
-  // Images only: a /proc scan for runtime binaries would also see other suites'
-  // short-lived fake runtimes (ctest runs suites in parallel) and note them vanishing.
-  MeasureOptions o = options();
-  o.runtime_binaries.clear();
-  auto stack = buildMeasureStack(config(), nullptr, o);
+  auto stack = buildMeasureStack(config(), nullptr, options());
   ASSERT_TRUE(stack.has_value()) << stack.error().toString();
   auto r = (*stack)->engine->runCycle();
   ASSERT_TRUE(r.has_value()) << r.error().toString();
   auto images = ofKind(*r, kKindImage);
   ASSERT_EQ(images.size(), 1u) << "two containers, one image";
-  EXPECT_EQ(images[0]->subject, *image_id_);
-  EXPECT_EQ("sha256:" + toHex(images[0]->sha256), *image_id_);
+  EXPECT_EQ(images[0]->subject, image_id_);
+  EXPECT_EQ("sha256:" + toHex(images[0]->sha256), image_id_);
   EXPECT_EQ(images[0]->attributes.at("containers"), "docker:db,docker:web");
   EXPECT_EQ(images[0]->attributes.at("refs"), "bulwark-busybox:measure");
   EXPECT_TRUE(ofKind(*r, kKindOciBundle).empty()) << "runc state of Docker containers dedups by id";
@@ -121,7 +106,9 @@ TEST_F(MeasureDocker, RunningContainerImageIsMeasuredOncePerDigest) {
 
 TEST_F(MeasureDocker, RuntimeBinariesAndProcessesAreMeasured) {
   runContainer("rt");
-  auto stack = buildMeasureStack(config(), nullptr, options());
+  MeasureOptions o = options();
+  o.runtime_binaries = measureOptionsFrom(config()).runtime_binaries;
+  auto stack = buildMeasureStack(config(), nullptr, o);
   ASSERT_TRUE(stack.has_value());
   auto r = (*stack)->engine->runCycle();
   ASSERT_TRUE(r.has_value());
@@ -209,7 +196,7 @@ TEST_F(MeasureDocker, CliListsTheImageDigest) {
   ASSERT_FALSE(j.is_discarded()) << r.output;
   bool found = false;
   for (const auto& m : j["measurements"]) {
-    if (m["kind"] == "image" && m["subject"] == *image_id_) found = true;
+    if (m["kind"] == "image" && m["subject"] == image_id_) found = true;
   }
   EXPECT_TRUE(found) << r.output;
   EXPECT_EQ(j["extended"], false);

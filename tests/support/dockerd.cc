@@ -139,10 +139,14 @@ Result<std::string> Dockerd::importBusybox(const std::string& tag) const {
   return out;
 }
 
+void Dockerd::removeAllContainers() const {
+  (void)docker("rm -f $(" + std::string(kDocker) + " -H unix://" + socket() +
+               " ps -aq) >/dev/null 2>&1");
+}
+
 void Dockerd::stop() {
   if (pid_ > 0) {
-    (void)docker("rm -f $(" + std::string(kDocker) + " -H unix://" + socket() +
-                 " ps -aq) >/dev/null 2>&1");
+    removeAllContainers();
     ::kill(pid_, SIGTERM);
     int status = 0;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);

@@ -45,6 +45,8 @@ class Dockerd {
   }
   pid_t pid() const { return pid_; }
 
+  // `docker rm -f` of every container (between tests; stop() does it too).
+  void removeAllContainers() const;
   // Runs `docker -H unix://<socket> <args>` (Debian's /usr/bin/docker).
   CommandResult docker(const std::string& args) const;
   // Builds a busybox-static rootfs tarball and `docker import`s it as `tag`;

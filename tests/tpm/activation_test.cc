@@ -14,6 +14,7 @@
 #include "attest/credential/make_credential.h"
 #include "attest/tpm/esys_tpm.h"
 #include "attest/tpm_public/tpm_public.h"
+#include "tests/support/suite_resource.h"
 #include "tests/support/swtpm.h"
 
 namespace bulwark::attest {
@@ -53,22 +54,10 @@ std::optional<ToolsCredential> parseToolsCredential(const Bytes& file) {
 
 class Activation : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto started = Swtpm::start();
-    if (!started) {
-      start_error_ = new std::string(started.error().toString());
-      return;
-    }
-    swtpm_ = started->release();
-  }
-  static void TearDownTestSuite() {
-    delete swtpm_;
-    swtpm_ = nullptr;
-    delete start_error_;
-    start_error_ = nullptr;
-  }
+  static void SetUpTestSuite() { swtpm_.start(Swtpm::start()); }
+  static void TearDownTestSuite() { swtpm_.stop(); }
   void SetUp() override {
-    ASSERT_NE(swtpm_, nullptr) << "swtpm did not start: " << (start_error_ ? *start_error_ : "");
+    ASSERT_TRUE(swtpm_) << "swtpm did not start: " << swtpm_.error();
     auto t = EsysTpm::open({swtpm_->tcti(), ""});
     ASSERT_TRUE(t.has_value()) << t.error().toString();
     tpm_ = std::move(*t);
@@ -99,8 +88,7 @@ class Activation : public ::testing::Test {
     return parsed;
   }
 
-  static inline Swtpm* swtpm_ = nullptr;
-  static inline std::string* start_error_ = nullptr;
+  static inline bulwark::testing::SuiteResource<Swtpm> swtpm_;
   std::unique_ptr<EsysTpm> tpm_;
 };
 

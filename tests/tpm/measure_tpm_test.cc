@@ -20,6 +20,7 @@
 #include "attest/cel/cel_parser.h"
 #include "attest/cel/cel_replay.h"
 #include "attest/tpm/esys_tpm.h"
+#include "tests/support/suite_resource.h"
 #include "tests/support/swtpm.h"
 
 namespace bulwark::agent {
@@ -29,22 +30,10 @@ using bulwark::testing::Swtpm;
 
 class MeasureTpm : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto started = Swtpm::start();
-    if (!started) {
-      start_error_ = new std::string(started.error().toString());
-      return;
-    }
-    swtpm_ = started->release();
-  }
-  static void TearDownTestSuite() {
-    delete swtpm_;
-    swtpm_ = nullptr;
-    delete start_error_;
-    start_error_ = nullptr;
-  }
+  static void SetUpTestSuite() { swtpm_.start(Swtpm::start()); }
+  static void TearDownTestSuite() { swtpm_.stop(); }
   void SetUp() override {
-    ASSERT_NE(swtpm_, nullptr) << "swtpm did not start: " << (start_error_ ? *start_error_ : "");
+    ASSERT_TRUE(swtpm_) << "swtpm did not start: " << swtpm_.error();
     dir_ = swtpm_->dir() + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_ + "/etc");
@@ -78,7 +67,10 @@ class MeasureTpm : public ::testing::Test {
     EXPECT_TRUE(tpm.has_value()) << tpm.error().toString();
     if (!tpm) return phase;
     MeasureOptions o = measureOptionsFrom(config());
-    o.host = false;  // only the fixture files: the test controls every change
+    // Only the fixture files: the test controls every change (a /proc scan for runtime
+    // binaries would also find the dockerd/containerd of suites ctest runs alongside).
+    o.host = false;
+    o.runtime_binaries.clear();
     o.boot_id_path = dir_ + "/boot_id";
     auto stack = buildMeasureStack(config(), tpm->get(), o);
     EXPECT_TRUE(stack.has_value()) << stack.error().toString();
@@ -119,8 +111,7 @@ class MeasureTpm : public ::testing::Test {
   }
 
   std::string dir_;
-  static inline Swtpm* swtpm_ = nullptr;
-  static inline std::string* start_error_ = nullptr;
+  static inline bulwark::testing::SuiteResource<Swtpm> swtpm_;
 };
 
 // PCR 15 starts at zero after swtpm_setup; every test resets it by restarting.
@@ -177,7 +168,8 @@ TEST_F(MeasureTpm, CliExtendsOnceThenNothing) {
   write("agent.yaml",
         "measure:\n  log: " + dir_ +
             "/measure.log\n  systemd: false\n"
-            "  docker_socket: \"\"\n  oci_state_roots: []\n  containerd_task_roots: []\n");
+            "  docker_socket: \"\"\n  oci_state_roots: []\n  containerd_task_roots: []\n"
+            "  runtime_binaries: []\n");
   std::string cmd = std::string(bin) + "/bin/bulwark-agent measure --json --config " + cfg +
                     " --include " + dir_ + "/etc --tpm '" + swtpm_->tcti() + "' 2>/dev/null";
   auto first = bulwark::testing::runCommand(cmd);

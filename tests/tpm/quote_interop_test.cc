@@ -15,6 +15,7 @@
 #include "attest/quote/qualifying_data.h"
 #include "attest/quote/quote_verifier.h"
 #include "attest/quote/tpm2_tools_pcrs.h"
+#include "tests/support/suite_resource.h"
 #include "tests/support/swtpm.h"
 
 namespace bulwark::attest {
@@ -45,22 +46,10 @@ struct ToolsQuote {
 
 class QuoteInterop : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto started = Swtpm::start();
-    if (!started) {
-      start_error_ = new std::string(started.error().toString());
-      return;
-    }
-    swtpm_ = started->release();
-  }
-  static void TearDownTestSuite() {
-    delete swtpm_;
-    swtpm_ = nullptr;
-    delete start_error_;
-    start_error_ = nullptr;
-  }
+  static void SetUpTestSuite() { swtpm_.start(Swtpm::start()); }
+  static void TearDownTestSuite() { swtpm_.stop(); }
   void SetUp() override {
-    ASSERT_NE(swtpm_, nullptr) << "swtpm did not start: " << (start_error_ ? *start_error_ : "");
+    ASSERT_TRUE(swtpm_) << "swtpm did not start: " << swtpm_.error();
   }
 
   static std::string path(const std::string& name) { return swtpm_->dir() + "/" + name; }
@@ -131,12 +120,9 @@ class QuoteInterop : public ::testing::Test {
                        ".sig --pcrs " + tag + ".pcrs --nonce " + nonce_hex + " " + extra);
   }
 
-  static Swtpm* swtpm_;
-  static std::string* start_error_;
+  static inline bulwark::testing::SuiteResource<Swtpm> swtpm_;
 };
 
-Swtpm* QuoteInterop::swtpm_ = nullptr;
-std::string* QuoteInterop::start_error_ = nullptr;
 
 TEST_F(QuoteInterop, ToolsQuotesVerifyInProcess) {
   run("echo interop > ev && tpm2_pcrevent 0 ev && tpm2_pcrevent 7 ev");

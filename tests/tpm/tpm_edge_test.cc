@@ -24,6 +24,7 @@
 #include "attest/tpm/key_templates.h"
 #include "attest/tpm/tcti_config.h"
 #include "attest/tpm_public/tpm_public.h"
+#include "tests/support/suite_resource.h"
 #include "tests/support/swtpm.h"
 
 namespace bulwark::attest {
@@ -93,22 +94,10 @@ TEST(EkTemplates, PolicyAIsPolicySecretOfTheEndorsementHierarchy) {
 
 class TpmEdge : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto started = Swtpm::start();
-    if (!started) {
-      start_error_ = new std::string(started.error().toString());
-      return;
-    }
-    swtpm_ = started->release();
-  }
-  static void TearDownTestSuite() {
-    delete swtpm_;
-    swtpm_ = nullptr;
-    delete start_error_;
-    start_error_ = nullptr;
-  }
+  static void SetUpTestSuite() { swtpm_.start(Swtpm::start()); }
+  static void TearDownTestSuite() { swtpm_.stop(); }
   void SetUp() override {
-    ASSERT_NE(swtpm_, nullptr) << "swtpm did not start: " << (start_error_ ? *start_error_ : "");
+    ASSERT_TRUE(swtpm_) << "swtpm did not start: " << swtpm_.error();
     ASSERT_TRUE(openTpm());
   }
 
@@ -121,8 +110,7 @@ class TpmEdge : public ::testing::Test {
   }
   std::string path(const std::string& name) const { return swtpm_->dir() + "/" + name; }
 
-  static inline Swtpm* swtpm_ = nullptr;
-  static inline std::string* start_error_ = nullptr;
+  static inline bulwark::testing::SuiteResource<Swtpm> swtpm_;
   std::unique_ptr<EsysTpm> tpm_;
 };
 

@@ -18,6 +18,7 @@
 #include "attest/quote/tpm2_tools_pcrs.h"
 #include "attest/tpm/esys_tpm.h"
 #include "attest/tpm_public/tpm_public.h"
+#include "tests/support/suite_resource.h"
 #include "tests/support/swtpm.h"
 
 namespace bulwark::attest {
@@ -27,22 +28,10 @@ using testing::Swtpm;
 
 class TpmInterop : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto started = Swtpm::start();
-    if (!started) {
-      start_error_ = new std::string(started.error().toString());
-      return;
-    }
-    swtpm_ = started->release();
-  }
-  static void TearDownTestSuite() {
-    delete swtpm_;
-    swtpm_ = nullptr;
-    delete start_error_;
-    start_error_ = nullptr;
-  }
+  static void SetUpTestSuite() { swtpm_.start(Swtpm::start()); }
+  static void TearDownTestSuite() { swtpm_.stop(); }
   void SetUp() override {
-    ASSERT_NE(swtpm_, nullptr) << "swtpm did not start: " << (start_error_ ? *start_error_ : "");
+    ASSERT_TRUE(swtpm_) << "swtpm did not start: " << swtpm_.error();
   }
 
   std::string path(const std::string& name) const { return swtpm_->dir() + "/" + name; }
@@ -50,8 +39,7 @@ class TpmInterop : public ::testing::Test {
     ASSERT_TRUE(writeFileAtomic(path(name), data, 0644).has_value()) << name;
   }
 
-  static inline Swtpm* swtpm_ = nullptr;
-  static inline std::string* start_error_ = nullptr;
+  static inline bulwark::testing::SuiteResource<Swtpm> swtpm_;
 };
 
 Bytes pemOf(const TpmPublic& pub) {
