@@ -189,4 +189,19 @@ std::vector<CelFinding> checkBulwarkRecords(const CelLog& log) {
   return out;
 }
 
+std::vector<BatchEntry> loggedBatchEntries(const CelLog& log) {
+  std::vector<BatchEntry> out;
+  for (const CelRecord& rec : log.records) {
+    if (rec.content_type != kBulwarkContentType) continue;
+    auto ev = validateBulwarkContent(rec.content);
+    if (!ev || *ev != BulwarkEvent::kBatch) continue;
+    for (const auto& e : rec.content["batch"]) {
+      auto sha = fromHex(e["sha256"].get<std::string>());
+      if (!sha) continue;
+      out.push_back({e["kind"].get<std::string>(), e["subject"].get<std::string>(), std::move(*sha)});
+    }
+  }
+  return out;
+}
+
 }  // namespace bulwark::attest

@@ -61,4 +61,9 @@ struct CelFinding {
 // result means every Bulwark record is consistent; other content types are ignored.
 std::vector<CelFinding> checkBulwarkRecords(const CelLog& log);
 
+// The measurements a log attests, in log order (duplicates kept): the entries of every
+// "bulwark" batch record whose content passes the schema (checkBulwarkRecords reports
+// the others). Entries with a malformed sha256 are skipped.
+std::vector<BatchEntry> loggedBatchEntries(const CelLog& log);
+
 }  // namespace bulwark::attest

@@ -92,20 +92,10 @@ Result<void> parsePcrs(const bulwark::v1::Quote& q, ParsedEvidence& out) {
   return {};
 }
 
-// Bulwark batch entries of one parsed CEL log (records whose content passes the schema;
-// the log check reports the others).
+// Bulwark batch entries of one parsed CEL log (attest/cel decides which records count).
 void collectBatchEntries(const attest::CelLog& log, std::vector<MeasurementEntry>& out) {
-  for (const attest::CelRecord& rec : log.records) {
-    if (rec.content_type != attest::kBulwarkContentType) continue;
-    auto ev = attest::validateBulwarkContent(rec.content);
-    if (!ev || *ev != attest::BulwarkEvent::kBatch) continue;
-    for (const auto& e : rec.content["batch"]) {
-      auto sha = fromHex(e["sha256"].get<std::string>());
-      if (!sha) continue;
-      out.push_back(
-          {e["kind"].get<std::string>(), e["subject"].get<std::string>(), std::move(*sha)});
-    }
-  }
+  for (auto& e : attest::loggedBatchEntries(log))
+    out.push_back({std::move(e.kind), std::move(e.subject), std::move(e.sha256)});
 }
 
 Result<void> parseLog(const EventLog& in, std::size_t index, ParsedEvidence& out) {
