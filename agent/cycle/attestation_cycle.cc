@@ -55,6 +55,47 @@ Result<void> AttestationCycle::ensureNonce(AttestationState& state, CycleOutcome
   return {};
 }
 
+std::vector<bulwark::v1::EventLog> AttestationCycle::shippedLogs(const Collected& collected,
+                                                                bool incremental,
+                                                                CycleOutcome& outcome) {
+  std::vector<bulwark::v1::EventLog> logs;
+  logs.reserve(collected.logs.size());
+  outcome.incremental_logs = 0;
+  for (const bulwark::v1::EventLog& whole : collected.logs) {
+    if (!incremental) {
+      logs.push_back(whole);
+      continue;
+    }
+    auto file = collected.log_files.find(whole.source());
+    ShippedLog shipped = cursors_.ship(
+        whole, file == collected.log_files.end() ? std::nullopt : std::optional(file->second));
+    if (!shipped.note.empty()) outcome.notes.push_back(std::move(shipped.note));
+    if (shipped.incremental) ++outcome.incremental_logs;
+    logs.push_back(std::move(shipped.log));
+  }
+  return logs;
+}
+
+Result<bulwark::v1::Evidence> AttestationCycle::evidenceFor(const Bytes& nonce,
+                                                          const bulwark::v1::HostFacts& host,
+                                                          const attest::PcrSelection& selection,
+                                                          const Collected& collected,
+                                                          bool incremental,
+                                                          CycleOutcome& outcome) {
+  ReportInputs inputs{.node = options_.node,
+                      .nonce = nonce,
+                      .created_unix_ms = env_.now_unix_ms(),
+                      .host = host,
+                      .measurement_pcr = options_.measurement_pcr};
+  auto report = buildReport(inputs, collected, shippedLogs(collected, incremental, outcome));
+  if (!report) return std::unexpected(report.error());
+  outcome.report_bytes = report->size();
+  Bytes qualifying = attest::qualifyingData(nonce, asBytes(*report));
+  auto quote = env_.quoter->quote(selection, qualifying);
+  if (!quote) return std::unexpected(quote.error());
+  return buildEvidence(std::move(*report), *quote);
+}
+
 Result<bulwark::v1::AttestResponse> AttestationCycle::attestWith(AttestationState& state,
                                                                  CycleOutcome& outcome) {
   if (auto r = ensureNonce(state, outcome); !r) return std::unexpected(r.error());
@@ -63,25 +104,33 @@ Result<bulwark::v1::AttestResponse> AttestationCycle::attestWith(AttestationStat
   auto collected = env_.source->collect(maskOf(state.pcr));
   if (!collected) return std::unexpected(collected.error());
   outcome.notes.insert(outcome.notes.end(), collected->notes.begin(), collected->notes.end());
-  ReportInputs inputs{.node = options_.node,
-                      .nonce = state.nonce,
-                      .created_unix_ms = env_.now_unix_ms(),
-                      .host = env_.host_facts ? env_.host_facts() : bulwark::v1::HostFacts{},
-                      .collected = std::move(*collected),
-                      .measurement_pcr = options_.measurement_pcr};
-  auto report = buildReport(inputs);
-  if (!report) return std::unexpected(report.error());
-  outcome.report_bytes = report->size();
-  Bytes qualifying = attest::qualifyingData(state.nonce, asBytes(*report));
-  auto quote = env_.quoter->quote(*selection, qualifying);
-  if (!quote) return std::unexpected(quote.error());
+  bulwark::v1::HostFacts host = env_.host_facts ? env_.host_facts() : bulwark::v1::HostFacts{};
+  if (host.boot_id() != cursors_boot_id_) {
+    cursors_.clear();  // a new boot's logs start afresh (the old ones were rotated away)
+    cursors_boot_id_ = host.boot_id();
+  }
+  const Bytes nonce = state.nonce;
+  auto evidence = evidenceFor(nonce, host, *selection, *collected, true, outcome);
+  if (!evidence) return std::unexpected(evidence.error());
   // The nonce is spent from here on, whatever happens to the request.
-  Bytes used = std::move(state.nonce);
   state.nonce.clear();
   state.nonce_expires_unix_ms = 0;
   if (auto r = env_.store->saveAttestation(state); !r) return std::unexpected(r.error());
   ++outcome.round_trips;
-  return env_.verifier->attest(buildEvidence(std::move(*report), *quote));
+  auto response = env_.verifier->attest(*evidence);
+  if (response || outcome.incremental_logs == 0 || !isLogPrefixUnknown(response.error())) {
+    return response;
+  }
+  // Not consumed by a 409 log-prefix-unknown: the same nonce goes out once more.
+  outcome.notes.push_back(
+      "verifier does not hold the log prefix the report built on (" +
+      std::string(kLogPrefixUnknown) +
+      ": another replica or restored state): sent the whole logs again with the same nonce");
+  cursors_.clear();
+  evidence = evidenceFor(nonce, host, *selection, *collected, false, outcome);
+  if (!evidence) return std::unexpected(evidence.error());
+  ++outcome.round_trips;
+  return env_.verifier->attest(*evidence);
 }
 
 Result<void> AttestationCycle::acceptResponse(const bulwark::v1::AttestResponse& response,
@@ -90,6 +139,7 @@ Result<void> AttestationCycle::acceptResponse(const bulwark::v1::AttestResponse&
   outcome.affirming = response.result().status() == bulwark::v1::STATUS_AFFIRMING;
   state.last_status = statusName(response.result().status());
   state.last_attest_unix_ms = env_.now_unix_ms();
+  cursors_.replace(response.log_cursors());
   if (!response.next_nonce().empty()) {
     auto pcr = pcrChoiceFrom(response.pcr_bank(), response.pcr_selection());
     if (pcr) {
@@ -117,7 +167,12 @@ Result<CycleOutcome> AttestationCycle::runOnce() {
     state->nonce.clear();
     response = attestWith(*state, outcome);
   }
-  if (!response) return std::unexpected(response.error());
+  if (!response) {
+    // What the verifier now holds is unknown (a lost answer may have been stored):
+    // the next cycle sends whole logs and learns the cursors again.
+    cursors_.clear();
+    return std::unexpected(response.error());
+  }
   if (auto r = acceptResponse(*response, *state, outcome); !r) return std::unexpected(r.error());
   return outcome;
 }

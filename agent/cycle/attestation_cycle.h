@@ -6,6 +6,13 @@
 // -expired, -replayed, -foreign) is replaced once with a fresh one. A nonce is
 // forgotten on disk *before* the evidence goes out, so a crash or lost answer
 // never makes the agent send the same nonce twice.
+//
+// Incremental logs (docs/api.md "Incremental logs"): the cursors of the last
+// answer, held in memory (log_cursors.h), let the report carry only what was
+// appended to a log since. A verifier that does not hold that prefix answers 409
+// log-prefix-unknown without consuming the nonce: the cursors are dropped and the
+// report is rebuilt with whole logs, quoted again with the same nonce and sent
+// once more. Cursors are dropped on a new boot id and after a failed cycle.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/cycle/log_cursors.h"
 #include "agent/cycle/measurement_source.h"
 #include "agent/cycle/quoter.h"
 #include "agent/enroll/state_store.h"
@@ -40,7 +48,8 @@ struct CycleOutcome {
   bulwark::v1::ResultSummary result;
   bool affirming = false;
   int round_trips = 0;  // HTTP requests this cycle (1 in steady state)
-  std::size_t report_bytes = 0;
+  std::size_t report_bytes = 0;  // of the last report sent
+  int incremental_logs = 0;      // logs the last report carried from a cursor
   std::vector<std::string> notes;  // e.g. a refused nonce that was replaced
 };
 
@@ -55,11 +64,20 @@ class AttestationCycle {
  private:
   Result<void> ensureNonce(AttestationState& state, CycleOutcome& outcome);
   Result<bulwark::v1::AttestResponse> attestWith(AttestationState& state, CycleOutcome& outcome);
+  // Report (logs from the cursors when `incremental`) → quote → Evidence.
+  Result<bulwark::v1::Evidence> evidenceFor(const Bytes& nonce, const bulwark::v1::HostFacts& host,
+                                            const attest::PcrSelection& selection,
+                                            const Collected& collected, bool incremental,
+                                            CycleOutcome& outcome);
+  std::vector<bulwark::v1::EventLog> shippedLogs(const Collected& collected, bool incremental,
+                                                 CycleOutcome& outcome);
   Result<void> acceptResponse(const bulwark::v1::AttestResponse& response, AttestationState& state,
                               CycleOutcome& outcome);
 
   CycleOptions options_;
   CycleEnvironment env_;
+  LogCursors cursors_;
+  std::string cursors_boot_id_;  // the boot the cursors belong to
 };
 
 // "affirming", "warning", "contraindicated", "none", "unspecified".

@@ -1,7 +1,9 @@
 // MeasurementSource that measures nothing and ships the event logs present on
 // the node (docs/api.md "Logs"): the firmware TCG log when a PCR 0-9 is
 // selected, the IMA list when PCR 10 is, and Bulwark's CEL log (whole, offset 0)
-// whenever it exists. An empty path disables a log.
+// whenever it exists, each with the file it was read from (Collected.log_files);
+// the cycle ships a log from the verifier's cursor (log_cursors.h). An empty path
+// disables a log.
 #pragma once
 
 #include "agent/cycle/measurement_source.h"

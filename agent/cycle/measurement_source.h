@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -14,9 +15,20 @@
 
 namespace bulwark::agent {
 
+// The file a log was read from, (st_dev, st_ino): a log rotated at a new boot
+// (renamed away, a fresh file created) is another file (log_cursors.h).
+struct LogFileIdentity {
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+  bool operator==(const LogFileIdentity&) const = default;
+};
+
 struct Collected {
   std::vector<bulwark::v1::Measurement> measurements;
-  std::vector<bulwark::v1::EventLog> logs;  // in replay order (docs/api.md)
+  std::vector<bulwark::v1::EventLog> logs;  // whole, in replay order (docs/api.md)
+  // EventLog.source → the file its content was read from, when known for sure
+  // (the same file before and after the read). Absent: no identity to cache by.
+  std::map<std::string, LogFileIdentity> log_files;
   std::vector<bulwark::v1::ContainerReport> containers;
   std::vector<std::string> notes;  // non-fatal problems, for the operator
 };

@@ -1,8 +1,15 @@
 #include "agent/cycle/report_builder.h"
 
+#include "agent/measure/measurement.h"
+
 namespace bulwark::agent {
 
-Result<std::string> buildReport(const ReportInputs& in) {
+bool reportsMeasurement(const bulwark::v1::Measurement& m) {
+  return m.kind() == kKindImage || m.kind() == kKindRuntimeProcess || !m.attributes().empty();
+}
+
+Result<std::string> buildReport(const ReportInputs& in, const Collected& collected,
+                                const std::vector<bulwark::v1::EventLog>& logs) {
   if (in.nonce.empty()) return fail(ErrorCode::kInvalidArgument, "no nonce for the report");
   bulwark::v1::Report report;
   report.set_schema_version(kReportSchemaVersion);
@@ -10,9 +17,11 @@ Result<std::string> buildReport(const ReportInputs& in) {
   report.set_nonce(std::string(in.nonce.begin(), in.nonce.end()));
   report.set_created_unix_ms(in.created_unix_ms);
   *report.mutable_host() = in.host;
-  for (const auto& m : in.collected.measurements) *report.add_measurements() = m;
-  for (const auto& l : in.collected.logs) *report.add_logs() = l;
-  for (const auto& c : in.collected.containers) *report.add_containers() = c;
+  for (const auto& m : collected.measurements) {
+    if (reportsMeasurement(m)) *report.add_measurements() = m;
+  }
+  for (const auto& l : logs) *report.add_logs() = l;
+  for (const auto& c : collected.containers) *report.add_containers() = c;
   report.set_measurement_pcr(in.measurement_pcr);
   std::string bytes;
   if (!report.SerializeToString(&bytes)) {

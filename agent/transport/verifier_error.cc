@@ -119,4 +119,8 @@ bool isNonceError(const Error& error) {
   return code && code->starts_with("nonce-");
 }
 
+bool isLogPrefixUnknown(const Error& error) {
+  return verifierErrorStatus(error) == 409 && verifierErrorCode(error) == kLogPrefixUnknown;
+}
+
 }  // namespace bulwark::agent

@@ -36,4 +36,10 @@ int verifierErrorStatus(const Error& error);
 // already used, bound to another node): the agent fetches a fresh one.
 bool isNonceError(const Error& error);
 
+// The verifier's answer when it does not hold the log prefix an incremental
+// EventLog builds on (docs/api.md "Incremental logs"): 409, nonce not consumed.
+inline constexpr std::string_view kLogPrefixUnknown = "log-prefix-unknown";
+// True for that answer: the agent sends the whole logs again with the same nonce.
+bool isLogPrefixUnknown(const Error& error);
+
 }  // namespace bulwark::agent

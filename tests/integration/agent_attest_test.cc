@@ -250,7 +250,7 @@ TEST_F(AgentAttest, EnrollThenAttestIsAffirmingAndAReusedNonceIsRefused) {
     ReportInputs inputs;
     inputs.node = "node-1";
     inputs.nonce = state->nonce;
-    auto report = buildReport(inputs);
+    auto report = buildReport(inputs, {}, {});
     ASSERT_TRUE(report.has_value());
     auto selection = pcrSelectionFor(state->pcr);
     ASSERT_TRUE(selection.has_value());

@@ -16,136 +16,13 @@
 
 #include "agent/cycle/log_file_source.h"
 #include "agent/cycle/report_builder.h"
-#include "agent/transport/verifier_error.h"
-#include "attest/core/digest.h"
+#include "tests/unit/cycle/cycle_fakes.h"
 
 namespace bulwark::agent {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string str(const Bytes& b) { return std::string(b.begin(), b.end()); }
-Bytes bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
-
-// SHA-256(nonce || SHA-256(report)) computed here with OpenSSL's one-shot
-// digest, not through attest/quote.
-Bytes expectedQualifyingData(const std::string& nonce, const std::string& report) {
-  Bytes inner = digest(HashAlg::kSha256, asBytes(report));
-  Bytes outer_input = bytes(nonce);
-  outer_input.insert(outer_input.end(), inner.begin(), inner.end());
-  return digest(HashAlg::kSha256, outer_input);
-}
-
-class FakeQuoter final : public Quoter {
- public:
-  std::vector<std::string> selections;
-  Result<attest::QuoteResult> quote(const attest::PcrSelection& selection, ByteView qd) override {
-    selections.push_back(selection.toString());
-    attest::QuoteResult q;
-    q.attest = Bytes(qd.begin(), qd.end());  // a real TPMS_ATTEST carries it as extraData
-    q.signature = bytes("sig");
-    for (const auto& bank : selection.banks()) {
-      attest::PcrBankValues values{bank.alg, {}};
-      for (std::uint32_t i = 0; i < 24; ++i) {
-        if (bank.mask & (1u << i))
-          values.values.push_back({i, Bytes(hashAlgSize(bank.alg), std::uint8_t(i))});
-      }
-      q.pcrs.push_back(values);
-    }
-    return q;
-  }
-};
-
-class FakeSource final : public MeasurementSource {
- public:
-  std::vector<std::uint32_t> masks;
-  Result<Collected> collect(std::uint32_t selected) override {
-    masks.push_back(selected);
-    Collected c;
-    bulwark::v1::Measurement m;
-    m.set_kind("host-file");
-    m.set_subject("/etc/os-release");
-    m.set_sha256(std::string(32, 'a'));
-    c.measurements.push_back(m);
-    bulwark::v1::EventLog log;
-    log.set_format(bulwark::v1::EventLog::CEL_JSON);
-    log.set_source("/var/lib/bulwark/measure.log");
-    log.set_content("{}");
-    c.logs.push_back(log);
-    return c;
-  }
-};
-
-// Single-use nonces like the verifier (docs/api.md), and checks that the quote
-// binds the exact report bytes to the nonce.
-class FakeAttestVerifier final : public VerifierClient {
- public:
-  std::set<std::string> live;  // issued, unused
-  std::vector<bulwark::v1::Report> reports;
-  int nonce_calls = 0, attest_calls = 0;
-  bulwark::v1::Status status = bulwark::v1::STATUS_AFFIRMING;
-  bool lose_next_answer = false;
-  std::string next_bank = "sha256";
-  int issued = 0;
-
-  std::string issue() {
-    std::string n = "nonce-" + std::to_string(++issued);
-    live.insert(n);
-    return n;
-  }
-  Result<bulwark::v1::EnrollChallenge> enroll(const bulwark::v1::EnrollRequest&) override {
-    return fail(ErrorCode::kInternal, "unused");
-  }
-  Result<bulwark::v1::EnrollResult> activate(const bulwark::v1::ActivateRequest&) override {
-    return fail(ErrorCode::kInternal, "unused");
-  }
-  Result<bulwark::v1::NonceResponse> nonce() override {
-    ++nonce_calls;
-    bulwark::v1::NonceResponse r;
-    r.set_nonce(issue());
-    r.set_nonce_expires_unix_ms(now + 120000);
-    r.set_pcr_bank("sha256");
-    r.add_pcr_selection(0);
-    r.add_pcr_selection(15);
-    return r;
-  }
-  Result<bulwark::v1::AttestResponse> attest(const bulwark::v1::Evidence& e) override {
-    ++attest_calls;
-    bulwark::v1::Report report;
-    if (!report.ParseFromString(e.report())) return refuse(400, "evidence-malformed");
-    if (!live.erase(report.nonce())) return refuse(409, "nonce-replayed");
-    reports.push_back(report);
-    Bytes qd = expectedQualifyingData(report.nonce(), e.report());
-    bulwark::v1::AttestResponse r;
-    r.mutable_result()->set_node(report.node());
-    r.mutable_result()->set_status(
-        e.quote().attest() == str(qd) ? status : bulwark::v1::STATUS_CONTRAINDICATED);
-    if (status != bulwark::v1::STATUS_AFFIRMING) {
-      auto* reason = r.mutable_result()->add_reasons();
-      reason->set_code("measurement-unknown");
-      reason->set_detail("/etc/os-release");
-    }
-    r.set_next_nonce(issue());
-    r.set_nonce_expires_unix_ms(now + 120000);
-    r.set_pcr_bank(next_bank);
-    r.add_pcr_selection(0);
-    r.add_pcr_selection(15);
-    if (lose_next_answer) {
-      lose_next_answer = false;
-      return fail(ErrorCode::kUnavailable, "connection reset", "read response");
-    }
-    return r;
-  }
-  std::int64_t now = 1'700'000'000'000;
-
- private:
-  static std::unexpected<Error> refuse(int status, const std::string& code) {
-    bulwark::v1::ErrorBody body;
-    body.set_error(code);
-    return std::unexpected(verifierError(
-        "POST /v1/attest", {status, "application/x-protobuf", body.SerializeAsString()}));
-  }
-};
+using namespace bulwark::agent::testing;
 
 class CycleTest : public ::testing::Test {
  protected:
@@ -224,8 +101,8 @@ TEST_F(CycleTest, ReportAndQualifyingDataBindTheNonce) {
   EXPECT_EQ(r.created_unix_ms(), verifier_.now);
   EXPECT_EQ(r.measurement_pcr(), 15u);
   EXPECT_EQ(r.host().hostname(), "h");
-  ASSERT_EQ(r.measurements_size(), 1);
-  EXPECT_EQ(r.measurements(0).subject(), "/etc/os-release");
+  ASSERT_EQ(r.measurements_size(), 1) << "the host file is only its log triple: not reported";
+  EXPECT_EQ(r.measurements(0).subject(), "/usr/bin/runc");
   ASSERT_EQ(r.logs_size(), 1);
   EXPECT_EQ(r.logs(0).format(), bulwark::v1::EventLog::CEL_JSON);
   EXPECT_EQ(o->report_bytes, r.ByteSizeLong());
@@ -342,7 +219,7 @@ TEST(ReportBuilder, EvidenceCarriesTheQuoteAndOneBankPerQuotedBank) {
   ASSERT_EQ(e.quote().pcrs(0).pcrs_size(), 2);
   EXPECT_EQ(e.quote().pcrs(0).pcrs(1).index(), 15u);
   EXPECT_EQ(e.quote().pcrs(0).pcrs(1).digest(), std::string(32, '\xff'));
-  EXPECT_FALSE(buildReport({}).has_value()) << "a report without a nonce is refused";
+  EXPECT_FALSE(buildReport({}, {}, {}).has_value()) << "a report without a nonce is refused";
 }
 
 class LogSourceTest : public ::testing::Test {

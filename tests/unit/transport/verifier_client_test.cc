@@ -138,6 +138,29 @@ TEST(VerifierError, OtherErrorsCarryNoServerCode) {
       verifierError("x", {409, "application/x-protobuf", errorBody("quote-invalid", "")})));
 }
 
+TEST(VerifierError, LogPrefixUnknownIsOnlyThe409WithThatCode) {
+  struct Case {
+    int status;
+    const char* type;
+    std::string body;
+    bool expected;
+  };
+  const Case cases[] = {
+      {409, "application/x-protobuf", errorBody("log-prefix-unknown", "send whole logs"), true},
+      {409, "application/json", R"({"error":"log-prefix-unknown","detail":"x"})", true},
+      {400, "application/x-protobuf", errorBody("log-prefix-unknown", ""), false},
+      {409, "application/x-protobuf", errorBody("nonce-unknown", ""), false},
+      {409, "application/x-protobuf", errorBody("log-prefix-unknown-2", ""), false},
+      {409, "text/plain", "log-prefix-unknown", false},
+  };
+  for (const Case& c : cases) {
+    Error e = verifierError("POST /v1/attest", {c.status, c.type, c.body});
+    EXPECT_EQ(isLogPrefixUnknown(e), c.expected) << e.toString();
+    EXPECT_FALSE(isNonceError(e) && c.expected);
+  }
+  EXPECT_FALSE(isLogPrefixUnknown(Error(ErrorCode::kUnavailable, "log-prefix-unknown")));
+}
+
 // An HttpClient that answers from a script and records requests.
 class ScriptedHttp final : public HttpClient {
  public:

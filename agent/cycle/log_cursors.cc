@@ -1,0 +1,135 @@
+#include "agent/cycle/log_cursors.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace bulwark::agent {
+
+namespace {
+
+constexpr std::size_t kSha256Bytes = 32;
+
+// EVP failures on in-memory data mean OpenSSL itself is broken (digest.cc does the
+// same): a broken invariant, not bad input.
+void check(int ok) {
+  if (ok != 1) std::abort();
+}
+
+std::string_view range(const std::string& content, std::uint64_t from, std::uint64_t to) {
+  return std::string_view(content).substr(static_cast<std::size_t>(from),
+                                          static_cast<std::size_t>(to - from));
+}
+
+Bytes windowHash(const std::string& content, std::uint64_t end) {
+  std::uint64_t begin = end - std::min<std::uint64_t>(end, LogCursors::kWindowBytes);
+  return sha256(asBytes(range(content, begin, end)));
+}
+
+}  // namespace
+
+PrefixHash::PrefixHash() : ctx_(EVP_MD_CTX_new()) {
+  if (ctx_ == nullptr) std::abort();
+  check(EVP_DigestInit_ex(ctx_, hashAlgMd(HashAlg::kSha256), nullptr));
+}
+
+PrefixHash::~PrefixHash() { EVP_MD_CTX_free(ctx_); }
+
+PrefixHash::PrefixHash(const PrefixHash& other) : ctx_(EVP_MD_CTX_new()) {
+  if (ctx_ == nullptr) std::abort();
+  check(EVP_MD_CTX_copy_ex(ctx_, other.ctx_));
+}
+
+PrefixHash& PrefixHash::operator=(const PrefixHash& other) {
+  if (this != &other) check(EVP_MD_CTX_copy_ex(ctx_, other.ctx_));
+  return *this;
+}
+
+void PrefixHash::update(std::string_view data) {
+  check(EVP_DigestUpdate(ctx_, data.data(), data.size()));
+}
+
+Bytes PrefixHash::peek() const {
+  PrefixHash fork(*this);
+  Bytes out(kSha256Bytes);
+  unsigned int len = 0;
+  check(EVP_DigestFinal_ex(fork.ctx_, out.data(), &len));
+  return out;
+}
+
+void LogCursors::replace(
+    const google::protobuf::RepeatedPtrField<bulwark::v1::LogCursor>& cursors) {
+  cursors_.clear();
+  for (const bulwark::v1::LogCursor& c : cursors) {
+    if (c.source().empty() || c.prefix_sha256().size() != kSha256Bytes) continue;
+    cursors_[c.source()] = c;
+  }
+  std::erase_if(verified_, [this](const auto& v) { return !cursors_.contains(v.first); });
+}
+
+void LogCursors::clear() {
+  cursors_.clear();
+  verified_.clear();
+}
+
+const bulwark::v1::LogCursor* LogCursors::find(const std::string& source) const {
+  auto it = cursors_.find(source);
+  return it == cursors_.end() ? nullptr : &it->second;
+}
+
+PrefixHash LogCursors::prefixHash(const std::string& source, const std::string& content,
+                                  std::uint64_t offset,
+                                  std::optional<LogFileIdentity> file) const {
+  auto v = verified_.find(source);
+  // The remembered state applies to the same file, not beyond the new cursor, and
+  // only while the bytes just before its end are still those it saw.
+  if (v != verified_.end() && file && v->second.file == *file && v->second.offset <= offset &&
+      windowHash(content, v->second.offset) == v->second.window_hash) {
+    PrefixHash h = v->second.state;
+    h.update(range(content, v->second.offset, offset));
+    return h;
+  }
+  PrefixHash h;
+  h.update(range(content, 0, offset));
+  return h;
+}
+
+ShippedLog LogCursors::ship(const bulwark::v1::EventLog& whole,
+                            std::optional<LogFileIdentity> file) {
+  ShippedLog out{.log = whole, .incremental = false, .note = {}};
+  auto it = cursors_.find(whole.source());
+  if (it == cursors_.end()) return out;
+  const bulwark::v1::LogCursor cursor = it->second;
+  const std::string& content = whole.content();
+  std::string why;
+  if (whole.offset() != 0) {
+    why = "it was read from offset " + std::to_string(whole.offset());
+  } else if (cursor.offset() > content.size()) {
+    why = "it is shorter (" + std::to_string(content.size()) + " bytes) than the verifier's copy (" +
+          std::to_string(cursor.offset()) + " bytes)";
+  } else {
+    PrefixHash h = prefixHash(whole.source(), content, cursor.offset(), file);
+    if (constantTimeEqual(h.peek(), asBytes(cursor.prefix_sha256()))) {
+      if (file) {
+        verified_.insert_or_assign(
+            whole.source(), Verified{*file, cursor.offset(), h, windowHash(content, cursor.offset())});
+      } else {
+        verified_.erase(whole.source());
+      }
+      out.log.set_offset(cursor.offset());
+      out.log.set_entries_before(cursor.entries());
+      out.log.set_content(content.substr(static_cast<std::size_t>(cursor.offset())));
+      out.incremental = true;
+      return out;
+    }
+    why = "its first " + std::to_string(cursor.offset()) +
+          " bytes differ from the verifier's copy (rotated or rewritten)";
+  }
+  out.note = "sending " + whole.source() + " whole: " + why;
+  cursors_.erase(it);
+  verified_.erase(whole.source());
+  return out;
+}
+
+}  // namespace bulwark::agent
