@@ -11,6 +11,7 @@
 #include <ctime>
 #include <memory>
 #include <thread>
+#include <utility>
 
 #include "attest/core/digest.h"
 
@@ -53,6 +54,28 @@ struct Fd {
 
 }  // namespace
 
+FileDigestCache::DirCursor::~DirCursor() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::pair<int, const char*> FileDigestCache::DirCursor::resolve(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  // No directory part, or a trailing slash: the whole path, as stat(2) would see it.
+  if (slash == std::string::npos || slash + 1 == path.size()) return {AT_FDCWD, path.c_str()};
+  const std::size_t dir_len = slash == 0 ? 1 : slash;  // "/x" lives in "/"
+  if (!valid_ || dir_.size() != dir_len || path.compare(0, dir_len, dir_) != 0) {
+    if (fd_ >= 0) ::close(fd_);
+    dir_.assign(path, 0, dir_len);
+    // O_PATH: resolving names needs search permission only, like stat(2) on the full
+    // path. A directory that cannot be opened leaves fd_ -1: its files are looked up
+    // by full path, so the error names what really failed.
+    fd_ = ::open(dir_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    valid_ = true;
+  }
+  if (fd_ < 0) return {AT_FDCWD, path.c_str()};
+  return {fd_, path.c_str() + slash + 1};
+}
+
 Result<Bytes> sha256Fd(int fd, std::uint64_t* bytes_read) {
   thread_local std::unique_ptr<std::uint8_t[]> buf(new std::uint8_t[kReadChunk]);
   Hasher h(HashAlg::kSha256);
@@ -78,37 +101,62 @@ FileDigestCache::Shard& FileDigestCache::shardFor(const std::string& path) {
   return shards_[std::hash<std::string>{}(path) % kShards];
 }
 
-std::optional<Bytes> FileDigestCache::lookup(const std::string& path, const FileKey& key) {
+bool FileDigestCache::lookup(const std::string& path, const FileKey& key, Sha256& out,
+                             const Hint* previous, Hint* found) {
+  auto hit = [&](Node& node) {
+    node.second.used = true;
+    if (!(node.second.key == key)) return false;
+    out = node.second.sha256;
+    return true;
+  };
+  if (previous && previous->node) {
+    std::lock_guard lock(previous->shard->mu);
+    if (previous->node->first == path) {
+      if (found) *found = *previous;
+      return hit(*previous->node);
+    }
+  }
   Shard& shard = shardFor(path);
   std::lock_guard lock(shard.mu);
   auto it = shard.entries.find(path);
-  if (it == shard.entries.end()) return std::nullopt;
-  it->second.used = true;
-  if (!(it->second.key == key)) return std::nullopt;
-  return it->second.sha256;
+  if (it == shard.entries.end()) return false;
+  if (found) *found = Hint{&shard, &*it};
+  return hit(*it);
 }
 
-void FileDigestCache::store(const std::string& path, const FileKey& key, const Bytes& sha256) {
+void FileDigestCache::store(const std::string& path, const FileKey& key, const Sha256& sha256,
+                            Hint* found) {
   Shard& shard = shardFor(path);
   std::lock_guard lock(shard.mu);
-  shard.entries[path] = Entry{key, sha256, true};
+  auto [it, inserted] = shard.entries.insert_or_assign(path, Entry{key, sha256, true});
+  if (found) *found = Hint{&shard, &*it};
 }
 
 Result<FileDigest> FileDigestCache::digestFile(const std::string& path) {
   files_.fetch_add(1);
-  return digestUncounted(path);
+  return digestAt(AT_FDCWD, path.c_str(), path);
 }
 
-Result<FileDigest> FileDigestCache::digestUncounted(const std::string& path) {
+Result<FileDigest> FileDigestCache::digestAt(int dirfd, const char* name, const std::string& path,
+                                             const Hint* previous, Hint* found) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return errnoError(errno, path);
+  // Follows symlinks like stat(2): /proc/PID/exe reaches the running executable.
+  if (::fstatat(dirfd, name, &st, 0) != 0) return errnoError(errno, path);
   if (!S_ISREG(st.st_mode)) return fail(ErrorCode::kInvalidArgument, "not a regular file", path);
-  FileKey key = keyOf(st);
-  if (auto cached = lookup(path, key)) return FileDigest{std::move(*cached), key, true};
+  FileDigest out;
+  out.key = keyOf(st);
+  if (lookup(path, out.key, out.sha256, previous, found)) {
+    out.from_cache = true;
+    return out;
+  }
+  return hashAt(dirfd, name, path, found);
+}
 
+Result<FileDigest> FileDigestCache::hashAt(int dirfd, const char* name, const std::string& path,
+                                           Hint* found) {
   std::int64_t started = nowNs();
   // O_NONBLOCK: never hang on a FIFO swapped in after the stat; O_NOCTTY likewise.
-  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)};
+  Fd f{::openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)};
   if (f.fd < 0) return errnoError(errno, path);
   struct stat st2 {};
   if (::fstat(f.fd, &st2) != 0) return errnoError(errno, path);
@@ -124,17 +172,32 @@ Result<FileDigest> FileDigestCache::digestUncounted(const std::string& path) {
   if (::fstat(f.fd, &st3) != 0) return errnoError(errno, path);
   hashed_.fetch_add(1);
   bytes_.fetch_add(n);
-  FileKey opened = keyOf(st2);
-  // Cache only a version that did not change while read and is not racy.
-  bool stable = opened == keyOf(st3) && opened.ctime_ns < started - kRacyWindowNs &&
-                opened.mtime_ns < started - kRacyWindowNs;
-  if (stable) store(path, opened, *sha);
-  return FileDigest{std::move(*sha), opened, false};
+  FileDigest out;
+  out.key = keyOf(st2);
+  std::copy_n(sha->begin(), std::min(sha->size(), out.sha256.size()), out.sha256.begin());
+  // Cache only a version that did not change while read and is not racy: a write
+  // within the timestamp granularity of `started` could keep (size, mtime, ctime).
+  bool stable = out.key == keyOf(st3) && out.key.ctime_ns < started - kRacyWindowNs &&
+                out.key.mtime_ns < started - kRacyWindowNs;
+  if (stable) store(path, out.key, out.sha256, found);
+  return out;
+}
+
+void FileDigestCache::digestRange(const std::vector<std::string>& paths, std::size_t begin,
+                                  std::size_t end, DirCursor& dir,
+                                  std::vector<Result<FileDigest>>& out,
+                                  std::vector<Hint>& found) {
+  for (std::size_t i = begin; i < end; ++i) {
+    auto [dirfd, name] = dir.resolve(paths[i]);
+    out[i] = digestAt(dirfd, name, paths[i], i < hints_.size() ? &hints_[i] : nullptr, &found[i]);
+  }
 }
 
 std::vector<Result<FileDigest>> FileDigestCache::digestFiles(const std::vector<std::string>& paths,
                                                              const Progress& progress) {
-  std::vector<std::optional<Result<FileDigest>>> slots(paths.size());
+  // Every slot is written by exactly one worker (the one that took its chunk).
+  std::vector<Result<FileDigest>> out(paths.size());
+  std::vector<Hint> found(paths.size());
   std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> done{0};
   std::mutex progress_mu;
@@ -145,10 +208,11 @@ std::vector<Result<FileDigest>> FileDigestCache::digestFiles(const std::vector<s
   const std::size_t kChunk =
       std::clamp<std::size_t>(paths.size() / (std::max(1u, n) * 8u), 1, 64);
   auto worker = [&] {
+    DirCursor dir;
     for (std::size_t begin = next.fetch_add(kChunk); begin < paths.size();
          begin = next.fetch_add(kChunk)) {
       const std::size_t end = std::min(paths.size(), begin + kChunk);
-      for (std::size_t i = begin; i < end; ++i) slots[i].emplace(digestUncounted(paths[i]));
+      digestRange(paths, begin, end, dir, out, found);
       files_.fetch_add(end - begin);
       std::size_t d = done.fetch_add(end - begin) + (end - begin);
       if (progress) {
@@ -162,24 +226,25 @@ std::vector<Result<FileDigest>> FileDigestCache::digestFiles(const std::vector<s
     for (unsigned t = 1; t < n; ++t) pool.emplace_back(worker);
     worker();
   }
-  std::vector<Result<FileDigest>> out;
-  out.reserve(paths.size());
-  for (auto& s : slots) out.push_back(std::move(*s));
+  hints_ = std::move(found);
   return out;
 }
 
 void FileDigestCache::prune() {
+  bool erased = false;
   for (auto& shard : shards_) {
     std::lock_guard lock(shard.mu);
     for (auto it = shard.entries.begin(); it != shard.entries.end();) {
       if (!it->second.used) {
         it = shard.entries.erase(it);
+        erased = true;
       } else {
         it->second.used = false;
         ++it;
       }
     }
   }
+  if (erased) hints_.clear();  // some hinted node may be gone
 }
 
 std::size_t FileDigestCache::size() const {

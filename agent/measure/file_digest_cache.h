@@ -1,7 +1,11 @@
 // SHA-256 of files with an incremental cache (DESIGN §4): an entry is reused while
 // the file's (st_dev, st_ino, st_size, st_mtim, st_ctim) are unchanged, so an
-// unchanged file costs one stat(2). Hashing runs on `threads` workers, each file on
+// unchanged file costs one fstatat(2). Hashing runs on `threads` workers, each file on
 // one worker (files are the unit of parallelism; a measured tree has many).
+//
+// The warm path is syscall-bound (a syscall costs ~1 us on a paravirtualized VM):
+// digestFiles resolves each file relative to an open descriptor of its directory
+// (consecutive paths of a sorted list share it), and a cache hit allocates nothing.
 //
 // A file modified within the filesystem timestamp granularity of being hashed would
 // keep its (size, mtime, ctime) key while its content changes ("racy" entries, as
@@ -16,9 +20,9 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "attest/core/bytes.h"
@@ -36,8 +40,10 @@ struct FileKey {
   bool operator==(const FileKey&) const = default;
 };
 
+using Sha256 = std::array<std::uint8_t, 32>;
+
 struct FileDigest {
-  Bytes sha256;
+  Sha256 sha256{};
   FileKey key;
   bool from_cache = false;
 };
@@ -70,11 +76,36 @@ class FileDigestCache {
   unsigned threads() const { return threads_; }
 
  private:
-  // digestFile without the files_ counter (digestFiles counts per chunk).
-  Result<FileDigest> digestUncounted(const std::string& path);
+  // digestFile without the files_ counter (digestFiles counts per chunk): `name`
+  // relative to the directory `dirfd` (AT_FDCWD: `name` is `path`); `path` names
+  // the file in errors and is the cache key.
+  struct Hint;
+  Result<FileDigest> digestAt(int dirfd, const char* name, const std::string& path,
+                              const Hint* previous = nullptr, Hint* found = nullptr);
+  Result<FileDigest> hashAt(int dirfd, const char* name, const std::string& path, Hint* found);
+  // One worker's open directory: resolve(path) gives (dirfd, name) for *at calls,
+  // reopening only when the directory changes. Within a cycle a directory renamed
+  // away keeps being read through its old descriptor for the rest of the worker's
+  // run of files in it, as if those stats had happened just before the rename.
+  class DirCursor {
+   public:
+    DirCursor() = default;
+    DirCursor(const DirCursor&) = delete;
+    DirCursor& operator=(const DirCursor&) = delete;
+    ~DirCursor();
+    std::pair<int, const char*> resolve(const std::string& path);
+
+   private:
+    std::string dir_;
+    int fd_ = -1;
+    bool valid_ = false;
+  };
+  void digestRange(const std::vector<std::string>& paths, std::size_t begin, std::size_t end,
+                   DirCursor& dir, std::vector<Result<FileDigest>>& out,
+                   std::vector<Hint>& found);
   struct Entry {
     FileKey key;
-    Bytes sha256;
+    Sha256 sha256{};
     bool used = true;
   };
   // Sharded by path hash so the hashing threads rarely contend on a lock: a warm
@@ -84,12 +115,26 @@ class FileDigestCache {
     mutable std::mutex mu;
     std::unordered_map<std::string, Entry> entries;
   };
+  using Node = std::unordered_map<std::string, Entry>::value_type;
+  // Where digestFiles found position i's entry last time. The same list comes back
+  // every cycle, so the next call tries that node first: no hashing and no bucket
+  // walk (the walk's cache misses cost as much as the rest of a warm lookup). The
+  // path is still compared, so a hint can only save work, never return another
+  // file's digest. Nodes of std::unordered_map never move; prune() (the only
+  // eraser) drops the hints when it erases anything.
+  struct Hint {
+    Shard* shard = nullptr;
+    Node* node = nullptr;
+  };
   Shard& shardFor(const std::string& path);
-  std::optional<Bytes> lookup(const std::string& path, const FileKey& key);
-  void store(const std::string& path, const FileKey& key, const Bytes& sha256);
+  // The cached digest of `path` when its entry's key is `key` (marks the entry used).
+  bool lookup(const std::string& path, const FileKey& key, Sha256& out, const Hint* previous,
+              Hint* found);
+  void store(const std::string& path, const FileKey& key, const Sha256& sha256, Hint* found);
 
   unsigned threads_;
   std::array<Shard, kShards> shards_;
+  std::vector<Hint> hints_;  // by position in the last digestFiles list
   std::atomic<std::size_t> files_{0};
   std::atomic<std::size_t> hashed_{0};
   std::atomic<std::uint64_t> bytes_{0};

@@ -125,7 +125,8 @@ void MeasurementEngine::Impl::hash(const Collection& c, const ProgressFn& progre
       report.notes.push_back(what);
       continue;
     }
-    Measurement m{f.kind, f.subject, digests[i]->sha256, f.attributes, f.extend};
+    const Sha256& sha = digests[i]->sha256;
+    Measurement m{f.kind, f.subject, Bytes(sha.begin(), sha.end()), f.attributes, f.extend};
     if (!isUtf8(m.subject)) {
       // The log's canonical JSON is UTF-8 only (docs/measurement-log.md): such a path
       // is logged percent-encoded, never dropped.

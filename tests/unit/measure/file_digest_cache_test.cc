@@ -6,6 +6,10 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
 
 #include "tests/unit/measure/measure_test_util.h"
 
@@ -149,6 +153,99 @@ TEST(FileDigestCache, ParallelEqualsSerialAndKeepsOrder) {
               testutil::sha256Hex(std::string(i * 97, static_cast<char>('a' + i % 26))));
   }
   EXPECT_FALSE(a.back().has_value());
+}
+
+// digestFiles resolves names relative to an open directory per run of paths: the
+// results (digests and errors) must be what stat(2) on each full path gives.
+TEST(FileDigestCache, DirectoryRelativeLookupMatchesFullPaths) {
+  TempDir dir;
+  writeText(dir / "a/one", "one");
+  writeText(dir / "a/two", "two");
+  writeText(dir / "b/three", "three");
+  writeText(dir / "plain", "plain");
+  ASSERT_EQ(::symlink((dir / "b").c_str(), (dir / "link").c_str()), 0);
+  ASSERT_EQ(::chdir(dir.path().c_str()), 0);
+  struct {
+    std::string path;
+    const char* content;  // nullptr: an error with `code`
+    ErrorCode code;
+  } cases[] = {
+      {dir / "a/one", "one", {}},
+      {dir / "a/missing", nullptr, ErrorCode::kNotFound},
+      {dir / "a/two", "two", {}},
+      {dir / "nodir/x", nullptr, ErrorCode::kNotFound},
+      {dir / "nodir/y", nullptr, ErrorCode::kNotFound},
+      {dir / "plain/x", nullptr, ErrorCode::kNotFound},  // ENOTDIR
+      {dir / "link/three", "three", {}},                 // symlinked directory
+      {dir / "a/", nullptr, ErrorCode::kInvalidArgument},
+      {dir / "a", nullptr, ErrorCode::kInvalidArgument},
+      {"plain", "plain", {}},  // relative, no directory part
+      {"b/three", "three", {}},
+      {dir / "b/three", "three", {}},
+  };
+  std::vector<std::string> paths;
+  for (const auto& c : cases) paths.push_back(c.path);
+  for (unsigned threads : {1u, 3u}) {
+    FileDigestCache cache(threads);
+    for (int round = 0; round < 2; ++round) {  // the second round follows hints
+      auto got = cache.digestFiles(paths);
+      ASSERT_EQ(got.size(), paths.size());
+      for (std::size_t i = 0; i < paths.size(); ++i) {
+        SCOPED_TRACE(paths[i] + " threads " + std::to_string(threads));
+        if (cases[i].content) {
+          ASSERT_TRUE(got[i].has_value()) << got[i].error().toString();
+          EXPECT_EQ(toHex(got[i]->sha256), testutil::sha256Hex(cases[i].content));
+        } else {
+          ASSERT_FALSE(got[i].has_value());
+          EXPECT_EQ(got[i].error().code(), cases[i].code);
+          EXPECT_NE(got[i].error().toString().find(paths[i]), std::string::npos);
+        }
+      }
+    }
+  }
+  ASSERT_EQ(::chdir("/"), 0);
+}
+
+// Hints are by position in the previous list: another list (reordered, shorter,
+// after a prune) must still get each file's own digest, and a file changed in place
+// with its mtime restored is rehashed through a hint too.
+TEST(FileDigestCache, HintsNeverReturnAnotherFilesDigest) {
+  TempDir dir;
+  std::vector<std::string> paths;
+  for (int i = 0; i < 40; ++i) {
+    paths.push_back(dir / ("d" + std::to_string(i % 3) + "/f" + std::to_string(i)));
+    writeText(paths.back(), "content " + std::to_string(i));
+  }
+  testutil::waitOutRacyWindow();
+  FileDigestCache cache(2);
+  auto check = [&](const std::vector<std::string>& list, std::size_t want_hashed) {
+    auto got = cache.digestFiles(list);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      ASSERT_TRUE(got[i].has_value()) << list[i];
+      std::string n = list[i].substr(list[i].rfind("/f") + 2);
+      std::ifstream in(list[i]);
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      EXPECT_EQ(toHex(got[i]->sha256), testutil::sha256Hex(text)) << list[i];
+    }
+    EXPECT_EQ(cache.takeStats().hashed, want_hashed);
+  };
+  check(paths, paths.size());
+  check(paths, 0);
+  std::vector<std::string> reversed(paths.rbegin(), paths.rend());
+  check(reversed, 0);
+  std::vector<std::string> half(paths.begin() + 20, paths.end());
+  cache.prune();
+  check(half, 0);
+  cache.prune();  // erases the first 20: hints are dropped
+  check(half, 0);
+  check(paths, 20);
+  // Same size, mtime restored: ctime moved, so the hinted entry's key no longer matches.
+  struct stat st {};
+  ASSERT_EQ(::stat(paths[5].c_str(), &st), 0);
+  writeText(paths[5], "CONTENT 5");
+  timespec times[2] = {st.st_atim, st.st_mtim};
+  ASSERT_EQ(::utimensat(AT_FDCWD, paths[5].c_str(), times, 0), 0);
+  check(paths, 1);
 }
 
 TEST(FileDigestCache, PruneForgetsUnusedEntries) {
