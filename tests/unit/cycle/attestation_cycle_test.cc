@@ -5,6 +5,7 @@
 #include "agent/cycle/attestation_cycle.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -280,6 +281,28 @@ TEST_F(LogSourceTest, MissingLogsAreSkippedAndUnreadableOnesNoted) {
   EXPECT_TRUE(big->logs.empty());
   ASSERT_EQ(big->notes.size(), 1u);
   EXPECT_NE(big->notes[0].find(path("cel")), std::string::npos);
+}
+
+TEST_F(LogSourceTest, EachLogNamesTheFileItWasReadFrom) {
+  LogFileSource source(
+      {.cel_log = path("cel"), .firmware_log = path("fw"), .ima_log = path("ima")});
+  auto c = source.collect(0xffffff);
+  ASSERT_TRUE(c.has_value());
+  ASSERT_EQ(c->log_files.size(), 3u);
+  for (const char* name : {"cel", "fw", "ima"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(path(name).c_str(), &st), 0);
+    EXPECT_EQ(c->log_files.at(path(name)),
+              (LogFileIdentity{static_cast<std::uint64_t>(st.st_dev),
+                               static_cast<std::uint64_t>(st.st_ino)}))
+        << name;
+  }
+  // A log rotated away and recreated is another file.
+  fs::rename(path("cel"), path("cel.prev"));
+  std::ofstream(path("cel")) << "{\"recnum\":0}\n";
+  auto again = source.collect(1u << 15);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_NE(again->log_files.at(path("cel")), c->log_files.at(path("cel")));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -272,6 +273,34 @@ TEST(IncrementalLogs, OnlyCursorsOfTheLastAnswerOfThisBootAreUsed) {
     EXPECT_EQ(third.incremental_logs, c.third_incremental);
     EXPECT_EQ(n.lastLog().offset() != 0, c.third_incremental == 1);
   }
+}
+
+// Bytes per report for a node whose log holds 500 batch records (one measurement
+// each, like the appraisal benchmark) and whose engine holds 500 attribute-less
+// measurements: before = whole log + every measurement (the report before
+// incremental logs), after = this agent in steady state (nothing new; one new record).
+TEST(IncrementalLogs, SteadyStateReportOfA500RecordNode) {
+  constexpr int kRecords = 500;
+  Node n(kRecords);
+  n.append(kRecords);
+  CycleOutcome first = n.run();
+  bulwark::v1::Report before = n.verifier.reports.back();
+  ASSERT_EQ(before.logs(0).content(), n.file());
+  for (int i = 0; i < kRecords; ++i) {
+    *before.add_measurements() = measurement("host-file", "/etc/bench/f-" + std::to_string(i));
+  }
+  CycleOutcome steady = n.run();
+  n.append(1);
+  CycleOutcome one_new = n.run();
+  ASSERT_EQ(steady.incremental_logs, 1);
+  ASSERT_EQ(one_new.incremental_logs, 1);
+  std::printf("500-record node, bytes per report: before %zu (log %zu + %d measurements), "
+              "first cycle %zu, steady state %zu, one new record %zu\n",
+              before.ByteSizeLong(), before.logs(0).content().size(), kRecords,
+              first.report_bytes, steady.report_bytes, one_new.report_bytes);
+  EXPECT_EQ(n.verifier.copies.at(n.logPath()), n.file());
+  EXPECT_LT(steady.report_bytes * 100, before.ByteSizeLong());
+  EXPECT_LT(one_new.report_bytes, steady.report_bytes + 2 * n.lastLog().content().size());
 }
 
 }  // namespace
