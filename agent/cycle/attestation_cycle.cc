@@ -56,8 +56,8 @@ Result<void> AttestationCycle::ensureNonce(AttestationState& state, CycleOutcome
 }
 
 std::vector<bulwark::v1::EventLog> AttestationCycle::shippedLogs(const Collected& collected,
-                                                                bool incremental,
-                                                                CycleOutcome& outcome) {
+                                                                 bool incremental,
+                                                                 CycleOutcome& outcome) {
   std::vector<bulwark::v1::EventLog> logs;
   logs.reserve(collected.logs.size());
   outcome.incremental_logs = 0;
@@ -76,12 +76,9 @@ std::vector<bulwark::v1::EventLog> AttestationCycle::shippedLogs(const Collected
   return logs;
 }
 
-Result<bulwark::v1::Evidence> AttestationCycle::evidenceFor(const Bytes& nonce,
-                                                          const bulwark::v1::HostFacts& host,
-                                                          const attest::PcrSelection& selection,
-                                                          const Collected& collected,
-                                                          bool incremental,
-                                                          CycleOutcome& outcome) {
+Result<bulwark::v1::Evidence> AttestationCycle::evidenceFor(
+    const Bytes& nonce, const bulwark::v1::HostFacts& host, const attest::PcrSelection& selection,
+    const Collected& collected, bool incremental, CycleOutcome& outcome) {
   ReportInputs inputs{.node = options_.node,
                       .nonce = nonce,
                       .created_unix_ms = env_.now_unix_ms(),

@@ -47,9 +47,9 @@ struct CycleEnvironment {
 struct CycleOutcome {
   bulwark::v1::ResultSummary result;
   bool affirming = false;
-  int round_trips = 0;  // HTTP requests this cycle (1 in steady state)
-  std::size_t report_bytes = 0;  // of the last report sent
-  int incremental_logs = 0;      // logs the last report carried from a cursor
+  int round_trips = 0;             // HTTP requests this cycle (1 in steady state)
+  std::size_t report_bytes = 0;    // of the last report sent
+  int incremental_logs = 0;        // logs the last report carried from a cursor
   std::vector<std::string> notes;  // e.g. a refused nonce that was replaced
 };
 

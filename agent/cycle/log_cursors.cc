@@ -79,8 +79,7 @@ const bulwark::v1::LogCursor* LogCursors::find(const std::string& source) const 
 }
 
 PrefixHash LogCursors::prefixHash(const std::string& source, const std::string& content,
-                                  std::uint64_t offset,
-                                  std::optional<LogFileIdentity> file) const {
+                                  std::uint64_t offset, std::optional<LogFileIdentity> file) const {
   auto v = verified_.find(source);
   // The remembered state applies to the same file, not beyond the new cursor, and
   // only while the bytes just before its end are still those it saw.
@@ -106,14 +105,14 @@ ShippedLog LogCursors::ship(const bulwark::v1::EventLog& whole,
   if (whole.offset() != 0) {
     why = "it was read from offset " + std::to_string(whole.offset());
   } else if (cursor.offset() > content.size()) {
-    why = "it is shorter (" + std::to_string(content.size()) + " bytes) than the verifier's copy (" +
-          std::to_string(cursor.offset()) + " bytes)";
+    why = "it is shorter (" + std::to_string(content.size()) +
+          " bytes) than the verifier's copy (" + std::to_string(cursor.offset()) + " bytes)";
   } else {
     PrefixHash h = prefixHash(whole.source(), content, cursor.offset(), file);
     if (constantTimeEqual(h.peek(), asBytes(cursor.prefix_sha256()))) {
       if (file) {
-        verified_.insert_or_assign(
-            whole.source(), Verified{*file, cursor.offset(), h, windowHash(content, cursor.offset())});
+        verified_.insert_or_assign(whole.source(), Verified{*file, cursor.offset(), h,
+                                                            windowHash(content, cursor.offset())});
       } else {
         verified_.erase(whole.source());
       }

@@ -80,8 +80,8 @@ class LogCursors {
     Bytes window_hash;  // SHA-256 of the kWindowBytes (or fewer) before `offset`
   };
   // SHA-256 of content[0, offset), from the remembered state when it still applies.
-  PrefixHash prefixHash(const std::string& source, const std::string& content,
-                        std::uint64_t offset, std::optional<LogFileIdentity> file) const;
+  PrefixHash prefixHash(const std::string& source, const std::string& content, std::uint64_t offset,
+                        std::optional<LogFileIdentity> file) const;
 
   std::map<std::string, bulwark::v1::LogCursor> cursors_;
   std::map<std::string, Verified> verified_;

@@ -35,7 +35,8 @@ bool reportsMeasurement(const bulwark::v1::Measurement& m);
 // Serialized bulwark.v1.Report: the measurements of `collected` that
 // reportsMeasurement() keeps, its containers, and `logs` (as shipped: whole or
 // from a cursor) in that order.
-[[nodiscard]] Result<std::string> buildReport(const ReportInputs& inputs, const Collected& collected,
+[[nodiscard]] Result<std::string> buildReport(const ReportInputs& inputs,
+                                              const Collected& collected,
                                               const std::vector<bulwark::v1::EventLog>& logs);
 
 // Evidence{report, quote{attest, signature, pcrs}}: one PcrBank per quoted bank,

@@ -292,9 +292,8 @@ TEST_F(LogSourceTest, EachLogNamesTheFileItWasReadFrom) {
   for (const char* name : {"cel", "fw", "ima"}) {
     struct stat st {};
     ASSERT_EQ(::stat(path(name).c_str(), &st), 0);
-    EXPECT_EQ(c->log_files.at(path(name)),
-              (LogFileIdentity{static_cast<std::uint64_t>(st.st_dev),
-                               static_cast<std::uint64_t>(st.st_ino)}))
+    EXPECT_EQ(c->log_files.at(path(name)), (LogFileIdentity{static_cast<std::uint64_t>(st.st_dev),
+                                                            static_cast<std::uint64_t>(st.st_ino)}))
         << name;
   }
   // A log rotated away and recreated is another file.

@@ -129,9 +129,8 @@ class FakeAttestVerifier final : public VerifierClient {
     Bytes qd = expectedQualifyingData(report.nonce(), e.report());
     bulwark::v1::AttestResponse r;
     r.mutable_result()->set_node(report.node());
-    r.mutable_result()->set_status(e.quote().attest() == str(qd)
-                                       ? status
-                                       : bulwark::v1::STATUS_CONTRAINDICATED);
+    r.mutable_result()->set_status(
+        e.quote().attest() == str(qd) ? status : bulwark::v1::STATUS_CONTRAINDICATED);
     if (status != bulwark::v1::STATUS_AFFIRMING) {
       auto* reason = r.mutable_result()->add_reasons();
       reason->set_code("measurement-unknown");

@@ -73,19 +73,18 @@ class Node {
     options.path = logPath();
     writer_.emplace(attest::CelWriter::create(options, pcr_).value());
     beginBoot(kBoot);
-    cycle_.emplace(
-        CycleOptions{.node = "node-1"},
-        CycleEnvironment{.store = &store_,
-                         .source = &source_,
-                         .quoter = &quoter,
-                         .verifier = &verifier,
-                         .host_facts =
-                             [this] {
-                               bulwark::v1::HostFacts f;
-                               f.set_boot_id(boot_id);
-                               return f;
-                             },
-                         .now_unix_ms = [this] { return verifier.now; }});
+    cycle_.emplace(CycleOptions{.node = "node-1"},
+                   CycleEnvironment{.store = &store_,
+                                    .source = &source_,
+                                    .quoter = &quoter,
+                                    .verifier = &verifier,
+                                    .host_facts =
+                                        [this] {
+                                          bulwark::v1::HostFacts f;
+                                          f.set_boot_id(boot_id);
+                                          return f;
+                                        },
+                                    .now_unix_ms = [this] { return verifier.now; }});
   }
   ~Node() { fs::remove_all(dir_); }
 
@@ -173,8 +172,7 @@ TEST(IncrementalLogs, AFileThatNoLongerStartsWithTheCopyGoesWhole) {
          n.beginBoot(kOtherBoot);
          n.append(8);
        }},
-      {"truncated",
-       [](Node& n) { fs::resize_file(n.logPath(), n.file().size() / 2); }},
+      {"truncated", [](Node& n) { fs::resize_file(n.logPath(), n.file().size() / 2); }},
       {"rewritten in place near the end",
        [](Node& n) {
          std::fstream f(n.logPath(), std::ios::in | std::ios::out | std::ios::binary);
@@ -294,10 +292,11 @@ TEST(IncrementalLogs, SteadyStateReportOfA500RecordNode) {
   CycleOutcome one_new = n.run();
   ASSERT_EQ(steady.incremental_logs, 1);
   ASSERT_EQ(one_new.incremental_logs, 1);
-  std::printf("500-record node, bytes per report: before %zu (log %zu + %d measurements), "
-              "first cycle %zu, steady state %zu, one new record %zu\n",
-              before.ByteSizeLong(), before.logs(0).content().size(), kRecords,
-              first.report_bytes, steady.report_bytes, one_new.report_bytes);
+  std::printf(
+      "500-record node, bytes per report: before %zu (log %zu + %d measurements), "
+      "first cycle %zu, steady state %zu, one new record %zu\n",
+      before.ByteSizeLong(), before.logs(0).content().size(), kRecords, first.report_bytes,
+      steady.report_bytes, one_new.report_bytes);
   EXPECT_EQ(n.verifier.copies.at(n.logPath()), n.file());
   EXPECT_LT(steady.report_bytes * 100, before.ByteSizeLong());
   EXPECT_LT(one_new.report_bytes, steady.report_bytes + 2 * n.lastLog().content().size());
