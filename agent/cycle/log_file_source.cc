@@ -25,7 +25,7 @@ bulwark::v1::EventLog makeLog(bulwark::v1::EventLog::Format format, const std::s
 
 std::optional<LogFileIdentity> identityOf(const std::string& path) {
   struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
   return LogFileIdentity{static_cast<std::uint64_t>(st.st_dev),
                          static_cast<std::uint64_t>(st.st_ino)};
 }
