@@ -64,6 +64,13 @@ bulwark::v1::AttestResponse attestResponse(const Appraiser& a, const AttestOutco
   out.set_next_nonce(toString(o.next.nonce));
   out.set_nonce_expires_unix_ms(o.next.expires_at);
   fillSelection(a, out.mutable_pcr_bank(), out.mutable_pcr_selection());
+  for (const CopyState& c : o.cursors) {
+    auto* cursor = out.add_log_cursors();
+    cursor->set_source(c.source);
+    cursor->set_offset(c.offset);
+    cursor->set_entries(c.entries);
+    cursor->set_prefix_sha256(toString(c.sha256));
+  }
   return out;
 }
 

@@ -84,6 +84,13 @@ HttpResponse learn(const RouteContext& ctx, const ApiServices& s) {
   auto ev = parseEvidence(stored->bytes);
   if (!ev)
     return errorResponse(ctx.request, {500, "internal-error", "stored evidence does not parse"});
+  // Evidence that shipped its log incrementally is learned with the verifier's copy.
+  if (ev->incremental()) {
+    if (s.appraiser == nullptr)
+      return errorResponse(ctx.request, {503, "unavailable", "no appraiser configured"});
+    if (auto whole = s.appraiser->expandStored(node, *ev); !whole)
+      return errorResponse(ctx.request, whole.error());
+  }
   std::set<MeasurementEntry> all(ev->logged.begin(), ev->logged.end());
   all.insert(ev->measurements.begin(), ev->measurements.end());
   std::vector<ReferenceValue> values;

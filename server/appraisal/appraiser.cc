@@ -106,6 +106,7 @@ void Appraiser::clearCaches() {
   std::lock_guard lock(mu_);
   ak_cache_.clear();
   policy_.reset();
+  node_logs_.clear();
 }
 
 const IsolationProfile& Appraiser::profileFor(const std::string& group) const {
@@ -215,7 +216,7 @@ ApiResult<std::vector<MeasurementAcknowledgment>> Appraiser::acknowledgments(
 ApiResult<AppraisalRecord> Appraiser::record(const NodeRecord& node, const ParsedEvidence& ev,
                                              const PipelineResult& result, Millis now,
                                              Millis fresh_until, std::int64_t policy_version,
-                                             ByteView evidence) {
+                                             ByteView evidence, std::span<const LogCopy> copies) {
   AppraisalRecord r;
   r.node = node.name;
   r.appraised_at = now;
@@ -237,7 +238,7 @@ ApiResult<AppraisalRecord> Appraiser::record(const NodeRecord& node, const Parse
   auto jws = attest::signEar(*ear, ear_key_.get());
   if (!jws) return apiFail(500, "internal-error", "EAR signing: " + jws.error().message());
   r.ear = std::move(*jws);
-  auto stored = store_.recordAppraisal(r, evidence);
+  auto stored = store_.recordAppraisal(r, evidence, copies);
   if (!stored) {
     if (stored.error().code() == ErrorCode::kInvalidArgument) {
       return apiFail(403, "node-revoked", "node was revoked or re-enrolled during the appraisal");
@@ -291,6 +292,13 @@ ApiResult<AttestOutcome> Appraiser::attest(const AgentIdentity& who, ByteView ev
   if (!ev) return apiFail(400, "evidence-malformed", ev.error().message());
   auto node = authenticate(who, ev->report.node());
   if (!node) return std::unexpected(node.error());
+  auto pol = policy();
+  if (!pol) return std::unexpected(pol.error());
+  auto acks = acknowledgments(node->name);
+  if (!acks) return std::unexpected(acks.error());
+  // Incremental logs are matched with the verifier's copies before the nonce is used.
+  auto plan = prepareLogs(*node, *ev, (*pol)->version(), *acks);
+  if (!plan) return std::unexpected(plan.error());
   CheckLedger ledger;
   ledger.passNode(NodeProof{});
   Millis now = now_();
@@ -300,17 +308,28 @@ ApiResult<AttestOutcome> Appraiser::attest(const AgentIdentity& who, ByteView ev
   ledger.passNonce(NonceProof{});
   auto ak = akFor(*node);
   if (!ak) return std::unexpected(ak.error());
-  auto pol = policy();
-  if (!pol) return std::unexpected(pol.error());
-  auto acks = acknowledgments(node->name);
-  if (!acks) return std::unexpected(acks.error());
-  PipelineResult result = run(std::move(ledger), *node, *ev, **ak, **pol, *acks);
+  PipelineInput in = inputFor(*node, *ev, **ak, **pol);
+  in.acknowledged = &*acks;
+  in.copies = plan->resume.empty() ? nullptr : &plan->resume;
+  in.memo = plan->memo;
+  PipelineResult result = runPipeline(std::move(ledger), in);
+  concludeLogs(*node, *ev, result, (*pol)->version(), *acks, *plan);
   auto rec = record(*node, *ev, result, now, now + options_.freshness_ttl.count() * 1000,
-                    (*pol)->version(), evidence);
-  if (!rec) return std::unexpected(rec.error());
+                    (*pol)->version(), evidence, plan->writes);
+  if (!rec) {
+    forgetLogs(node->name);
+    return std::unexpected(rec.error());
+  }
+  if (plan->after) {
+    std::lock_guard lock(mu_);
+    node_logs_[node->name] = plan->after;
+  } else if (plan->known) {
+    forgetLogs(node->name);
+  }
   auto next = issueNonce(node->name);
   if (!next) return std::unexpected(next.error());
-  return AttestOutcome{std::move(*rec), std::move(result.verdict), std::move(*next)};
+  return AttestOutcome{std::move(*rec), std::move(result.verdict), std::move(*next),
+                       std::move(plan->cursors)};
 }
 
 ApiResult<bool> Appraiser::reappraise(const std::string& name) {
@@ -331,7 +350,7 @@ ApiResult<bool> Appraiser::reappraise(const std::string& name) {
   // Re-appraisal keeps the original deadline: a policy change must not refresh old evidence.
   if (stored->digest != latest->evidence_digest || latest->fresh_until < now + 2000) return false;
   auto ev = parseEvidence(stored->bytes);
-  if (!ev) return false;
+  if (!ev || !expandStored(name, *ev)) return false;
   CheckLedger ledger;
   ledger.passNode(NodeProof{});
   // This evidence's nonce was consumed when it was first appraised (the stored
@@ -366,6 +385,7 @@ ApiResult<Reapproval> Appraiser::reapprove(const std::string& name, const std::s
   if (stored->digest != latest->evidence_digest || !ev)
     return apiFail(409, "no-evidence",
                    "node " + name + "'s latest evidence is not its latest verdict's");
+  if (auto whole = expandStored(name, *ev); !whole) return std::unexpected(whole.error());
   auto ak = akFor(*node);
   if (!ak) return std::unexpected(ak.error());
   auto pol = policy();

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "attest/credential/rng.h"
 #include "attest/ear/ear.h"
@@ -56,6 +57,9 @@ struct AttestOutcome {
   AppraisalRecord record;  // as stored (id set)
   Verdict verdict;
   NonceGrant next;
+  // The node's logs the verifier now holds verified copies of (AttestResponse.log_cursors);
+  // empty when the logs did not replay, so the agent sends them whole next time.
+  std::vector<CopyState> cursors;
 };
 
 // What re-approving an enrolled node did (POST /v1/nodes/{name}/approve, docs/api.md).
@@ -102,15 +106,54 @@ class Appraiser {
   // Drops cached state (tests; policy reloads happen by version on their own).
   void clearCaches();
 
+  // Appraisals that resumed from a log copy and replayed the policy memo (the
+  // steady-state fast path), and those that had to expand incremental evidence.
+  std::uint64_t resumedAppraisals() const { return resumed_.load(); }
+  std::uint64_t expandedAppraisals() const { return expanded_.load(); }
+
  private:
   struct Prepared;
+  // The verified log copies of one node as this replica last saw them (appraiser_logs.cc).
+  struct NodeLogs {
+    std::vector<CopyState> copies;              // ordered by source
+    std::shared_ptr<const LogPolicyMemo> memo;  // for exactly these copies, or null
+  };
+  using NodeLogsPtr = std::shared_ptr<const NodeLogs>;
+  // How incremental evidence is appraised: from the copies (fast path, `memo` set) or
+  // expanded into whole logs.
+  struct LogPlan {
+    NodeLogsPtr known;                          // cached/stored copies of the node
+    std::map<std::size_t, CopyState> resume;    // by ParsedLog::index (fast path)
+    const LogPolicyMemo* memo = nullptr;        // fast path
+    std::vector<LogCopy> writes;                // new copies to store with the appraisal
+    std::vector<CopyState> cursors;             // what the node's copies are afterwards
+    NodeLogsPtr after;                          // the cache entry afterwards
+  };
+  ApiResult<NodeLogsPtr> nodeLogs(const std::string& node, bool reload);
+  ApiResult<LogPlan> prepareLogs(const NodeRecord& node, ParsedEvidence& ev,
+                                 std::int64_t policy_version,
+                                 const std::vector<MeasurementAcknowledgment>& acks);
+  ApiResult<bool> resumable(const NodeRecord& node, const ParsedEvidence& ev, LogPlan& plan);
+  void concludeLogs(const NodeRecord& node, const ParsedEvidence& ev, const PipelineResult& result,
+                    std::int64_t policy_version, const std::vector<MeasurementAcknowledgment>& acks,
+                    LogPlan& plan);
+  void forgetLogs(const std::string& node);
+
+ public:
+  // Makes the node's latest stored evidence whole again when it was shipped
+  // incrementally (its log copies are read from the Store): re-appraisal, re-approval,
+  // `policy learn`. 409 no-evidence when the copies no longer cover it.
+  [[nodiscard]] ApiResult<void> expandStored(const std::string& node, ParsedEvidence& ev);
+
+ private:
   ApiResult<NodeRecord> authenticate(const AgentIdentity& who, const std::string& report_node);
   ApiResult<std::shared_ptr<const attest::AkKey>> akFor(const NodeRecord& node);
   ApiResult<std::shared_ptr<const PolicySnapshot>> policy();
   const IsolationProfile& profileFor(const std::string& group) const;
   ApiResult<AppraisalRecord> record(const NodeRecord& node, const ParsedEvidence& ev,
                                     const PipelineResult& result, Millis now, Millis fresh_until,
-                                    std::int64_t policy_version, ByteView evidence);
+                                    std::int64_t policy_version, ByteView evidence,
+                                    std::span<const LogCopy> copies = {});
   PipelineResult run(CheckLedger ledger, const NodeRecord& node, const ParsedEvidence& ev,
                      const attest::AkKey& ak, const PolicySnapshot& policy,
                      const std::vector<MeasurementAcknowledgment>& acknowledged) const;
@@ -133,6 +176,9 @@ class Appraiser {
   std::mutex mu_;  // guards the caches below
   std::map<Bytes, std::shared_ptr<const attest::AkKey>> ak_cache_;
   std::shared_ptr<const PolicySnapshot> policy_;
+  std::unordered_map<std::string, NodeLogsPtr> node_logs_;
+  std::atomic<std::uint64_t> resumed_{0};
+  std::atomic<std::uint64_t> expanded_{0};
 };
 
 // The EAR for one verdict: submodule = node name, eat_nonce = report nonce,

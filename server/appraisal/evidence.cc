@@ -98,22 +98,47 @@ void collectBatchEntries(const attest::CelLog& log, std::vector<MeasurementEntry
     out.push_back({std::move(e.kind), std::move(e.subject), std::move(e.sha256)});
 }
 
-Result<void> parseLog(const EventLog& in, std::size_t index, ParsedEvidence& out) {
+// Positions of a log shipped from `offset` become positions in the whole log.
+void rebaseCel(attest::CelLog& log, std::uint64_t offset, std::uint64_t entries_before) {
+  for (attest::CelRecord& r : log.records) {
+    r.index += entries_before;
+    r.offset += offset;
+  }
+  if (log.torn) log.torn->offset += offset;
+}
+
+Result<void> parseLog(const EventLog& in, std::size_t index, const EvidenceLimits& limits,
+                      ParsedEvidence& out) {
   std::string field = "report.logs[" + std::to_string(index) + "]";
   if (in.offset() != 0 || in.entries_before() != 0) {
-    return fail(ErrorCode::kUnsupported,
-                field + ": incremental logs are not supported; send the whole log");
+    if (in.format() != EventLog::CEL_JSON) {
+      return fail(ErrorCode::kUnsupported,
+                  field + ": only CEL logs are shipped incrementally; send the whole log");
+    }
+    if (in.offset() == 0 || in.entries_before() == 0 || in.offset() > limits.max_log_offset ||
+        in.entries_before() > in.offset()) {
+      return bad(field, "offset " + std::to_string(in.offset()) + " with entries_before " +
+                            std::to_string(in.entries_before()) + " is not a log position");
+    }
   }
   if (auto r = checkText(field + ".source", in.source(), 4096, false); !r) return r;
   ParsedLog log;
   log.format = in.format();
   log.source = in.source();
   log.index = index;
+  log.offset = in.offset();
+  log.entries_before = in.entries_before();
   ByteView content = asBytes(in.content());
   switch (in.format()) {
     case EventLog::CEL_JSON: {
       auto cel = attest::parseCel(content);
-      if (!cel) return bad(field, "CEL: " + cel.error().message());
+      if (!cel) {
+        return bad(field, "CEL" +
+                              (log.incremental() ? " after offset " + std::to_string(log.offset)
+                                                 : std::string()) +
+                              ": " + cel.error().message());
+      }
+      rebaseCel(*cel, log.offset, log.entries_before);
       collectBatchEntries(*cel, out.logged);
       log.cel = std::move(*cel);
       break;
@@ -138,6 +163,14 @@ Result<void> parseLog(const EventLog& in, std::size_t index, ParsedEvidence& out
     if (prev.format == log.format && log.format != EventLog::CEL_JSON) {
       return bad(field, "a second " + log.label() + "; send each log once");
     }
+    // The verifier's copy of an incremental log is found by its source.
+    if (prev.format == log.format && (prev.incremental() || log.incremental()) &&
+        prev.source == log.source) {
+      return bad(field, "a second " + log.label() + "; send each log once");
+    }
+  }
+  if (log.incremental() && log.source.empty()) {
+    return bad(field + ".source", "an incremental log needs its source");
   }
   out.logs.push_back(std::move(log));
   return {};
@@ -206,7 +239,7 @@ Result<void> parseReport(const EvidenceLimits& limits, ParsedEvidence& out) {
     return bad("report.logs", "more than " + std::to_string(limits.max_logs) + " logs");
   }
   for (int i = 0; i < r.logs_size(); ++i) {
-    if (auto l = parseLog(r.logs(i), static_cast<std::size_t>(i), out); !l) return l;
+    if (auto l = parseLog(r.logs(i), static_cast<std::size_t>(i), limits, out); !l) return l;
   }
   if (auto m = parseMeasurements(r, limits, out); !m) return m;
   return parseContainers(r, limits);
@@ -223,6 +256,10 @@ bool isNodeName(std::string_view s) {
 
 bool isKnownMeasurementKind(std::string_view kind) {
   return std::find(kKinds.begin(), kKinds.end(), kind) != kKinds.end();
+}
+
+bool ParsedEvidence::incremental() const {
+  return std::any_of(logs.begin(), logs.end(), [](const ParsedLog& l) { return l.incremental(); });
 }
 
 std::string ParsedLog::label() const {

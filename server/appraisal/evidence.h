@@ -21,6 +21,7 @@
 namespace bulwark::server {
 
 struct EvidenceLimits {
+  std::size_t max_log_offset = 64u << 20;  // Store's kMaxLogCopy
   std::size_t max_evidence_bytes = 16u << 20;  // Store's kMaxEvidence
   std::size_t max_logs = 8;
   std::size_t max_measurements = 100000;
@@ -54,11 +55,20 @@ struct ParsedLog {
   bulwark::v1::EventLog::Format format = bulwark::v1::EventLog::FORMAT_UNSPECIFIED;
   std::string source;
   std::size_t index = 0;                          // position in Report.logs
+  // Incremental CEL logs (docs/api.md "Incremental logs"): `cel` holds only the records
+  // after the first `offset` bytes / `entries_before` records, which the verifier holds
+  // (LogCopy). Record indexes and offsets in `cel` are those of the whole log.
+  std::uint64_t offset = 0;
+  std::uint64_t entries_before = 0;
+  // Set by expandEvidence() (log_copies.h): the verifier's copy followed by the shipped
+  // bytes, which `cel` then holds whole (offset 0).
+  std::string expanded;
   std::optional<attest::CelLog> cel;              // CEL_JSON
   std::optional<attest::eventlog::EventLog> tcg;  // TCG_PC_CLIENT
   std::string raw;                                // TCG_PC_CLIENT bytes (boot policy)
   std::string ima;                                // IMA_ASCII (text, replayed later)
   std::string label() const;                      // "cel log #1 (/run/bulwark/measure.log)"
+  bool incremental() const { return offset != 0; }
 };
 
 // What the quote claims, read from the (not yet verified) TPMS_ATTEST.
@@ -78,8 +88,10 @@ struct ParsedEvidence {
   attest::PcrValues pcrs;  // supplied PCR values, per bank as sent
   std::vector<ParsedLog> logs;
   std::vector<MeasurementEntry> measurements;  // Report.measurements
-  // Bulwark "batch" entries of every CEL log, in log order (duplicates kept).
+  // Bulwark "batch" entries of every CEL log, in log order (duplicates kept); of an
+  // incremental log only those shipped (expandEvidence() adds the verifier's copy).
   std::vector<MeasurementEntry> logged;
+  bool incremental() const;  // any log shipped from an offset
 };
 
 // kMalformed with "<field>: <problem>" for anything that does not decode; kUnsupported

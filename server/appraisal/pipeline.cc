@@ -153,13 +153,17 @@ std::vector<std::uint32_t> selectedPcrs(const attest::PcrSelection& selection) {
 }
 
 PipelineResult runPipeline(CheckLedger ledger, const PipelineInput& in) {
+  LogChains chains;
+  std::optional<LogPolicyMemo> memo;
   std::optional<attest::QuoteClock> clock = checkQuote(ledger, in);
   if (clock) {
     checkTpmClock(ledger, *clock, in.previous);
-    checkLogs(ledger, in);
+    chains = checkLogs(ledger, in);
+    if (in.memo == nullptr) memo.emplace();
     // Measurements are only as good as the log that carries them.
-    if (ledger.passed(Check::kLogs)) checkMeasurements(ledger, in);
-    checkImages(ledger, in);
+    if (ledger.passed(Check::kLogs)) checkMeasurements(ledger, in, memo ? &*memo : nullptr);
+    else memo.reset();
+    checkImages(ledger, in, memo ? &*memo : nullptr);
     checkIsolation(ledger, in);
   }
   std::optional<TpmCounters> counters;
@@ -167,7 +171,12 @@ PipelineResult runPipeline(CheckLedger ledger, const PipelineInput& in) {
     counters = TpmCounters{clock->reset_count, clock->restart_count,
                            static_cast<std::int64_t>(clock->clock)};
   }
-  return {conclude(ledger), counters};
+  if (!ledger.passed(Check::kLogs)) {
+    chains.clear();
+    memo.reset();
+  }
+  bool logs_passed = ledger.passed(Check::kLogs);
+  return {conclude(ledger), counters, std::move(chains), logs_passed, std::move(memo)};
 }
 
 }  // namespace bulwark::server

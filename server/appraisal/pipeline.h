@@ -12,6 +12,7 @@
 #include "attest/ima/ima_policy.h"
 #include "attest/quote/ak_key.h"
 #include "server/appraisal/evidence.h"
+#include "server/appraisal/log_copies.h"
 #include "server/appraisal/policy.h"
 #include "server/appraisal/verdict.h"
 #include "server/store/store.h"
@@ -39,13 +40,29 @@ struct PipelineInput {
   // Superseded measurements an operator accepted for this node (re-approval,
   // docs/verifier.md "Superseded entries"); only entries naming the report's node count.
   const std::vector<MeasurementAcknowledgment>* acknowledged = nullptr;
+  // Incremental logs resume from the verifier's copies (log_copies.h), by
+  // ParsedLog::index; with `memo`, the policy stages over the logged measurements are
+  // replayed instead of evaluated. Fail closed: an incremental log without its copy fails
+  // the log check, incremental evidence without a memo the measurement check (the
+  // Appraiser expands such evidence instead).
+  const std::map<std::size_t, CopyState>* copies = nullptr;
+  const LogPolicyMemo* memo = nullptr;
 };
+
+// PCR values after one CEL log, for the PCRs it extended.
+using LogChains = std::map<std::size_t, std::map<std::uint32_t, Bytes>>;  // by ParsedLog::index
 
 struct PipelineResult {
   Verdict verdict;
   // Counters of the quote when both the quote and the clock checks passed (the new
   // baseline); empty otherwise, so a rejected quote never moves the baseline.
   std::optional<TpmCounters> counters;
+  // Set when every log replayed: the chain after each CEL log (a new copy's state).
+  LogChains log_chains;
+  bool logs_passed = false;  // the log check passed (every shipped log replayed)
+  // What the policy stages concluded over the logged measurements, when they were
+  // evaluated (not replayed from a memo); key left empty for the caller.
+  std::optional<LogPolicyMemo> memo;
 };
 
 // `ledger` carries the Appraiser's node and nonce checks. Pure.
@@ -57,9 +74,11 @@ PipelineResult runPipeline(CheckLedger ledger, const PipelineInput& in);
 std::optional<attest::QuoteClock> checkQuote(CheckLedger& ledger, const PipelineInput& in);
 void checkTpmClock(CheckLedger& ledger, const attest::QuoteClock& now,
                    const std::optional<TpmCounters>& previous);
-void checkLogs(CheckLedger& ledger, const PipelineInput& in);
-void checkMeasurements(CheckLedger& ledger, const PipelineInput& in);
-void checkImages(CheckLedger& ledger, const PipelineInput& in);
+LogChains checkLogs(CheckLedger& ledger, const PipelineInput& in);
+// With `memo_out`, what the stage concluded over the logged entries is also saved there.
+void checkMeasurements(CheckLedger& ledger, const PipelineInput& in,
+                       LogPolicyMemo* memo_out = nullptr);
+void checkImages(CheckLedger& ledger, const PipelineInput& in, LogPolicyMemo* memo_out = nullptr);
 void checkIsolation(CheckLedger& ledger, const PipelineInput& in);
 
 // Logged entries of reference kinds that a LATER logged entry of the same (kind, subject)

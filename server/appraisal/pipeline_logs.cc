@@ -26,6 +26,7 @@ struct LogReplayState {
   HashAlg bank;
   std::map<std::uint32_t, Bytes> chain;  // PCR → value after the logs so far
   bool failed = false;
+  LogChains per_log;  // CEL logs: the PCRs each extended (its copy's included) → value after it
 };
 
 const ParsedLog* findLog(const ParsedEvidence& ev, EventLog::Format f) {
@@ -59,7 +60,29 @@ void replayFirmware(CappedFailures& out, const ParsedLog& log, std::uint32_t mas
   }
 }
 
-void replayCelLog(CappedFailures& out, const ParsedLog& log, LogReplayState& st) {
+// An incremental log resumes from the verifier's copy: the chain after the copy's
+// records, then the shipped records on top (log_copies.h).
+const CopyState* copyFor(CappedFailures& out, const ParsedLog& log, const PipelineInput& in,
+                         LogReplayState& st) {
+  const CopyState* copy = nullptr;
+  if (in.copies != nullptr) {
+    if (auto it = in.copies->find(log.index); it != in.copies->end()) copy = &it->second;
+  }
+  if (copy == nullptr || copy->bank != st.bank || copy->offset != log.offset ||
+      copy->entries != log.entries_before) {
+    out.add(makeReason("log-prefix-unknown", TrustClaim::kExecutables,
+                       ar4si::kCryptoValidationFailed,
+                       log.label() + " is shipped from offset " + std::to_string(log.offset) +
+                           " but the verifier holds no verified copy ending there"));
+    st.failed = true;
+  }
+  return copy;
+}
+
+void replayCelLog(CappedFailures& out, const ParsedLog& log, const PipelineInput& in,
+                  LogReplayState& st) {
+  const CopyState* copy = nullptr;
+  if (log.incremental() && (copy = copyFor(out, log, in, st)) == nullptr) return;
   for (const attest::CelFinding& f : attest::checkBulwarkRecords(*log.cel)) {
     out.add(makeReason("log-record-invalid", TrustClaim::kExecutables,
                        ar4si::kCryptoValidationFailed,
@@ -70,6 +93,13 @@ void replayCelLog(CappedFailures& out, const ParsedLog& log, LogReplayState& st)
   attest::CelReplayOptions opt;
   opt.banks = {st.bank};
   for (const auto& [pcr, value] : st.chain) opt.initial[{st.bank, pcr}] = value;
+  std::map<std::uint32_t, Bytes> after;
+  if (copy != nullptr) {
+    for (const auto& [pcr, value] : copy->chain) {
+      opt.initial[{st.bank, pcr}] = value;
+      after[pcr] = value;
+    }
+  }
   attest::CelReplay rep = attest::replayCel(*log.cel, opt);
   auto it = rep.banks.find(st.bank);
   if (it == rep.banks.end() || !it->second) {
@@ -81,6 +111,11 @@ void replayCelLog(CappedFailures& out, const ParsedLog& log, LogReplayState& st)
     return;
   }
   for (const auto& [pcr, value] : *it->second) st.chain[pcr] = value;
+  // The result also lists the start values; a copy keeps only what this log extended.
+  for (const attest::CelRecord& r : log.cel->records) {
+    if (r.pcr && !r.isNoAction()) after[*r.pcr] = it->second->at(*r.pcr);
+  }
+  st.per_log[log.index] = std::move(after);
 }
 
 void replayIma(CheckLedger& ledger, CappedFailures& out, const ParsedLog& log, const Bytes& quoted,
@@ -179,9 +214,9 @@ void compareChain(CappedFailures& out, const PipelineInput& in,
 }
 }  // namespace
 
-void checkLogs(CheckLedger& ledger, const PipelineInput& in) {
+LogChains checkLogs(CheckLedger& ledger, const PipelineInput& in) {
   const ParsedEvidence& ev = *in.evidence;
-  LogReplayState st{expectedBank(in), {}, false};
+  LogReplayState st{expectedBank(in), {}, false, {}};
   std::uint32_t mask = expectedMask(in);
   std::map<std::uint32_t, Bytes> quoted;
   for (const auto& b : ev.pcrs) {
@@ -205,7 +240,7 @@ void checkLogs(CheckLedger& ledger, const PipelineInput& in) {
       st.failed = true;
     }
     for (const ParsedLog& l : ev.logs) {
-      if (l.format == EventLog::CEL_JSON) replayCelLog(out, l, st);
+      if (l.format == EventLog::CEL_JSON) replayCelLog(out, l, in, st);
     }
     bool cel_shipped = false;
     for (const ParsedLog& l : ev.logs) cel_shipped = cel_shipped || l.format == EventLog::CEL_JSON;
@@ -220,7 +255,9 @@ void checkLogs(CheckLedger& ledger, const PipelineInput& in) {
   }
   const ParsedLog* fw = findLog(ev, EventLog::TCG_PC_CLIENT);
   if (!st.failed && fw && in.boot_policy && (mask & kBootPcrMask)) checkBootPolicy(ledger, *fw, quoted, in, st);
-  if (!st.failed) ledger.passLogs();
+  if (st.failed) return {};
+  ledger.passLogs();
+  return std::move(st.per_log);
 }
 
 }  // namespace bulwark::server

@@ -113,7 +113,29 @@ std::map<MeasurementEntry, Bytes> supersededEntries(const ParsedEvidence& ev) {
   return out;
 }
 
-void checkMeasurements(CheckLedger& ledger, const PipelineInput& in) {
+namespace {
+// Incremental evidence the Appraiser neither expanded nor had a memo for: its logged
+// entries are not all here, so nothing about them may pass.
+void failIncomplete(CappedFailures& out) {
+  out.add(makeReason("log-prefix-unknown", TrustClaim::kExecutables,
+                     ar4si::kCryptoValidationFailed,
+                     "the measurement log was shipped incrementally and the verifier could not "
+                     "reconstruct the entries before the shipped part"));
+}
+
+// Moves a stage's outcome (recorded on its own ledger) into the appraisal's ledger.
+void mergeMeasurements(CheckLedger& ledger, const std::vector<Reason>& reasons, bool passed) {
+  for (const Reason& r : reasons) {
+    if (r.kind == ReasonKind::kEvent) {
+      ledger.event(r.code, r.detail);
+    } else {
+      ledger.fail(Check::kMeasurements, r);
+    }
+  }
+  if (passed) ledger.passMeasurements();
+}
+
+void evaluateMeasurements(CheckLedger& ledger, const PipelineInput& in) {
   const ParsedEvidence& ev = *in.evidence;
   std::set<MeasurementEntry> logged(ev.logged.begin(), ev.logged.end());
   // Images are logged once per digest whatever their name (agent/measure: set semantics).
@@ -164,11 +186,33 @@ void checkMeasurements(CheckLedger& ledger, const PipelineInput& in) {
     }
     failures = out.count();
   }
-  // IMA policy findings (checkLogs) may already have failed this check.
   if (failures == 0) ledger.passMeasurements();
 }
+}  // namespace
 
-void checkImages(CheckLedger& ledger, const PipelineInput& in) {
+void checkMeasurements(CheckLedger& ledger, const PipelineInput& in, LogPolicyMemo* memo_out) {
+  if (in.memo != nullptr) {
+    mergeMeasurements(ledger, in.memo->measurement_reasons, in.memo->measurements_passed);
+    return;
+  }
+  if (in.evidence->incremental()) {
+    CappedFailures out(ledger, Check::kMeasurements);
+    failIncomplete(out);
+    return;
+  }
+  // Evaluated on a ledger of its own, so the outcome can be memoized. IMA policy
+  // findings (checkLogs) may already have failed this check: passing is then a no-op.
+  CheckLedger own;
+  evaluateMeasurements(own, in);
+  bool passed = own.passed(Check::kMeasurements);
+  mergeMeasurements(ledger, own.reasons(), passed);
+  if (memo_out != nullptr) {
+    memo_out->measurement_reasons = own.reasons();
+    memo_out->measurements_passed = passed;
+  }
+}
+
+void checkImages(CheckLedger& ledger, const PipelineInput& in, LogPolicyMemo* memo_out) {
   const ParsedEvidence& ev = *in.evidence;
   std::set<std::pair<std::string, std::string>> seen;  // (reference, digest)
   std::size_t failures = 0;
@@ -216,12 +260,20 @@ void checkImages(CheckLedger& ledger, const PipelineInput& in) {
       judge(ref, digest, "image " + m.subject() + (first.empty() ? "" : " (" + first + ")"));
     }
     // Images that ran earlier in this boot (log history): only a deny rule fails them.
-    for (const MeasurementEntry& m : ev.logged) {
-      std::string digest = "sha256:" + toHex(m.sha256);
-      if (m.kind != kImageKind || current.count(digest) > 0) continue;
-      if (in.policy->image(std::string(), digest).decision == ImageDecision::kDenied) {
-        judge(std::string(), digest, "image " + m.subject + " (ran earlier in this boot)");
+    if (in.memo != nullptr) {
+      for (const auto& [digest, who] : in.memo->denied_history) judge(std::string(), digest, who);
+    } else if (ev.incremental()) {
+      failIncomplete(out);
+    } else {
+      std::vector<std::pair<std::string, std::string>> denied;
+      for (const MeasurementEntry& m : ev.logged) {
+        std::string digest = "sha256:" + toHex(m.sha256);
+        if (m.kind != kImageKind || current.count(digest) > 0) continue;
+        if (in.policy->image(std::string(), digest).decision == ImageDecision::kDenied)
+          denied.emplace_back(digest, "image " + m.subject + " (ran earlier in this boot)");
       }
+      for (const auto& [digest, who] : denied) judge(std::string(), digest, who);
+      if (memo_out != nullptr) memo_out->denied_history = std::move(denied);
     }
     failures = out.count();
   }

@@ -136,9 +136,11 @@ Result<void> parseTls(const Section& root, VerifierConfig& c) {
 Result<void> parseLimitsAndTimeouts(const Section& root, VerifierConfig& c) {
   BULWARK_TRY(root.optInt("threads", 1, 256, c.server.threads));
   if (root.has("limits")) {
-    auto s = Section::open(root.child("limits"), "limits", {"max_body_bytes", "max_header_bytes"});
+    auto s = Section::open(root.child("limits"), "limits", {"max_body_bytes", "max_header_bytes", "max_evidence_bytes"});
     if (!s) return std::unexpected(s.error());
     BULWARK_TRY(s->optInt("max_body_bytes", 1024, std::int64_t{1} << 30, c.server.max_body_bytes));
+    BULWARK_TRY(s->optInt("max_evidence_bytes", 1024, std::int64_t{16} << 20,
+                          c.server.max_evidence_bytes));
     BULWARK_TRY(s->optInt("max_header_bytes", 1024, std::int64_t{1} << 20, c.server.max_header_bytes));
   }
   if (!root.has("timeouts")) return {};

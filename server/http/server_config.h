@@ -20,6 +20,10 @@ struct ServerConfig {
   TlsVersion min_tls = TlsVersion::kTls13;
   unsigned threads = 2;
   std::size_t max_body_bytes = 1u << 20;    // larger bodies -> 413
+  // POST /v1/attest from a client with a verified certificate (an enrolled agent): a
+  // first attestation ships the node's whole measurement log (megabytes on a node
+  // measuring tens of thousands of files); later ones only what was appended.
+  std::size_t max_evidence_bytes = 16u << 20;
   std::size_t max_header_bytes = 16u << 10; // larger headers -> 431
   std::chrono::seconds handshake_timeout{10};
   // Whole request header, including the wait for the next request on a

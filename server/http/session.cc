@@ -113,6 +113,14 @@ void Session::readHeader() {
                           });
 }
 
+// Evidence from an authenticated agent may be larger than other bodies (ServerConfig).
+std::size_t Session::bodyLimit() const {
+  const auto& req = parser_->get();
+  bool evidence = req.method() == http::verb::post && req.target() == "/v1/attest" && peer_;
+  return evidence ? std::max(core_->config.max_body_bytes, core_->config.max_evidence_bytes)
+                  : core_->config.max_body_bytes;
+}
+
 void Session::onHeader(error_code ec) {
   if (ec == http::error::header_limit) return reject(431, "request header too large", "header_limit", ec);
   // A chunked body already buffered with the header can hit the limit here.
@@ -125,10 +133,11 @@ void Session::onHeader(error_code ec) {
   state_ = State::kBusy;
   request_start_ = std::chrono::steady_clock::now();
   version_ = parser_->get().version() == 10 ? 10 : 11;
+  std::size_t limit = bodyLimit();
+  parser_->body_limit(limit);
   auto length = parser_->content_length();
-  if (length && *length > core_->config.max_body_bytes) {
-    return reject(413, "request body exceeds " + std::to_string(core_->config.max_body_bytes) +
-                           " bytes", "body_limit");
+  if (length && *length > limit) {
+    return reject(413, "request body exceeds " + std::to_string(limit) + " bytes", "body_limit");
   }
   if (parser_->is_done()) return dispatch();
   const auto& req = parser_->get();
@@ -157,8 +166,8 @@ void Session::readBody() {
 
 void Session::onBody(error_code ec) {
   if (ec == http::error::body_limit) {
-    return reject(413, "request body exceeds " + std::to_string(core_->config.max_body_bytes) +
-                           " bytes", "body_limit");
+    return reject(413, "request body exceeds " + std::to_string(bodyLimit()) + " bytes",
+                  "body_limit");
   }
   if (ec && isParseError(ec)) return reject(400, "malformed HTTP request body", "bad_request", ec);
   if (ec) return connectionError(ec, "body");

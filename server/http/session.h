@@ -57,6 +57,7 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::beast::http::response<boost::beast::http::empty_body> continue_;
   std::shared_ptr<ServerCore> core_;
   std::optional<PeerCertificate> peer_;
+  std::size_t bodyLimit() const;
   std::string remote_;
   State state_ = State::kHandshake;
   unsigned version_ = 11;  // HTTP version of the current request (10 or 11)

@@ -130,9 +130,28 @@ CREATE TABLE node_acknowledgments (
 );
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations = {{
+// Version 3: verified copies of nodes' incremental logs (docs/api.md "Incremental
+// logs"), one row per (node, source), replaced as the log grows.
+constexpr std::string_view kV3 = R"sql(
+CREATE TABLE log_copies (
+  node TEXT NOT NULL REFERENCES nodes (name) ON DELETE CASCADE,
+  source TEXT NOT NULL,
+  reset_count BIGINT NOT NULL,
+  entries BIGINT NOT NULL,
+  bytes BIGINT NOT NULL,
+  sha256 {{BLOB}} NOT NULL,
+  bank TEXT NOT NULL,
+  chain TEXT NOT NULL,
+  content {{BLOB}} NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (node, source)
+);
+)sql";
+
+constexpr std::array<Migration, 3> kMigrations = {{
     {1, "initial verifier schema", kV1},
     {2, "node measurement acknowledgments", kV2},
+    {3, "verified incremental log copies", kV3},
 }};
 
 // Arbitrary constant naming "bulwark schema migration" for pg_advisory_xact_lock.

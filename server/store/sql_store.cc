@@ -197,6 +197,9 @@ Result<NodeRecord> SqlStore::completeEnrollment(std::string_view id,
     // Acknowledged history belonged to the old TPM's boots; the new one starts clean.
     auto acks = conn.query("DELETE FROM node_acknowledgments WHERE node = $1", {p.node});
     if (!acks) return std::unexpected(acks.error());
+    // So do its verified logs (a new AK quotes them again from offset 0).
+    auto logs = conn.query("DELETE FROM log_copies WHERE node = $1", {p.node});
+    if (!logs) return std::unexpected(logs.error());
     return node;
   });
 }

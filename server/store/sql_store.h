@@ -30,12 +30,14 @@ class SqlStore : public Store {
   Result<std::int64_t> purgeNonces(Millis now) override;
 
   Result<AppraisalRecord> recordAppraisal(const AppraisalRecord& appraisal,
-                                          std::optional<ByteView> evidence) override;
+                                          std::optional<ByteView> evidence,
+                                          std::span<const LogCopy> copies) override;
   Result<AppraisalRecord> latestAppraisal(std::string_view node) override;
   Result<std::vector<AppraisalRecord>> appraisalHistory(std::string_view node,
                                                         const HistoryQuery& query) override;
   Result<std::vector<FleetEntry>> fleet(std::optional<std::string_view> group) override;
   Result<StoredEvidence> latestEvidence(std::string_view node) override;
+  Result<std::vector<LogCopy>> logCopies(std::string_view node, bool with_content) override;
 
   Result<std::int64_t> acknowledgeMeasurements(std::string_view node,
                                                std::span<const MeasurementDigest> entries,

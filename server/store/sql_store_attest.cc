@@ -122,9 +122,36 @@ Result<std::int64_t> SqlStore::purgeNonces(Millis now) {
   });
 }
 
+Result<void> validateLogCopy(const AppraisalRecord& a, const LogCopy& c) {
+  auto bad = [](std::string what) {
+    return fail(ErrorCode::kInvalidArgument, "log copy: " + std::move(what), "store");
+  };
+  if (c.node != a.node) return bad("belongs to another node");
+  if (c.source.empty() || c.source.size() > 4096) return bad("source must be 1..4096 bytes");
+  if (c.content.size() > kMaxLogCopy) return bad("larger than " + std::to_string(kMaxLogCopy));
+  if (c.bytes != static_cast<std::int64_t>(c.content.size()) || c.entries < 0)
+    return bad("length or record count does not match the content");
+  if (!constantTimeEqual(sha256(asBytes(c.content)), c.sha256))
+    return bad("content does not match its digest");
+  if (c.bank.empty() || c.chain.empty()) return bad("no PCR chain");
+  return {};
+}
+
+constexpr std::string_view kUpsertLogCopySql =
+    "INSERT INTO log_copies (node, source, reset_count, entries, bytes, sha256, bank, chain, "
+    "content, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+    "ON CONFLICT (node, source) DO UPDATE SET reset_count = excluded.reset_count, "
+    "entries = excluded.entries, bytes = excluded.bytes, sha256 = excluded.sha256, "
+    "bank = excluded.bank, chain = excluded.chain, content = excluded.content, "
+    "updated_at = excluded.updated_at WHERE log_copies.updated_at <= excluded.updated_at";
+
 Result<AppraisalRecord> SqlStore::recordAppraisal(const AppraisalRecord& a,
-                                                  std::optional<ByteView> evidence) {
+                                                  std::optional<ByteView> evidence,
+                                                  std::span<const LogCopy> copies) {
   if (auto ok = validateAppraisal(a); !ok) return std::unexpected(ok.error());
+  for (const LogCopy& c : copies) {
+    if (auto ok = validateLogCopy(a, c); !ok) return std::unexpected(ok.error());
+  }
   if (evidence) {
     if (auto ok = validateEvidence(*evidence); !ok) return std::unexpected(ok.error());
     if (!constantTimeEqual(sha256(*evidence), a.evidence_digest)) {
@@ -156,6 +183,13 @@ Result<AppraisalRecord> SqlStore::recordAppraisal(const AppraisalRecord& a,
       Bytes bytes(evidence->begin(), evidence->end());
       auto kept = conn.query(kUpsertEvidenceSql,
                              {a.node, a.appraised_at, a.evidence_digest, std::move(bytes)});
+      if (!kept) return std::unexpected(kept.error());
+    }
+    for (const LogCopy& c : copies) {
+      auto kept = conn.query(kUpsertLogCopySql,
+                             {c.node, c.source, c.reset_count, c.entries, c.bytes, c.sha256,
+                              c.bank, c.chain, Bytes(c.content.begin(), c.content.end()),
+                              a.appraised_at});
       if (!kept) return std::unexpected(kept.error());
     }
     return stored;
@@ -244,6 +278,29 @@ Result<StoredEvidence> SqlStore::latestEvidence(std::string_view node) {
     if (r->rows.empty()) return rows::notFound("evidence of node", node);
     const SqlRow& row = r->rows[0];
     return StoredEvidence{row.text(0), row.integer(1), row.blob(2), row.blob(3)};
+  });
+}
+
+Result<std::vector<LogCopy>> SqlStore::logCopies(std::string_view node, bool with_content) {
+  if (auto ok = validateNodeName(node); !ok) return std::unexpected(ok.error());
+  return withConnection(*pool_, [&](SqlConnection& conn) -> Result<std::vector<LogCopy>> {
+    std::string sql = std::string("SELECT node, source, reset_count, entries, bytes, sha256, bank, "
+                                  "chain, updated_at") +
+                      (with_content ? ", content" : "") +
+                      " FROM log_copies WHERE node = $1 ORDER BY source";
+    auto r = conn.query(sql, {std::string(node)});
+    if (!r) return std::unexpected(r.error());
+    std::vector<LogCopy> out;
+    for (const SqlRow& row : r->rows) {
+      LogCopy c{row.text(0), row.text(1), row.integer(2), row.integer(3), row.integer(4),
+                row.blob(5),  row.text(6),  row.text(7),    {},             row.integer(8)};
+      if (with_content) {
+        Bytes content = row.blob(9);
+        c.content.assign(content.begin(), content.end());
+      }
+      out.push_back(std::move(c));
+    }
+    return out;
   });
 }
 

@@ -98,8 +98,11 @@ class Store {
   // appraised_at, it also becomes the node's latest verdict, sets the node's counters,
   // and the state: affirming → trusted, otherwise untrusted. Returns the stored record (id set).
   // kNotFound for an unknown node; kInvalidArgument if the node is enrolling or revoked.
+  // `copies` (verified incremental logs of this node, LogCopy) are upserted in the same
+  // transaction, so a stored verdict and the log state it was judged on never diverge.
   [[nodiscard]] virtual Result<AppraisalRecord> recordAppraisal(
-      const AppraisalRecord& appraisal, std::optional<ByteView> evidence = std::nullopt) = 0;
+      const AppraisalRecord& appraisal, std::optional<ByteView> evidence = std::nullopt,
+      std::span<const LogCopy> copies = {}) = 0;
   // kNotFound if the node is unknown or has no (current) verdict.
   [[nodiscard]] virtual Result<AppraisalRecord> latestAppraisal(std::string_view node) = 0;
   // Newest first. kNotFound for an unknown node; empty for a node without history.
@@ -110,6 +113,10 @@ class Store {
   [[nodiscard]] virtual Result<std::vector<FleetEntry>> fleet(
       std::optional<std::string_view> group = std::nullopt) = 0;
   [[nodiscard]] virtual Result<StoredEvidence> latestEvidence(std::string_view node) = 0;
+  // The node's verified log copies ordered by source (empty for a node without any);
+  // `with_content` false leaves LogCopy::content empty (the hot path needs only cursors).
+  [[nodiscard]] virtual Result<std::vector<LogCopy>> logCopies(std::string_view node,
+                                                               bool with_content) = 0;
 
   // ---- measurement acknowledgments (node re-approval) ----
   // Records that `by` accepted these superseded measurements for `node`. Idempotent: an

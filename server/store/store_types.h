@@ -135,6 +135,22 @@ struct HistoryQuery {
 };
 inline constexpr std::size_t kMaxHistoryLimit = 10000;
 
+// The verifier's verified copy of one of a node's incremental CEL logs (docs/api.md
+// "Incremental logs"): the first `bytes` bytes of the log, replayed against a quote.
+// One row per (node, source); replaced as the log grows, dropped on re-enrollment.
+struct LogCopy {
+  std::string node;
+  std::string source;            // EventLog.source
+  std::int64_t reset_count = 0;  // TPM resetCount of the quote that verified it (the boot)
+  std::int64_t entries = 0;      // records
+  std::int64_t bytes = 0;        // length of the log bytes (content.size() when loaded)
+  Bytes sha256;                  // SHA-256 of the log bytes
+  std::string bank;              // hash algorithm name of `chain`
+  std::string chain;             // PCR values after these records: "15=<hex>[;16=<hex>]"
+  std::string content;           // the log bytes; empty when listed without content
+  Millis updated_at = 0;
+};
+
 struct StoredEvidence {
   std::string node;
   Millis received_at = 0;

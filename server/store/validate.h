@@ -14,6 +14,8 @@ inline constexpr std::size_t kMaxReasonsJson = 1u << 20;
 inline constexpr std::size_t kMaxTrustVectorJson = 64u << 10;
 inline constexpr std::size_t kMaxEar = 64u << 10;
 inline constexpr std::size_t kMaxEvidence = 16u << 20;
+// A verified log copy (LogCopy): a node measuring ~500k files stays below it.
+inline constexpr std::size_t kMaxLogCopy = 64u << 20;
 inline constexpr std::size_t kMaxSubject = 4096;
 inline constexpr std::size_t kMinNonce = 16;
 inline constexpr std::size_t kMaxNonce = 64;

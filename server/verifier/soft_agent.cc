@@ -102,7 +102,17 @@ Result<SoftAgent> SoftAgent::create(std::string node, SoftAkType type) {
   auto parsed = attest::parseTpm2bPublic(a.ak_public_);
   if (!parsed) return std::unexpected(parsed.error());
   a.ak_name_ = attest::objectName(*parsed);
+  a.startLog();
   return a;
+}
+
+void SoftAgent::startLog() {
+  // boot_id: 32 lower-case hex digits, like /proc/sys/kernel/random/boot_id without dashes.
+  std::string boot_id = toHex(sha256(asBytes(node_ + "/" + std::to_string(reset_count_)))).substr(0, 32);
+  auto canon = attest::canonicalContent(attest::makeLogStartContent(boot_id));
+  cel_ = attest::formatCelRecord(kPcr, {}, attest::kBulwarkContentType, canon ? *canon : "{}");
+  records_ = 1;
+  cursor_offset_ = cursor_entries_ = 0;
 }
 
 Result<void> SoftAgent::measure(std::span<const attest::BatchEntry> batch) {
@@ -168,6 +178,7 @@ Result<std::string> SoftAgent::evidence(ByteView nonce, std::int64_t now_unix_ms
   r.mutable_host()->set_agent_version("soft-agent");
   r.set_measurement_pcr(kPcr);
   for (const auto& e : measured_) {
+    if (!report_all && e.kind != "image" && e.kind != "runtime-process") continue;
     auto* m = r.add_measurements();
     m->set_kind(e.kind);
     m->set_subject(e.subject);
@@ -176,7 +187,13 @@ Result<std::string> SoftAgent::evidence(ByteView nonce, std::int64_t now_unix_ms
   auto* log = r.add_logs();
   log->set_format(bulwark::v1::EventLog::CEL_JSON);
   log->set_source("/run/bulwark/measure.log");
-  log->set_content(cel_);
+  if (cursor_offset_ > 0 && cursor_offset_ <= cel_.size()) {
+    log->set_offset(cursor_offset_);
+    log->set_entries_before(cursor_entries_);
+    log->set_content(cel_.substr(cursor_offset_));
+  } else {
+    log->set_content(cel_);
+  }
   std::string report = r.SerializeAsString();
 
   // TPM 2.0 Part 2 §10.12.12 TPMS_ATTEST with TPMS_QUOTE_INFO (§10.12.4).
@@ -224,9 +241,8 @@ void SoftAgent::reboot() {
   ++reset_count_;
   clock_ms_ = 1000;
   pcr15_.assign(32, 0);
-  cel_.clear();
-  records_ = 0;
   measured_.clear();
+  startLog();
 }
 
 }  // namespace bulwark::server

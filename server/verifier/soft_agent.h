@@ -25,7 +25,8 @@ enum class SoftAkType { kRsa2048, kEccP256 };
 
 class SoftAgent {
  public:
-  // A fresh AK for `node`; PCR 15 all zeros, empty log, TPM clock at 1 s.
+  // A fresh AK for `node`; PCR 15 all zeros, a log holding only its log-start record
+  // (like the agent's, agent/measure), TPM clock at 1 s.
   [[nodiscard]] static Result<SoftAgent> create(std::string node,
                                                 SoftAkType type = SoftAkType::kRsa2048);
 
@@ -33,13 +34,23 @@ class SoftAgent {
   const Bytes& akPublic() const { return ak_public_; }  // marshalled TPM2B_PUBLIC
   const Bytes& akName() const { return ak_name_; }      // nameAlg || SHA-256(TPMT_PUBLIC)
 
-  // Extends PCR 15 with one Bulwark batch record and logs it; the entries become
-  // Report.measurements (the node's current measurements).
+  // Extends PCR 15 with one Bulwark batch record and logs it. Like the agent, the report
+  // lists only measurements the log cannot express (kind image or runtime-process);
+  // `report_all` lists every one (what agents before incremental logs sent).
   [[nodiscard]] Result<void> measure(std::span<const attest::BatchEntry> batch);
+  bool report_all = false;
 
   // Evidence (serialized bulwark.v1.Evidence) answering `nonce`, quoted over sha256:15.
-  // Every call advances the TPM clock by one second (same resetCount).
+  // Every call advances the TPM clock by one second (same resetCount). The log is
+  // shipped from the cursor (useCursor) if one is set, else whole.
   [[nodiscard]] Result<std::string> evidence(ByteView nonce, std::int64_t now_unix_ms);
+
+  // The verifier's AttestResponse.log_cursors for this agent's log (offset 0: none).
+  void useCursor(std::uint64_t offset, std::uint64_t entries) {
+    cursor_offset_ = offset;
+    cursor_entries_ = entries;
+  }
+  const std::string& log() const { return cel_; }
 
   // Simulated reboot: resetCount + 1, PCR 15 and the log start over.
   void reboot();
@@ -59,7 +70,10 @@ class SoftAgent {
   Bytes ak_name_;
   Bytes pcr15_ = Bytes(32, 0);
   std::string cel_;
-  std::size_t records_ = 0;
+  std::size_t records_ = 0;  // including the log-start record
+  std::uint64_t cursor_offset_ = 0;
+  std::uint64_t cursor_entries_ = 0;
+  void startLog();
   std::vector<attest::BatchEntry> measured_;
   std::uint64_t clock_ms_ = 1000;
   std::uint32_t reset_count_ = 1;
