@@ -94,12 +94,27 @@ PrefixHash LogCursors::prefixHash(const std::string& source, const std::string& 
   return h;
 }
 
+namespace {
+
+// The log from `offset` on; the whole content is not copied (it may be megabytes).
+bulwark::v1::EventLog suffix(const bulwark::v1::EventLog& whole,
+                             const bulwark::v1::LogCursor& cursor) {
+  bulwark::v1::EventLog out;
+  out.set_format(whole.format());
+  out.set_source(whole.source());
+  out.set_offset(cursor.offset());
+  out.set_entries_before(cursor.entries());
+  out.set_content(whole.content().substr(static_cast<std::size_t>(cursor.offset())));
+  return out;
+}
+
+}  // namespace
+
 ShippedLog LogCursors::ship(const bulwark::v1::EventLog& whole,
                             std::optional<LogFileIdentity> file) {
-  ShippedLog out{.log = whole, .incremental = false, .note = {}};
   auto it = cursors_.find(whole.source());
-  if (it == cursors_.end()) return out;
-  const bulwark::v1::LogCursor cursor = it->second;
+  if (it == cursors_.end()) return {.log = whole, .incremental = false, .note = {}};
+  const bulwark::v1::LogCursor& cursor = it->second;
   const std::string& content = whole.content();
   std::string why;
   if (whole.offset() != 0) {
@@ -116,19 +131,15 @@ ShippedLog LogCursors::ship(const bulwark::v1::EventLog& whole,
       } else {
         verified_.erase(whole.source());
       }
-      out.log.set_offset(cursor.offset());
-      out.log.set_entries_before(cursor.entries());
-      out.log.set_content(content.substr(static_cast<std::size_t>(cursor.offset())));
-      out.incremental = true;
-      return out;
+      return {.log = suffix(whole, cursor), .incremental = true, .note = {}};
     }
     why = "its first " + std::to_string(cursor.offset()) +
           " bytes differ from the verifier's copy (rotated or rewritten)";
   }
-  out.note = "sending " + whole.source() + " whole: " + why;
   cursors_.erase(it);
   verified_.erase(whole.source());
-  return out;
+  return {
+      .log = whole, .incremental = false, .note = "sending " + whole.source() + " whole: " + why};
 }
 
 }  // namespace bulwark::agent
