@@ -185,8 +185,7 @@ Result<FileDigest> FileDigestCache::hashAt(int dirfd, const char* name, const st
 
 void FileDigestCache::digestRange(const std::vector<std::string>& paths, std::size_t begin,
                                   std::size_t end, DirCursor& dir,
-                                  std::vector<Result<FileDigest>>& out,
-                                  std::vector<Hint>& found) {
+                                  std::vector<Result<FileDigest>>& out, std::vector<Hint>& found) {
   for (std::size_t i = begin; i < end; ++i) {
     auto [dirfd, name] = dir.resolve(paths[i]);
     out[i] = digestAt(dirfd, name, paths[i], i < hints_.size() ? &hints_[i] : nullptr, &found[i]);
@@ -205,8 +204,7 @@ std::vector<Result<FileDigest>> FileDigestCache::digestFiles(const std::vector<s
   // shared counters would cost as much as the stat in cache-line traffic. Small
   // lists (a few large binaries) still spread one file per worker.
   unsigned n = static_cast<unsigned>(std::min<std::size_t>(threads_, paths.size()));
-  const std::size_t kChunk =
-      std::clamp<std::size_t>(paths.size() / (std::max(1u, n) * 8u), 1, 64);
+  const std::size_t kChunk = std::clamp<std::size_t>(paths.size() / (std::max(1u, n) * 8u), 1, 64);
   auto worker = [&] {
     DirCursor dir;
     for (std::size_t begin = next.fetch_add(kChunk); begin < paths.size();

@@ -101,8 +101,7 @@ class FileDigestCache {
     bool valid_ = false;
   };
   void digestRange(const std::vector<std::string>& paths, std::size_t begin, std::size_t end,
-                   DirCursor& dir, std::vector<Result<FileDigest>>& out,
-                   std::vector<Hint>& found);
+                   DirCursor& dir, std::vector<Result<FileDigest>>& out, std::vector<Hint>& found);
   struct Entry {
     FileKey key;
     Sha256 sha256{};

@@ -18,16 +18,12 @@ std::string setSubject(const std::string& kind, const std::string& subject) {
 }  // namespace
 
 LoggedState LoggedState::fromLog(const attest::CelLog& log, std::uint32_t pcr) {
+  // What the log attests (attest/cel decides: extended batches and the parts they
+  // list; orphaned parts of a crashed cycle are not logged and get logged again).
   LoggedState s;
-  for (const auto& r : log.records) {
-    if (r.content_type != attest::kBulwarkContentType || r.pcr != pcr || r.isNoAction()) continue;
-    auto event = attest::validateBulwarkContent(r.content);
-    if (!event || *event != attest::BulwarkEvent::kBatch) continue;
-    for (const auto& e : r.content.at("batch")) {
-      auto sha = fromHex(e.at("sha256").get<std::string>());
-      if (!sha) continue;
-      s.record(e.at("kind").get<std::string>(), e.at("subject").get<std::string>(), *sha);
-    }
+  for (const auto& b : attest::attestedBatches(log)) {
+    if (b.pcr != pcr) continue;
+    for (const auto& e : b.entries) s.record(e.kind, e.subject, e.sha256);
   }
   return s;
 }

@@ -23,7 +23,8 @@ namespace bulwark::agent {
 
 class LoggedState {
  public:
-  // Replays the batch records of `log` that extend `pcr` (other content is ignored).
+  // Replays what `log` attests for `pcr`: its extending batch records with the parts
+  // they list (attest::attestedBatches; other content is ignored).
   static LoggedState fromLog(const attest::CelLog& log, std::uint32_t pcr);
 
   bool isNew(const Measurement& m) const;

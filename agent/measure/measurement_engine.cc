@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "agent/measure/change_watcher.h"
@@ -64,6 +63,7 @@ Result<void> MeasurementEngine::Impl::openLog() {
   wo.pcr = options_.pcr;
   wo.banks = deps_.banks;
   wo.allow_resettable_pcr = options_.debug;
+  wo.max_batch_content_bytes = options_.max_batch_content_bytes;
   auto writer = attest::CelWriter::create(wo, *deps_.extender);
   if (!writer) return std::unexpected(writer.error());
   writer_.emplace(std::move(*writer));
@@ -141,48 +141,25 @@ void MeasurementEngine::Impl::hash(const Collection& c, const ProgressFn& progre
   report.stats.bytes_hashed = stats.bytes;
 }
 
-namespace {
-
-// A batch record must stay under the CEL parser's 1 MiB record limit
-// (attest/cel/cel_parser.h), framing and digests included.
-constexpr std::size_t kMaxBatchContentBytes = 900u << 10;
-
-// Splits `batch` into runs whose canonical content fits one record. Only a cycle
-// with thousands of new entries (the first cycle over a large include tree) needs
-// more than one record, and so more than one extend.
-std::vector<std::vector<attest::BatchEntry>> chunkBatch(const std::vector<Measurement>& batch) {
-  std::vector<std::vector<attest::BatchEntry>> chunks(1);
-  std::size_t bytes = 0;
-  for (const auto& m : batch) {
-    nlohmann::json e{{"kind", m.kind}, {"sha256", toHex(m.sha256)}, {"subject", m.subject}};
-    std::size_t size = e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size() + 1;
-    if (bytes + size > kMaxBatchContentBytes && !chunks.back().empty()) {
-      chunks.emplace_back();
-      bytes = 0;
-    }
-    chunks.back().push_back(toBatchEntry(m));
-    bytes += size;
-  }
-  return chunks;
-}
-
-}  // namespace
-
 Result<void> MeasurementEngine::Impl::log(CycleReport& report) {
   std::vector<Measurement> batch = logged_.pending(report.measurements);
   if (batch.empty() || !writer_) return {};
-  for (const auto& entries : chunkBatch(batch)) {
-    auto appended = writer_->appendBatch(entries);
-    if (!appended) return std::unexpected(appended.error());
-    if (appended->recovery.any()) {
-      report.notes.push_back("measurement log: repaired a crashed writer's leftovers (" +
-                             std::to_string(appended->recovery.torn_bytes) + " torn bytes" +
-                             (appended->recovery.interrupted ? ", interrupted extend" : "") + ")");
-    }
-    for (const auto& e : entries) logged_.record(e.kind, e.subject, e.sha256);
-    ++report.records;
-    report.extended = true;
+  std::vector<attest::BatchEntry> entries;
+  entries.reserve(batch.size());
+  for (const auto& m : batch) entries.push_back(toBatchEntry(m));
+  // One extend however many entries: a batch beyond one record's size goes out as
+  // batch-part records that the one extending batch record lists.
+  auto appended = writer_->appendBatch(entries);
+  if (!appended) return std::unexpected(appended.error());
+  if (appended->recovery.any()) {
+    report.notes.push_back("measurement log: repaired a crashed writer's leftovers (" +
+                           std::to_string(appended->recovery.torn_bytes) + " torn bytes" +
+                           (appended->recovery.interrupted ? ", interrupted write" : "") + ")");
   }
+  for (const auto& e : entries) logged_.record(e.kind, e.subject, e.sha256);
+  report.records = 1;
+  report.parts = appended->parts;
+  report.extended = true;
   report.logged = std::move(batch);
   return {};
 }

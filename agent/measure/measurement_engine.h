@@ -1,8 +1,9 @@
 // The measurement engine (DESIGN §3 step 2, §4): one cycle collects the host OS,
 // the container runtime binaries and processes and the images of running
 // containers, hashes files through an incremental cache on every core, and, when
-// something new was measured, appends ONE batch record to the CEL log and extends
-// the PCR once (attest/cel/cel_writer.h protocol). A cycle with nothing new
+// something new was measured, appends ONE batch record to the CEL log (preceded by
+// batch-part records when it is too large for one) and extends the PCR once
+// (attest/cel/cel_writer.h protocol). A cycle with nothing new
 // extends nothing. Between cycles a ChangeWatcher (inotify on measured paths and on
 // runtime state directories) calls back, debounced, so a change is attested
 // promptly. Privileged side only (docs/agent.md): reads /proc, files and local
@@ -41,6 +42,9 @@ struct MeasureOptions {
                                            "/run/docker/runtime-runc/moby", "/run/containerd/runc"};
   std::vector<std::string> containerd_task_roots{"/run/containerd/io.containerd.runtime.v2.task"};
   unsigned debounce_ms = 500;
+  // Canonical bytes per CEL record; a larger batch is split into batch-part records
+  // that the one extending batch record lists (attest/cel/cel_writer.h). Tests lower it.
+  std::size_t max_batch_content_bytes = 900u << 10;
   unsigned hash_threads = 0;  // 0 = one per online CPU
   // Host collector: kernel, cmdline, os-release, modules (false: only `include`);
   // roots that tests point at fixtures.
@@ -76,9 +80,12 @@ struct CycleReport {
   std::vector<Measurement> measurements;  // the current state, sorted (sortMeasurements)
   std::vector<Measurement> logged;        // what this cycle's batch record lists
   bool extended = false;                  // the PCR was extended this cycle
-  // Batch records appended = PCR extends: 1 with news, 0 without; more only when
-  // the new entries exceed one record's size limit (first cycle over a large tree).
+  // Batch records appended = PCR extends: 1 with news, 0 without, however many
+  // entries (docs/measurement-log.md §3).
   std::size_t records = 0;
+  // No-action batch-part records before that batch record (a batch beyond one
+  // record's size limit, e.g. the first cycle over a large tree).
+  std::size_t parts = 0;
   std::uint32_t pcr = 15;
   std::string log_path;            // "" when no log is written (no TPM)
   std::vector<std::string> notes;  // non-fatal problems, one line each

@@ -69,6 +69,33 @@ Result<void> validateBatch(const json& c) {
   return {};
 }
 
+// "parts" is optional; when present it lists at least one part (a batch without
+// parts has no "parts" member, so a log has one spelling for it).
+Result<void> validateParts(const json& c) {
+  if (!c.contains("parts")) return {};
+  const json& parts = c.at("parts");
+  if (!parts.is_array() || parts.empty()) {
+    return fail(ErrorCode::kMalformed, "'parts' is not a non-empty array");
+  }
+  std::size_t i = 0;
+  for (const auto& h : parts) {
+    if (!h.is_string() || !isLowerHex(h.get_ref<const std::string&>(), 64)) {
+      return fail(ErrorCode::kMalformed,
+                  "parts[" + std::to_string(i) + "] is not 64 lower-case hex digits");
+    }
+    ++i;
+  }
+  return {};
+}
+
+json entryList(std::span<const BatchEntry> entries) {
+  json list = json::array();
+  for (const auto& e : entries) {
+    list.push_back({{"kind", e.kind}, {"subject", e.subject}, {"sha256", toHex(e.sha256)}});
+  }
+  return list;
+}
+
 Result<void> validateRecovery(const json& c) {
   if (!c.contains("torn_bytes") || !c.at("torn_bytes").is_number_unsigned()) {
     return fail(ErrorCode::kMalformed, "'torn_bytes' is missing or not an unsigned integer");
@@ -79,41 +106,21 @@ Result<void> validateRecovery(const json& c) {
   return {};
 }
 
-std::string at(const CelRecord& r) {
-  return "record " + std::to_string(r.index) + " at offset " + std::to_string(r.offset) + ": ";
-}
-
-// Findings for one Bulwark record; appended to `out`.
-void checkRecord(const CelRecord& r, std::vector<CelFinding>& out) {
-  auto add = [&](std::string reason) { out.push_back({r.index, r.offset, at(r) + reason}); };
-  auto event = validateBulwarkContent(r.content);
-  if (!event) return add("bulwark content: " + event.error().message());
-  if (*event != BulwarkEvent::kBatch) {
-    if (!r.isNoAction()) add("bulwark marker record carries digests (it must not extend a PCR)");
-    if (*event == BulwarkEvent::kLogStart && r.index != 0) add("log-start record is not first");
-    return;
-  }
-  if (!r.pcr) return add("bulwark batch record targets an NV index, not a PCR");
-  if (r.isNoAction()) return add("bulwark batch record has no digests (it was not extended)");
-  if (!r.unknown_algs.empty())
-    add("bulwark batch record uses unsupported hashAlg \"" + r.unknown_algs[0] + "\"");
-  auto canonical = canonicalContent(r.content);
-  if (!canonical) return add("bulwark content: " + canonical.error().message());
-  for (const auto& d : r.digests) {
-    if (!constantTimeEqual(d.value, digest(d.alg, asBytes(*canonical)))) {
-      add(std::string(hashAlgName(d.alg)) + " digest does not match the content");
-    }
-  }
-}
-
 }  // namespace
 
-json makeBatchContent(std::span<const BatchEntry> entries) {
-  json list = json::array();
-  for (const auto& e : entries) {
-    list.push_back({{"kind", e.kind}, {"subject", e.subject}, {"sha256", toHex(e.sha256)}});
+json makeBatchContent(std::span<const BatchEntry> entries, std::span<const Bytes> parts) {
+  json c{{"version", kBulwarkContentVersion}, {"event", "batch"}, {"batch", entryList(entries)}};
+  if (!parts.empty()) {
+    json list = json::array();
+    for (const auto& h : parts) list.push_back(toHex(h));
+    c["parts"] = std::move(list);
   }
-  return {{"version", kBulwarkContentVersion}, {"event", "batch"}, {"batch", std::move(list)}};
+  return c;
+}
+
+json makeBatchPartContent(std::span<const BatchEntry> entries) {
+  return {
+      {"version", kBulwarkContentVersion}, {"event", "batch-part"}, {"batch", entryList(entries)}};
 }
 
 json makeLogStartContent(std::string_view boot_id) {
@@ -142,11 +149,118 @@ Result<std::string> canonicalContent(const json& content) {
   }
 }
 
+Result<Bytes> batchPartHash(const json& content) {
+  auto canonical = canonicalContent(content);
+  if (!canonical) return std::unexpected(canonical.error());
+  return sha256(asBytes(*canonical));
+}
+
 Result<std::vector<CelDigest>> bulwarkDigests(const json& content, std::span<const HashAlg> banks) {
   auto canonical = canonicalContent(content);
   if (!canonical) return std::unexpected(canonical.error());
   std::vector<CelDigest> out;
   for (HashAlg alg : banks) out.push_back({alg, digest(alg, asBytes(*canonical))});
+  return out;
+}
+
+namespace {
+
+// Canonical sizes for planning a multi-record batch: content = overhead + entries
+// joined by ',' (+ the parts list for the batch record).
+struct BatchSizes {
+  std::vector<std::size_t> entry;  // canonical bytes of each entry object
+  std::size_t part_overhead = 0;   // {"batch":[],"event":"batch-part","version":1}
+  std::size_t batch_overhead = 0;  // {"batch":[],"event":"batch","version":1}
+
+  static std::size_t listBytes(std::size_t items, std::size_t item_bytes_sum) {
+    return item_bytes_sum + (items > 0 ? items - 1 : 0);
+  }
+  // ,"parts":["<64 hex>",...] for `parts` hashes.
+  static std::size_t partsBytes(std::size_t parts) {
+    return parts == 0 ? 0 : std::string_view(",\"parts\":[]").size() + listBytes(parts, parts * 66);
+  }
+};
+
+Result<BatchSizes> batchSizes(std::span<const BatchEntry> entries) {
+  BatchSizes s;
+  for (const auto& e : entries) {
+    auto c = canonicalContent(entryList(std::span(&e, 1)).at(0));
+    if (!c) return std::unexpected(c.error());
+    s.entry.push_back(c->size());
+  }
+  s.part_overhead = canonicalContent(makeBatchPartContent({}))->size();
+  s.batch_overhead = canonicalContent(makeBatchContent({}))->size();
+  return s;
+}
+
+// Splits entries [0, n) into part ranges and a final batch range: the batch takes
+// entries from the end while they fit next to a list of `reserved` part hashes;
+// the rest fill parts greedily. Returns the part boundaries (each part [b[i],
+// b[i+1])), the last boundary being where the batch's entries start.
+Result<std::vector<std::size_t>> planParts(const BatchSizes& s, std::size_t max,
+                                           std::size_t reserved) {
+  std::size_t n = s.entry.size();
+  std::size_t tail = n, bytes = 0;
+  while (tail > 0) {
+    std::size_t next = bytes + s.entry[tail - 1];
+    std::size_t total = s.batch_overhead + BatchSizes::listBytes(n - tail + 1, next) +
+                        BatchSizes::partsBytes(reserved);
+    if (total > max) break;
+    bytes = next;
+    --tail;
+  }
+  if (tail == n) return fail(ErrorCode::kMalformed, "a batch entry does not fit one record");
+  std::vector<std::size_t> bounds{0};
+  std::size_t count = 0;
+  bytes = 0;
+  for (std::size_t i = 0; i < tail; ++i) {
+    std::size_t next = bytes + s.entry[i];
+    if (count > 0 && s.part_overhead + BatchSizes::listBytes(count + 1, next) > max) {
+      bounds.push_back(i);
+      count = 0;
+      next = s.entry[i];
+    }
+    if (s.part_overhead + s.entry[i] > max) {
+      return fail(ErrorCode::kMalformed, "a batch entry does not fit one record");
+    }
+    bytes = next;
+    ++count;
+  }
+  if (tail > 0) bounds.push_back(tail);
+  return bounds;
+}
+
+}  // namespace
+
+Result<std::vector<json>> makeBatchRecords(std::span<const BatchEntry> entries,
+                                           std::size_t max_content_bytes) {
+  if (entries.empty()) return fail(ErrorCode::kInvalidArgument, "a batch needs entries");
+  auto sizes = batchSizes(entries);
+  if (!sizes) return std::unexpected(sizes.error());
+  std::size_t all = 0;
+  for (std::size_t b : sizes->entry) all += b;
+  if (sizes->batch_overhead + BatchSizes::listBytes(entries.size(), all) <= max_content_bytes) {
+    return std::vector<json>{makeBatchContent(entries)};
+  }
+  // More parts need a longer list in the batch, which can push entries out of it
+  // into one more part: grow the reservation until it covers the parts planned.
+  std::vector<std::size_t> bounds;
+  for (std::size_t reserved = 1;;) {
+    auto plan = planParts(*sizes, max_content_bytes, reserved);
+    if (!plan) return std::unexpected(plan.error());
+    bounds = std::move(*plan);
+    if (bounds.size() - 1 <= reserved) break;
+    reserved = bounds.size() - 1;
+  }
+  std::vector<json> out;
+  std::vector<Bytes> hashes;
+  for (std::size_t i = 0; i + 1 < bounds.size(); ++i) {
+    out.push_back(makeBatchPartContent(entries.subspan(bounds[i], bounds[i + 1] - bounds[i])));
+    auto h = batchPartHash(out.back());
+    if (!h) return std::unexpected(h.error());
+    hashes.push_back(std::move(*h));
+  }
+  out.push_back(makeBatchContent(entries.subspan(bounds.back()), hashes));
   return out;
 }
 
@@ -165,7 +279,12 @@ Result<BulwarkEvent> validateBulwarkContent(const json& c) {
   const auto& event = c.at("event").get_ref<const std::string&>();
   if (event == "batch") {
     if (auto r = validateBatch(c); !r) return std::unexpected(r.error());
+    if (auto r = validateParts(c); !r) return std::unexpected(r.error());
     return BulwarkEvent::kBatch;
+  }
+  if (event == "batch-part") {
+    if (auto r = validateBatch(c); !r) return std::unexpected(r.error());
+    return BulwarkEvent::kBatchPart;
   }
   if (event == "log-start") {
     if (!c.contains("boot_id") || !c.at("boot_id").is_string() ||
@@ -179,29 +298,6 @@ Result<BulwarkEvent> validateBulwarkContent(const json& c) {
     return BulwarkEvent::kRecovery;
   }
   return fail(ErrorCode::kUnsupported, "unknown event \"" + event + "\"");
-}
-
-std::vector<CelFinding> checkBulwarkRecords(const CelLog& log) {
-  std::vector<CelFinding> out;
-  for (const auto& r : log.records) {
-    if (r.content_type == kBulwarkContentType) checkRecord(r, out);
-  }
-  return out;
-}
-
-std::vector<BatchEntry> loggedBatchEntries(const CelLog& log) {
-  std::vector<BatchEntry> out;
-  for (const CelRecord& rec : log.records) {
-    if (rec.content_type != kBulwarkContentType) continue;
-    auto ev = validateBulwarkContent(rec.content);
-    if (!ev || *ev != BulwarkEvent::kBatch) continue;
-    for (const auto& e : rec.content["batch"]) {
-      auto sha = fromHex(e["sha256"].get<std::string>());
-      if (!sha) continue;
-      out.push_back({e["kind"].get<std::string>(), e["subject"].get<std::string>(), std::move(*sha)});
-    }
-  }
-  return out;
 }
 
 }  // namespace bulwark::attest

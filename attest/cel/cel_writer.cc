@@ -107,15 +107,59 @@ Result<CelWriter> CelWriter::create(CelWriterOptions options, PcrExtender& exten
 }
 
 Result<CelAppendResult> CelWriter::appendBatch(std::span<const BatchEntry> entries) {
-  return appendContent(makeBatchContent(entries));
+  auto contents = makeBatchRecords(entries, options_.max_batch_content_bytes);
+  if (!contents) {
+    return fail(ErrorCode::kInvalidArgument, contents.error().message(), "cel writer");
+  }
+  const nlohmann::json& batch = contents->back();
+  return appendRecords(std::span(*contents).first(contents->size() - 1), batch);
 }
 
 Result<CelAppendResult> CelWriter::appendContent(const nlohmann::json& content) {
+  return appendRecords({}, content);
+}
+
+namespace {
+
+// The no-action records of `parts`, after checking they are exactly what the batch
+// `content` lists (so a caller can never write parts its extend does not bind).
+Result<std::string> formatParts(std::span<const nlohmann::json> parts,
+                                const nlohmann::json& content, const CelWriterOptions& o) {
+  const nlohmann::json* listed = content.contains("parts") ? &content.at("parts") : nullptr;
+  if ((listed ? listed->size() : 0) != parts.size()) {
+    return fail(ErrorCode::kInvalidArgument, "batch does not list its parts", "cel writer");
+  }
+  std::string text;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    auto event = validateBulwarkContent(parts[i]);
+    if (!event || *event != BulwarkEvent::kBatchPart) {
+      return fail(ErrorCode::kInvalidArgument, "not batch-part content", "cel writer");
+    }
+    auto canonical = canonicalContent(parts[i]);
+    if (!canonical) return std::unexpected(canonical.error());
+    if (toHex(sha256(asBytes(*canonical))) != (*listed)[i].get<std::string>()) {
+      return fail(ErrorCode::kInvalidArgument, "batch lists another part", "cel writer");
+    }
+    std::string record = formatCelRecord(o.pcr, {}, kBulwarkContentType, *canonical);
+    if (record.size() > o.parse.max_record_bytes) {
+      return fail(ErrorCode::kInvalidArgument, "part exceeds the record size limit", "cel writer");
+    }
+    text += record;
+  }
+  return text;
+}
+
+}  // namespace
+
+Result<CelAppendResult> CelWriter::appendRecords(std::span<const nlohmann::json> parts,
+                                                 const nlohmann::json& content) {
   auto event = validateBulwarkContent(content);
   if (!event) return fail(ErrorCode::kInvalidArgument, event.error().message(), "cel writer");
   if (*event != BulwarkEvent::kBatch) {
     return fail(ErrorCode::kInvalidArgument, "only batch content extends a PCR", "cel writer");
   }
+  auto parts_text = formatParts(parts, content, options_);
+  if (!parts_text) return std::unexpected(parts_text.error());
   auto canonical = canonicalContent(content);
   if (!canonical) return std::unexpected(canonical.error());
   auto digests = bulwarkDigests(content, options_.banks);
@@ -126,19 +170,20 @@ Result<CelAppendResult> CelWriter::appendContent(const nlohmann::json& content) 
   }
   auto file = CelLogFile::openLocked(options_.path, options_.dir_mode);  // LOCK_EX until return
   if (!file) return std::unexpected(file.error());
-  auto prepared = prepareLog(*file, text.size());
+  auto prepared = prepareLog(*file, text.size(), parts_text->size());
   if (!prepared) return std::unexpected(prepared.error());
-  auto offset = extendAndAppend(*file, *digests, text);
+  auto offset = extendAndAppend(*file, *digests, text, *parts_text);
   if (!offset) return std::unexpected(offset.error());
-  return CelAppendResult{*offset, std::move(*digests), *prepared};
+  return CelAppendResult{*offset, parts.size(), std::move(*digests), *prepared};
 }
 
-Result<CelRecovery> CelWriter::prepareLog(CelLogFile& file, std::size_t record_size) {
+Result<CelRecovery> CelWriter::prepareLog(CelLogFile& file, std::size_t record_size,
+                                          std::size_t extra) {
   auto recovery = recoverTail(file, options_.parse);
   if (!recovery) return std::unexpected(recovery.error());
   auto size = file.size();
   if (!size) return std::unexpected(size.error());
-  if (*size + 2 * record_size > options_.max_log_bytes) {  // room for a recovery marker too
+  if (*size + extra + 2 * record_size > options_.max_log_bytes) {  // room for a recovery marker
     return fail(ErrorCode::kIo,
                 "log would exceed " + std::to_string(options_.max_log_bytes) + " bytes",
                 options_.path);
@@ -153,12 +198,24 @@ Result<CelRecovery> CelWriter::prepareLog(CelLogFile& file, std::size_t record_s
 
 Result<std::size_t> CelWriter::extendAndAppend(CelLogFile& file,
                                                const std::vector<CelDigest>& digests,
-                                               std::string_view text) {
-  auto offset = file.size();
-  if (!offset) return std::unexpected(offset.error());
+                                               std::string_view text, std::string_view parts_text) {
+  auto start = file.size();
+  if (!start) return std::unexpected(start.error());
   // Mark first: from here until the mark is cleared, a crash leaves evidence. No fsync
   // is needed for the mark: a power loss also resets the PCR (TPM 2.0 Part 1 §17.3).
   if (auto m = file.setInProgress(true); !m) return std::unexpected(m.error());
+  // Parts before the extend: they extend nothing themselves, and a crash from here
+  // on leaves them orphaned behind the mark (the next writer's recovery record).
+  if (!parts_text.empty()) {
+    if (auto a = file.append(parts_text); !a) {
+      // Nothing was extended: roll back to the log as it was (the mark stays set if
+      // that fails, and the next writer's recovery record covers the leftovers).
+      if (file.truncate(*start) && file.setInProgress(false)) (void)file.sync();
+      Error err = a.error();
+      return std::unexpected(err.within("batch parts not appended (nothing extended)"));
+    }
+  }
+  const std::uint64_t offset = *start + parts_text.size();
   std::vector<std::pair<HashAlg, Bytes>> pairs;
   for (const auto& d : digests) pairs.emplace_back(d.alg, d.value);
   if (auto e = extender_->extend(options_.pcr, pairs); !e) {
@@ -166,14 +223,14 @@ Result<std::size_t> CelWriter::extendAndAppend(CelLogFile& file,
     return std::unexpected(err.within("pcr extend (log left marked in progress)"));
   }
   if (auto a = file.append(text); !a) {
-    (void)file.truncate(*offset);  // drop a partial record now; the mark stays set
+    (void)file.truncate(offset);  // drop a partial record now; the mark stays set
     Error err = a.error();
     return std::unexpected(err.within("pcr extended but record not appended"));
   }
   if (auto sy = file.sync(); !sy) return std::unexpected(sy.error());
   if (auto m = file.setInProgress(false); !m) return std::unexpected(m.error());
   if (auto sy = file.sync(); !sy) return std::unexpected(sy.error());
-  return static_cast<std::size_t>(*offset);
+  return static_cast<std::size_t>(offset);
 }
 
 Result<CelBootLogResult> CelWriter::beginBoot(std::string_view boot_id) {

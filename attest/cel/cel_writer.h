@@ -43,6 +43,11 @@ struct CelWriterOptions {
   unsigned dir_mode = 0700;                      // for a missing parent directory
   std::size_t max_log_bytes = 64u << 20;
   CelParseOptions parse;  // limits used on the log's tail
+  // Canonical content bytes per record: a batch larger than this is written as
+  // batch-part records plus one batch record (still one extend). Stays below
+  // parse.max_record_bytes (the verifier's bound) with room for framing and digests;
+  // tests lower it to exercise parts with few entries.
+  std::size_t max_batch_content_bytes = 900u << 10;
 };
 
 // What a writer found left behind by a crashed predecessor, and repaired.
@@ -54,7 +59,8 @@ struct CelRecovery {
 };
 
 struct CelAppendResult {
-  std::size_t offset = 0;  // where the new record starts
+  std::size_t offset = 0;  // where the new (extending) batch record starts
+  std::size_t parts = 0;   // batch-part records written just before it
   std::vector<CelDigest> digests;
   CelRecovery recovery;  // non-empty: a "recovery" marker record precedes this one
 };
@@ -72,9 +78,13 @@ class CelWriter {
   // outlive the writer.
   [[nodiscard]] static Result<CelWriter> create(CelWriterOptions options, PcrExtender& extender);
 
-  // Measures one batch: lock, repair leftovers, extend, append, fsync, unlock.
+  // Measures one batch with ONE extend: lock, repair leftovers, mark, append the
+  // batch-part records when the batch exceeds max_batch_content_bytes, extend,
+  // append the batch record, fsync, clear the mark, unlock. Readers (LOCK_SH) never
+  // see parts without their batch; a crash in between leaves the mark set, so the
+  // next writer's recovery record separates the orphaned parts from later records.
   [[nodiscard]] Result<CelAppendResult> appendBatch(std::span<const BatchEntry> entries);
-  // Same for any Bulwark content whose event extends (today: "batch").
+  // One extending Bulwark content (today: "batch", without parts).
   [[nodiscard]] Result<CelAppendResult> appendContent(const nlohmann::json& content);
 
   // Starts the log for this boot: a log written in another boot (its first record is
@@ -88,11 +98,16 @@ class CelWriter {
   CelWriter(CelWriterOptions options, PcrExtender& extender)
       : options_(std::move(options)), extender_(&extender) {}
 
-  // Under the lock: repair leftovers (writing a recovery record) and check room.
-  Result<CelRecovery> prepareLog(CelLogFile& file, std::size_t record_size);
-  // Mark, extend, append, fsync, unmark. Returns the record's offset.
+  // `parts`: batch-part contents `content` lists, in order (may be empty).
+  Result<CelAppendResult> appendRecords(std::span<const nlohmann::json> parts,
+                                        const nlohmann::json& content);
+  // Under the lock: repair leftovers (writing a recovery record) and check room for
+  // `extra` bytes plus the record (twice: a recovery marker may precede it).
+  Result<CelRecovery> prepareLog(CelLogFile& file, std::size_t record_size, std::size_t extra = 0);
+  // Mark, append `parts_text` (no extend), extend, append `text`, fsync, unmark.
+  // Returns the offset of `text`.
   Result<std::size_t> extendAndAppend(CelLogFile& file, const std::vector<CelDigest>& digests,
-                                      std::string_view text);
+                                      std::string_view text, std::string_view parts_text = {});
   Result<CelBootLogResult> continueBootLog(CelLogFile& file);
 
   CelWriterOptions options_;

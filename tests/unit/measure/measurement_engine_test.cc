@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 
+#include "attest/cel/bulwark_content.h"
 #include "attest/cel/cel_file.h"
 #include "attest/cel/cel_parser.h"
 #include "attest/cel/cel_replay.h"
@@ -249,7 +250,7 @@ TEST(MeasurementEngine, WatcherCallsBackOnMeasuredFileChange) {
   EXPECT_NE(reasons[0].find("a.conf"), std::string::npos) << reasons[0];
 }
 
-TEST(MeasurementEngine, LargeFirstCycleSplitsIntoRecordsThatFitAndReplay) {
+TEST(MeasurementEngine, LargeFirstCycleIsOneExtendOverPartsThatReplay) {
   Fixture fx;
   // ~6000 entries of ~330 bytes each: more than one 1 MiB record can hold.
   std::string dir = fx.dir / "etc/many";
@@ -260,15 +261,37 @@ TEST(MeasurementEngine, LargeFirstCycleSplitsIntoRecordsThatFitAndReplay) {
   ASSERT_TRUE(engine.has_value());
   auto r = (*engine)->runCycle();
   ASSERT_TRUE(r.has_value()) << r.error().toString();
-  EXPECT_GE(r->records, 2u);
-  EXPECT_EQ(static_cast<std::size_t>(fx.pcr.extends), r->records);
+  EXPECT_EQ(r->records, 1u);
+  EXPECT_GE(r->parts, 1u);
+  EXPECT_EQ(fx.pcr.extends, 1) << "one extend however many entries";
   EXPECT_EQ(r->logged.size(), 6002u);
   fx.expectReplays();
-  // A later change is one record again.
+  // Every logged measurement is attested by the log (parts' entries included).
+  auto bytes = attest::readCelFile(fx.dir / "state/measure.log");
+  ASSERT_TRUE(bytes.has_value());
+  auto log = attest::parseCel(*bytes);
+  ASSERT_TRUE(log.has_value());
+  auto entries = attest::loggedBatchEntries(*log);
+  ASSERT_EQ(entries.size(), r->logged.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    EXPECT_EQ(entries[i].subject, r->logged[i].subject);
+    EXPECT_EQ(entries[i].sha256, r->logged[i].sha256);
+  }
+  // A restarted agent rebuilds "already logged" from parts and batch: no extend.
+  engine->reset();
+  auto restarted = fx.engine();
+  ASSERT_TRUE(restarted.has_value());
+  auto idle = (*restarted)->runCycle();
+  ASSERT_TRUE(idle.has_value());
+  EXPECT_FALSE(idle->extended);
+  EXPECT_EQ(fx.pcr.extends, 1);
+  // A later change is one record without parts.
   writeText(fx.dir / "etc/a.conf", "a=5\n");
-  auto next = (*engine)->runCycle();
+  auto next = (*restarted)->runCycle();
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(next->records, 1u);
+  EXPECT_EQ(next->parts, 0u);
+  EXPECT_EQ(fx.pcr.extends, 2);
   fx.expectReplays();
 }
 
