@@ -209,7 +209,11 @@ Result<std::vector<std::size_t>> planParts(const BatchSizes& s, std::size_t max,
     bytes = next;
     --tail;
   }
-  if (tail == n) return fail(ErrorCode::kMalformed, "a batch entry does not fit one record");
+  if (tail == n) {
+    return fail(ErrorCode::kMalformed, "the batch record cannot hold an entry next to " +
+                                           std::to_string(reserved) + " parts' hashes within " +
+                                           std::to_string(max) + " bytes");
+  }
   std::vector<std::size_t> bounds{0};
   std::size_t count = 0;
   bytes = 0;
