@@ -89,6 +89,16 @@ milliseconds AttestDaemon::afterCycle(const Result<CycleOutcome>& outcome) {
     log_(outcome->affirming ? "info" : "warning", line);
   }
   last_status_ = status;
+  // Whether logs travel from the verifier's copies (docs/api.md "Incremental logs") is a
+  // state too: one line when it starts and when the agent falls back to whole logs.
+  bool incremental = outcome->incremental_logs > 0;
+  if (incremental != incremental_) {
+    log_("info", incremental
+                     ? "sending logs incrementally (" + std::to_string(outcome->incremental_logs) +
+                           " from the verifier's copy)"
+                     : "sending whole logs");
+    incremental_ = incremental;
+  }
   notifier_.status("last verdict: " + status);
   return options_.interval;
 }

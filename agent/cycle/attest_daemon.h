@@ -3,7 +3,8 @@
 // with jittered exponential backoff while the verifier fails, until stop()
 // (SIGTERM). Tells the service manager READY after the first cycle attempt and
 // pings its watchdog while the loop lives (notifier.h). Every state change is
-// one log line: attesting, verdict, verifier unreachable, reachable again.
+// one log line: attesting, verdict, verifier unreachable, reachable again, logs
+// sent incrementally / whole again.
 #pragma once
 
 #include <chrono>
@@ -67,6 +68,7 @@ class AttestDaemon final : public AttestTrigger {
   std::string trigger_reason_;
   bool failing_ = false;
   std::string last_status_;
+  bool incremental_ = false;  // the last report carried a log from a cursor
 };
 
 }  // namespace bulwark::agent

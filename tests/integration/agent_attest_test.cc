@@ -366,6 +366,16 @@ TEST_F(AgentAttest, DaemonNotifiesAndStopsOnSigterm) {
   EXPECT_GE(std::stoi(m[1]), 2) << text;
   EXPECT_EQ(text.find("unreachable"), std::string::npos) << text;
   EXPECT_EQ(text.find("attestation failed"), std::string::npos) << text;
+  // From the second cycle on, the CEL log travels from the verifier's copy (docs/api.md
+  // "Incremental logs"), and the verifier never had to ask for it whole.
+  EXPECT_NE(text.find("sending logs incrementally (1 from the verifier's copy)"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("log-prefix-unknown"), std::string::npos) << text;
+  for (const char* verdict : {"verdict contraindicated", "verdict warning", "verdict none"}) {
+    EXPECT_EQ(text.find(verdict), std::string::npos) << "incremental evidence appraised " << text;
+  }
+  EXPECT_EQ(text.find("sending whole logs"), std::string::npos) << text;
 }
 
 bool awaitLog(const std::string& path, const std::string& want, std::chrono::seconds within) {

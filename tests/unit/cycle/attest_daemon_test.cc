@@ -31,7 +31,9 @@ class RecordingNotifier final : public Notifier {
 // Cycle results from a script (then affirming), with call times.
 class ScriptedCycle {
  public:
-  std::deque<bool> fail_script;  // true = this cycle fails (verifier unreachable)
+  std::deque<bool> fail_script;        // true = this cycle fails (verifier unreachable)
+  std::deque<int> incremental_script;  // CycleOutcome.incremental_logs per success
+  int incremental = 0;                 // the last one stays
   std::vector<Clock::time_point> calls;
   std::mutex mu;
   std::atomic<int> busy_ms{0};  // how long each cycle takes
@@ -46,6 +48,11 @@ class ScriptedCycle {
     if (!fail_script.empty()) fail_script.pop_front();
     if (fail_now) return fail(ErrorCode::kUnavailable, "connection refused", "connect");
     CycleOutcome o;
+    if (!incremental_script.empty()) {
+      incremental = incremental_script.front();
+      incremental_script.pop_front();
+    }
+    o.incremental_logs = incremental;
     o.affirming = true;
     o.result.set_status(bulwark::v1::STATUS_AFFIRMING);
     return o;
@@ -89,6 +96,14 @@ struct Harness {
       if (l.find(text) != std::string::npos) return true;
     }
     return false;
+  }
+  std::vector<std::string> linesWith(std::string_view text) {
+    std::lock_guard lock(log_mu);
+    std::vector<std::string> out;
+    for (const auto& l : logs) {
+      if (l.find(text) != std::string::npos) out.push_back(l);
+    }
+    return out;
   }
   ~Harness() {
     if (daemon) daemon->stop();
@@ -148,6 +163,21 @@ TEST(AttestDaemon, BacksOffWhileFailingAndRecovers) {
   EXPECT_TRUE(h.logged("verifier unreachable"));
   EXPECT_TRUE(h.logged("verifier reachable again"));
   EXPECT_EQ(h.notifier.ready_calls.load(), 1) << "READY after the first attempt, even a failed one";
+}
+
+// Incremental vs whole logs is a state: one line when it changes, none while it holds.
+TEST(AttestDaemon, SaysWhenLogsStartAndStopTravellingIncrementally) {
+  Harness h;
+  h.cycle.incremental_script = {0, 1, 1, 1, 0, 0, 1};
+  h.start({.interval = 5ms, .backoff_base = 5ms, .max_backoff = 10ms});
+  ASSERT_TRUE(h.waitFor(8, 3s));
+  h.daemon->stop();
+  h.thread.join();
+  std::vector<std::string> changes = h.linesWith("sending ");
+  ASSERT_EQ(changes.size(), 3u);
+  EXPECT_EQ(changes[0], "sending logs incrementally (1 from the verifier's copy)");
+  EXPECT_EQ(changes[1], "sending whole logs");
+  EXPECT_EQ(changes[2], changes[0]);
 }
 
 TEST(AttestDaemon, TriggersWaitForTheBackoffWhileTheVerifierFails) {
