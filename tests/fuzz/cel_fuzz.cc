@@ -1,5 +1,6 @@
 // Fuzzes the CEL-JSON log parser and everything a verifier runs on its output:
-// replay, Bulwark content checks and canonicalization. Also checks one property:
+// replay, Bulwark content checks (including batch-part binding) and
+// canonicalization. Also checks one property:
 // a parsed record, formatted again the way the writer does it, parses back to the
 // same PCR, digests and content. Any violation aborts (a fuzzer finding).
 #include <cstdint>
@@ -43,6 +44,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   CelReplay replay = replayCel(*log);
   (void)replay;
   (void)checkBulwarkRecords(*log);
+  // Only extending records on a PCR can attest entries (orphaned or no-action
+  // batch-part records never do).
+  std::size_t attested = 0;
+  for (const auto& b : attestedBatches(*log)) {
+    if (b.record_index >= log->records.size()) std::abort();
+    const CelRecord& r = log->records[b.record_index];
+    if (r.isNoAction() || r.pcr != b.pcr) std::abort();
+    attested += b.entries.size();
+  }
+  if (loggedBatchEntries(*log).size() != attested) std::abort();
   for (const auto& r : log->records) {
     if (r.offset + r.size > size) std::abort();
     checkRoundTrip(r);

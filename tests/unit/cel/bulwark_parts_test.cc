@@ -5,6 +5,7 @@
 // crash between parts and batch) attest nothing and are not a finding.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,22 @@ std::vector<std::string> subjects(const std::vector<BatchEntry>& es) {
   std::vector<std::string> out;
   for (const auto& e : es) out.push_back(e.subject);
   return out;
+}
+
+// tests/fuzz/corpus/cel_fuzz/parts.log was written by Python (json.dumps with
+// sort_keys, hashlib): an orphaned part, a recovery record, two parts and their
+// batch, a single batch. Our canonical hashes must agree with it.
+TEST(BulwarkParts, IndependentSampleChecksCleanAndAttestsCommittedParts) {
+  const char* src = std::getenv("BULWARK_SOURCE_DIR");
+  ASSERT_NE(src, nullptr) << "run through ctest (BULWARK_SOURCE_DIR)";
+  CelLog log = parse(testing::readText(std::string(src) + "/tests/fuzz/corpus/cel_fuzz/parts.log"));
+  ASSERT_EQ(log.records.size(), 7u);
+  auto found = checkBulwarkRecords(log);
+  EXPECT_TRUE(found.empty()) << found.front().reason;
+  std::vector<std::string> want;
+  for (const char* s : {"p0", "p1", "p2", "q0", "q1", "r0", "r1", "s0"})
+    want.push_back(std::string("/etc/") + s + ".conf");
+  EXPECT_EQ(subjects(loggedBatchEntries(log)), want);
 }
 
 TEST(BulwarkParts, SmallBatchIsOneRecordByteIdenticalToTheSingleFormat) {
