@@ -16,6 +16,7 @@
 
 #include "agent/config/agent_config.h"
 #include "agent/measure/measure_setup.h"
+#include "attest/cel/bulwark_content.h"
 #include "attest/cel/cel_file.h"
 #include "attest/cel/cel_parser.h"
 #include "attest/cel/cel_replay.h"
@@ -61,7 +62,7 @@ class MeasureTpm : public ::testing::Test {
     std::uint64_t extends = 0;
   };
   // Opens the TPM, runs `cycles` cycles on one engine, closes the TPM.
-  Phase runCycles(int cycles) {
+  Phase runCycles(int cycles, std::size_t max_batch_content_bytes = 0) {
     Phase phase;
     auto tpm = attest::EsysTpm::open({swtpm_->tcti(), ""});
     EXPECT_TRUE(tpm.has_value()) << tpm.error().toString();
@@ -72,6 +73,7 @@ class MeasureTpm : public ::testing::Test {
     o.host = false;
     o.runtime_binaries.clear();
     o.boot_id_path = dir_ + "/boot_id";
+    if (max_batch_content_bytes > 0) o.max_batch_content_bytes = max_batch_content_bytes;
     auto stack = buildMeasureStack(config(), tpm->get(), o);
     EXPECT_TRUE(stack.has_value()) << stack.error().toString();
     if (!stack) return phase;
@@ -145,6 +147,41 @@ TEST_F(MeasureTpm, LogReplaysChangeExtendsOnceNoChangeExtendsNothing) {
   EXPECT_EQ(changed.extends, 1u);
   EXPECT_NE(pcrread(), before);
   expectLogReplaysToTpm("after the change");
+}
+
+// The tree size: a first cycle over 20,000 new files is more than one CEL
+// record holds (1 MiB), yet it is ONE TPM2_PCR_Extend: batch-part records plus the
+// batch record listing them. The log replays to tpm2_pcrread and attests every
+// logged entry; the same with the record size lowered to force many parts.
+TEST_F(MeasureTpm, TwentyThousandNewFilesAreOneExtend) {
+  std::filesystem::create_directories(dir_ + "/etc/many");
+  for (int i = 0; i < 20000; ++i) {
+    std::ofstream(dir_ + "/etc/many/file-with-a-longer-name-" + std::to_string(i) + ".conf") << i;
+  }
+  for (std::size_t cap : {std::size_t{0}, std::size_t{64} << 10}) {
+    SCOPED_TRACE("max_batch_content_bytes " + std::to_string(cap));
+    ASSERT_TRUE(swtpm_->restart().has_value());
+    std::filesystem::remove(dir_ + "/measure.log");
+    Phase first = runCycles(2, cap);
+    ASSERT_EQ(first.reports.size(), 2u);
+    const CycleReport& r = first.reports[0];
+    EXPECT_EQ(r.logged.size(), 20002u);
+    EXPECT_EQ(r.records, 1u);
+    EXPECT_GE(r.parts, cap == 0 ? 2u : 40u);
+    EXPECT_FALSE(first.reports[1].extended);
+    EXPECT_EQ(first.extends, 1u) << "one TPM2_PCR_Extend for 20,002 new entries";
+    expectLogReplaysToTpm("20k files");
+    auto bytes = attest::readCelFile(dir_ + "/measure.log");
+    ASSERT_TRUE(bytes.has_value());
+    auto log = attest::parseCel(*bytes);
+    ASSERT_TRUE(log.has_value());
+    auto entries = attest::loggedBatchEntries(*log);
+    ASSERT_EQ(entries.size(), r.logged.size());
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      ASSERT_EQ(entries[i].subject, r.logged[i].subject);
+      ASSERT_EQ(entries[i].sha256, r.logged[i].sha256);
+    }
+  }
 }
 
 TEST_F(MeasureTpm, RebootStartsANewLogThatReplaysFromZero) {
