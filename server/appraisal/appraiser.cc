@@ -216,7 +216,8 @@ ApiResult<std::vector<MeasurementAcknowledgment>> Appraiser::acknowledgments(
 ApiResult<AppraisalRecord> Appraiser::record(const NodeRecord& node, const ParsedEvidence& ev,
                                              const PipelineResult& result, Millis now,
                                              Millis fresh_until, std::int64_t policy_version,
-                                             ByteView evidence, std::span<const LogCopy> copies) {
+                                             ByteView evidence, std::span<const LogCopy> copies,
+                                             const NonceTurn* turn) {
   AppraisalRecord r;
   r.node = node.name;
   r.appraised_at = now;
@@ -238,7 +239,18 @@ ApiResult<AppraisalRecord> Appraiser::record(const NodeRecord& node, const Parse
   auto jws = attest::signEar(*ear, ear_key_.get());
   if (!jws) return apiFail(500, "internal-error", "EAR signing: " + jws.error().message());
   r.ear = std::move(*jws);
-  auto stored = store_.recordAppraisal(r, evidence, copies);
+  Result<AppraisalRecord> stored = AppraisalRecord{};
+  if (turn != nullptr) {
+    auto attested = store_.recordAttestation(turn->used, now, r, evidence, copies, turn->next);
+    if (attested && !*attested) {
+      // Another request used this nonce since it was checked: nothing was stored.
+      return apiFail(409, nonceCode(attested->error()), nonceDetail(attested->error()));
+    }
+    stored = attested ? Result<AppraisalRecord>(std::move(**attested))
+                      : Result<AppraisalRecord>(std::unexpected(attested.error()));
+  } else {
+    stored = store_.recordAppraisal(r, evidence, copies);
+  }
   if (!stored) {
     if (stored.error().code() == ErrorCode::kInvalidArgument) {
       return apiFail(403, "node-revoked", "node was revoked or re-enrolled during the appraisal");
@@ -257,8 +269,7 @@ void Appraiser::purgeExpired(Millis now) {
   (void)store_.purgeExpiredEnrollments(now);
 }
 
-ApiResult<NonceGrant> Appraiser::issueNonce(const std::string& node) {
-  purgeExpired(now_());
+ApiResult<NonceRecord> Appraiser::makeNonce(const std::string& node) {
   NonceRecord n;
   n.value.resize(32);
   if (auto r = rng_.fill(n.value); !r)
@@ -266,9 +277,16 @@ ApiResult<NonceGrant> Appraiser::issueNonce(const std::string& node) {
   n.node = node;
   n.issued_at = now_();
   n.expires_at = n.issued_at + options_.nonce_ttl.count() * 1000;
-  if (auto r = store_.issueNonce(n); !r)
+  return n;
+}
+
+ApiResult<NonceGrant> Appraiser::issueNonce(const std::string& node) {
+  purgeExpired(now_());
+  auto n = makeNonce(node);
+  if (!n) return std::unexpected(n.error());
+  if (auto r = store_.issueNonce(*n); !r)
     return std::unexpected(fromStoreError(r.error(), "node-unknown"));
-  return NonceGrant{std::move(n.value), n.expires_at};
+  return NonceGrant{std::move(n->value), n->expires_at};
 }
 
 ApiResult<NonceGrant> Appraiser::nonceFor(const AgentIdentity& who) {
@@ -302,9 +320,12 @@ ApiResult<AttestOutcome> Appraiser::attest(const AgentIdentity& who, ByteView ev
   CheckLedger ledger;
   ledger.passNode(NodeProof{});
   Millis now = now_();
-  auto consumed = store_.consumeNonce(node->name, asBytes(ev->report.nonce()), now);
-  if (!consumed) return std::unexpected(fromStoreError(consumed.error()));
-  if (!*consumed) return apiFail(409, nonceCode(consumed->error()), nonceDetail(consumed->error()));
+  // Checked here, consumed in the transaction that stores the verdict (record()): a
+  // verdict is never stored without consuming its nonce, and a nonce used meanwhile by
+  // another request or replica makes this one store nothing (409).
+  auto usable = store_.checkNonce(node->name, asBytes(ev->report.nonce()), now);
+  if (!usable) return std::unexpected(fromStoreError(usable.error()));
+  if (!*usable) return apiFail(409, nonceCode(usable->error()), nonceDetail(usable->error()));
   ledger.passNonce(NonceProof{});
   auto ak = akFor(*node);
   if (!ak) return std::unexpected(ak.error());
@@ -314,8 +335,12 @@ ApiResult<AttestOutcome> Appraiser::attest(const AgentIdentity& who, ByteView ev
   in.memo = plan->memo;
   PipelineResult result = runPipeline(std::move(ledger), in);
   concludeLogs(*node, *ev, result, (*pol)->version(), *acks, *plan);
+  purgeExpired(now);
+  auto next = makeNonce(node->name);
+  if (!next) return std::unexpected(next.error());
+  NonceTurn turn{asBytes(ev->report.nonce()), *next};
   auto rec = record(*node, *ev, result, now, now + options_.freshness_ttl.count() * 1000,
-                    (*pol)->version(), evidence, plan->writes);
+                    (*pol)->version(), evidence, plan->writes, &turn);
   if (!rec) {
     forgetLogs(node->name);
     return std::unexpected(rec.error());
@@ -326,9 +351,8 @@ ApiResult<AttestOutcome> Appraiser::attest(const AgentIdentity& who, ByteView ev
   } else if (plan->known) {
     forgetLogs(node->name);
   }
-  auto next = issueNonce(node->name);
-  if (!next) return std::unexpected(next.error());
-  return AttestOutcome{std::move(*rec), std::move(result.verdict), std::move(*next),
+  return AttestOutcome{std::move(*rec), std::move(result.verdict),
+                       NonceGrant{std::move(next->value), next->expires_at},
                        std::move(plan->cursors)};
 }
 

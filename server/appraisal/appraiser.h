@@ -150,10 +150,17 @@ class Appraiser {
   ApiResult<std::shared_ptr<const attest::AkKey>> akFor(const NodeRecord& node);
   ApiResult<std::shared_ptr<const PolicySnapshot>> policy();
   const IsolationProfile& profileFor(const std::string& group) const;
+  // What POST /v1/attest stores with its verdict, in the same transaction.
+  struct NonceTurn {
+    ByteView used;     // the evidence's nonce, consumed
+    NonceRecord next;  // the next one, issued
+  };
   ApiResult<AppraisalRecord> record(const NodeRecord& node, const ParsedEvidence& ev,
                                     const PipelineResult& result, Millis now, Millis fresh_until,
                                     std::int64_t policy_version, ByteView evidence,
-                                    std::span<const LogCopy> copies = {});
+                                    std::span<const LogCopy> copies = {},
+                                    const NonceTurn* turn = nullptr);
+  ApiResult<NonceRecord> makeNonce(const std::string& node);
   PipelineResult run(CheckLedger ledger, const NodeRecord& node, const ParsedEvidence& ev,
                      const attest::AkKey& ak, const PolicySnapshot& policy,
                      const std::vector<MeasurementAcknowledgment>& acknowledged) const;

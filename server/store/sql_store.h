@@ -27,6 +27,7 @@ class SqlStore : public Store {
 
   Result<void> issueNonce(const NonceRecord& nonce) override;
   Result<NonceVerdict> consumeNonce(std::string_view node, ByteView nonce, Millis now) override;
+  Result<NonceVerdict> checkNonce(std::string_view node, ByteView nonce, Millis now) override;
   Result<std::int64_t> purgeNonces(Millis now) override;
 
   Result<AppraisalRecord> recordAppraisal(const AppraisalRecord& appraisal,
@@ -37,6 +38,9 @@ class SqlStore : public Store {
                                                         const HistoryQuery& query) override;
   Result<std::vector<FleetEntry>> fleet(std::optional<std::string_view> group) override;
   Result<StoredEvidence> latestEvidence(std::string_view node) override;
+  Result<std::expected<AppraisalRecord, NonceRejection>> recordAttestation(
+      ByteView nonce, Millis now, const AppraisalRecord& appraisal, ByteView evidence,
+      std::span<const LogCopy> copies, const NonceRecord& next) override;
   Result<std::vector<LogCopy>> logCopies(std::string_view node, bool with_content) override;
 
   Result<std::int64_t> acknowledgeMeasurements(std::string_view node,
@@ -71,6 +75,10 @@ class SqlStore : public Store {
   [[nodiscard]] Result<void> initialize();
 
  private:
+  // recordAppraisal's writes, inside the caller's transaction.
+  Result<AppraisalRecord> recordIn(SqlConnection& conn, const AppraisalRecord& appraisal,
+                                   std::optional<ByteView> evidence,
+                                   std::span<const LogCopy> copies);
   Result<PolicyChange> setReferenceState(const ReferenceFilter& filter, ReferenceState target,
                                          std::string_view approved_by, Millis now);
 

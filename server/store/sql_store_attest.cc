@@ -89,29 +89,53 @@ Result<void> SqlStore::issueNonce(const NonceRecord& n) {
   });
 }
 
+namespace {
+// Why `value` is not a usable nonce of `node` (or that it is).
+Result<NonceVerdict> judgeNonce(SqlConnection& conn, std::string_view node, const Bytes& value,
+                                Millis now) {
+  auto why = conn.query("SELECT node, expires_at, used_at FROM nonces WHERE value = $1", {value});
+  if (!why) return std::unexpected(why.error());
+  if (why->rows.empty()) return NonceVerdict(std::unexpected(NonceRejection::kUnknown));
+  const SqlRow& row = why->rows[0];
+  if (row.text(0) != node) return NonceVerdict(std::unexpected(NonceRejection::kForeign));
+  if (!row.isNull(2)) return NonceVerdict(std::unexpected(NonceRejection::kReplayed));
+  if (row.integer(1) <= now) return NonceVerdict(std::unexpected(NonceRejection::kExpired));
+  return NonceVerdict();
+}
+
+// The single statement that makes a nonce single-use across threads and replicas.
+Result<NonceVerdict> useNonce(SqlConnection& conn, std::string_view node, const Bytes& value,
+                              Millis now) {
+  auto used = conn.query(
+      "UPDATE nonces SET used_at = $3 WHERE value = $1 AND node = $2 "
+      "AND used_at IS NULL AND expires_at > $3 RETURNING node",
+      {value, std::string(node), now});
+  if (!used) return std::unexpected(used.error());
+  if (!used->rows.empty()) return NonceVerdict();
+  // Rejected: find out why, for the named reason (read after the fact; it only labels).
+  auto why = judgeNonce(conn, node, value, now);
+  if (why && *why) return NonceVerdict(std::unexpected(NonceRejection::kReplayed));  // raced
+  return why;
+}
+}  // namespace
+
 Result<NonceVerdict> SqlStore::consumeNonce(std::string_view node, ByteView nonce, Millis now) {
   if (auto ok = validateNodeName(node); !ok) return std::unexpected(ok.error());
   if (nonce.size() < kMinNonce || nonce.size() > kMaxNonce) {
     return NonceVerdict(std::unexpected(NonceRejection::kUnknown));
   }
   Bytes value(nonce.begin(), nonce.end());
-  return withConnection(*pool_, [&](SqlConnection& conn) -> Result<NonceVerdict> {
-    // The single statement that makes a nonce single-use across threads and replicas.
-    auto used = conn.query(
-        "UPDATE nonces SET used_at = $3 WHERE value = $1 AND node = $2 "
-        "AND used_at IS NULL AND expires_at > $3 RETURNING node",
-        {value, std::string(node), now});
-    if (!used) return std::unexpected(used.error());
-    if (!used->rows.empty()) return NonceVerdict();
-    // Rejected: find out why, for the named reason (read after the fact; it only labels).
-    auto why = conn.query("SELECT node, expires_at, used_at FROM nonces WHERE value = $1", {value});
-    if (!why) return std::unexpected(why.error());
-    if (why->rows.empty()) return NonceVerdict(std::unexpected(NonceRejection::kUnknown));
-    const SqlRow& row = why->rows[0];
-    if (row.text(0) != node) return NonceVerdict(std::unexpected(NonceRejection::kForeign));
-    if (!row.isNull(2)) return NonceVerdict(std::unexpected(NonceRejection::kReplayed));
-    return NonceVerdict(std::unexpected(NonceRejection::kExpired));
-  });
+  return withConnection(*pool_, [&](SqlConnection& conn) { return useNonce(conn, node, value, now); });
+}
+
+Result<NonceVerdict> SqlStore::checkNonce(std::string_view node, ByteView nonce, Millis now) {
+  if (auto ok = validateNodeName(node); !ok) return std::unexpected(ok.error());
+  if (nonce.size() < kMinNonce || nonce.size() > kMaxNonce) {
+    return NonceVerdict(std::unexpected(NonceRejection::kUnknown));
+  }
+  Bytes value(nonce.begin(), nonce.end());
+  return withConnection(*pool_,
+                        [&](SqlConnection& conn) { return judgeNonce(conn, node, value, now); });
 }
 
 Result<std::int64_t> SqlStore::purgeNonces(Millis now) {
@@ -122,6 +146,7 @@ Result<std::int64_t> SqlStore::purgeNonces(Millis now) {
   });
 }
 
+namespace {
 Result<void> validateLogCopy(const AppraisalRecord& a, const LogCopy& c) {
   auto bad = [](std::string what) {
     return fail(ErrorCode::kInvalidArgument, "log copy: " + std::move(what), "store");
@@ -145,9 +170,8 @@ constexpr std::string_view kUpsertLogCopySql =
     "bank = excluded.bank, chain = excluded.chain, content = excluded.content, "
     "updated_at = excluded.updated_at WHERE log_copies.updated_at <= excluded.updated_at";
 
-Result<AppraisalRecord> SqlStore::recordAppraisal(const AppraisalRecord& a,
-                                                  std::optional<ByteView> evidence,
-                                                  std::span<const LogCopy> copies) {
+Result<void> validateRecord(const AppraisalRecord& a, std::optional<ByteView> evidence,
+                            std::span<const LogCopy> copies) {
   if (auto ok = validateAppraisal(a); !ok) return std::unexpected(ok.error());
   for (const LogCopy& c : copies) {
     if (auto ok = validateLogCopy(a, c); !ok) return std::unexpected(ok.error());
@@ -158,7 +182,44 @@ Result<AppraisalRecord> SqlStore::recordAppraisal(const AppraisalRecord& a,
       return fail(ErrorCode::kInvalidArgument, "evidence does not match its digest", "store");
     }
   }
-  return inTransaction(*pool_, [&](SqlConnection& conn) -> Result<AppraisalRecord> {
+  return {};
+}
+}  // namespace
+
+Result<AppraisalRecord> SqlStore::recordAppraisal(const AppraisalRecord& a,
+                                                  std::optional<ByteView> evidence,
+                                                  std::span<const LogCopy> copies) {
+  if (auto ok = validateRecord(a, evidence, copies); !ok) return std::unexpected(ok.error());
+  return inTransaction(*pool_, [&](SqlConnection& conn) { return recordIn(conn, a, evidence, copies); });
+}
+
+Result<std::expected<AppraisalRecord, NonceRejection>> SqlStore::recordAttestation(
+    ByteView nonce, Millis now, const AppraisalRecord& a, ByteView evidence,
+    std::span<const LogCopy> copies, const NonceRecord& next) {
+  using Out = std::expected<AppraisalRecord, NonceRejection>;
+  if (auto ok = validateRecord(a, evidence, copies); !ok) return std::unexpected(ok.error());
+  if (auto ok = validateNonce(next); !ok) return std::unexpected(ok.error());
+  if (next.node != a.node) return fail(ErrorCode::kInvalidArgument, "next nonce for another node", "store");
+  if (nonce.size() < kMinNonce || nonce.size() > kMaxNonce) return Out(std::unexpected(NonceRejection::kUnknown));
+  Bytes value(nonce.begin(), nonce.end());
+  return inTransaction(*pool_, [&](SqlConnection& conn) -> Result<Out> {
+    auto used = useNonce(conn, a.node, value, now);
+    if (!used) return std::unexpected(used.error());
+    if (!*used) return Out(std::unexpected(used->error()));  // nothing written
+    auto stored = recordIn(conn, a, evidence, copies);
+    if (!stored) return std::unexpected(stored.error());
+    auto issued = conn.query(
+        "INSERT INTO nonces (value, node, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
+        {next.value, next.node, next.issued_at, next.expires_at});
+    if (!issued) return std::unexpected(issued.error());
+    return Out(std::move(*stored));
+  });
+}
+
+Result<AppraisalRecord> SqlStore::recordIn(SqlConnection& conn, const AppraisalRecord& a,
+                                           std::optional<ByteView> evidence,
+                                           std::span<const LogCopy> copies) {
+  {
     if (auto ok = requireAppraisable(conn, a.node); !ok) return std::unexpected(ok.error());
     std::string status(appraisalStatusName(a.status));
     auto inserted =
@@ -193,7 +254,7 @@ Result<AppraisalRecord> SqlStore::recordAppraisal(const AppraisalRecord& a,
       if (!kept) return std::unexpected(kept.error());
     }
     return stored;
-  });
+  }
 }
 
 Result<AppraisalRecord> SqlStore::latestAppraisal(std::string_view node) {

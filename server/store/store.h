@@ -88,6 +88,10 @@ class Store {
   // `now` — one conditional UPDATE, so it succeeds exactly once across threads and replicas.
   [[nodiscard]] virtual Result<NonceVerdict> consumeNonce(std::string_view node, ByteView nonce,
                                                           Millis now) = 0;
+  // The verdict consumeNonce would give, without consuming (the Appraiser checks before it
+  // appraises and consumes in recordAttestation).
+  [[nodiscard]] virtual Result<NonceVerdict> checkNonce(std::string_view node, ByteView nonce,
+                                                        Millis now) = 0;
   // Deletes nonces whose expiry is at or before `now` (used or not: until then a used
   // nonce stays, so a replay is reported as a replay).
   [[nodiscard]] virtual Result<std::int64_t> purgeNonces(Millis now) = 0;
@@ -113,6 +117,13 @@ class Store {
   [[nodiscard]] virtual Result<std::vector<FleetEntry>> fleet(
       std::optional<std::string_view> group = std::nullopt) = 0;
   [[nodiscard]] virtual Result<StoredEvidence> latestEvidence(std::string_view node) = 0;
+  // One POST /v1/attest in ONE transaction: consumes `nonce` exactly as consumeNonce (a
+  // rejection stores nothing and is the inner unexpected), records the appraisal with its
+  // evidence and log copies as recordAppraisal, and issues `next`. So a stored verdict
+  // always consumed its nonce, and an attestation costs one commit.
+  [[nodiscard]] virtual Result<std::expected<AppraisalRecord, NonceRejection>> recordAttestation(
+      ByteView nonce, Millis now, const AppraisalRecord& appraisal, ByteView evidence,
+      std::span<const LogCopy> copies, const NonceRecord& next) = 0;
   // The node's verified log copies ordered by source (empty for a node without any);
   // `with_content` false leaves LogCopy::content empty (the hot path needs only cursors).
   [[nodiscard]] virtual Result<std::vector<LogCopy>> logCopies(std::string_view node,

@@ -7,8 +7,10 @@
 // (serial recorded as the node's latest enrollment), and the reference values of their
 // measurements are approved. Then C worker threads each drive N/C agents: one keep-alive
 // connection per agent, GET /v1/nonce once, then POST /v1/attest in a loop using the
-// next nonce each answer carries (what bulwark-agent run does). Every answer must be
-// 200 and AFFIRMING; anything else counts as an error.
+// next nonce each answer carries (what bulwark-agent run does), shipping the log from
+// the cursor each answer carries (incremental logs; `--whole-logs` sends it whole every
+// time, as agents before them did). Every answer must be 200 and AFFIRMING; anything
+// else counts as an error.
 //
 //   verifier_load --url https://127.0.0.1:8443 --cacert ca.pem
 //       --agent-ca-cert agent-ca.pem --agent-ca-key agent-ca.key
@@ -52,6 +54,7 @@ struct Options {
   int nodes = 64, concurrency = 16, seconds = 20, events = 50;
   std::string ak = "ecc";  // ecc: client signing stays cheap, the verifier is what is measured
   bool once = false;       // every node attests exactly once, connections closed after use
+  bool whole_logs = false;  // ignore the cursors: ship the whole log every time
 };
 
 Millis nowMs() {
@@ -119,6 +122,7 @@ Result<Agent> enrollNode(Store& store, const AgentCa& ca, const Options& o, int 
   std::string name = "load-node-" + std::to_string(i);
   auto soft = SoftAgent::create(name, o.ak == "rsa" ? SoftAkType::kRsa2048 : SoftAkType::kEccP256);
   if (!soft) return std::unexpected(soft.error());
+  soft->report_all = o.whole_logs;  // what agents before incremental logs sent
   for (const auto& e : events) {
     if (auto r = soft->measure(std::span(&e, 1)); !r) return std::unexpected(r.error());
   }
@@ -188,6 +192,12 @@ bool attestOnce(const Options& o, Agent& a, Totals& t, std::vector<double>& lat)
     return false;
   }
   a.nonce = resp.next_nonce();
+  // Incremental logs (docs/api.md): ship the log from the verifier's cursor next time.
+  if (!o.whole_logs && !resp.log_cursors().empty()) {
+    a.soft.useCursor(resp.log_cursors(0).offset(), resp.log_cursors(0).entries());
+  } else {
+    a.soft.useCursor(0, 0);
+  }
   if (resp.result().status() != bulwark::v1::STATUS_AFFIRMING) {
     t.error("attest: not affirming: " + resp.result().ShortDebugString().substr(0, 300));
     return false;
@@ -300,6 +310,8 @@ int main(int argc, char** argv) {
   app.add_option("--concurrency", o.concurrency, "worker threads")->check(CLI::Range(1, 1024));
   app.add_option("--seconds", o.seconds, "duration")->check(CLI::Range(1, 3600));
   app.add_option("--events", o.events, "measurement records per node")->check(CLI::Range(1, 5000));
+  app.add_flag("--whole-logs", o.whole_logs,
+               "ship the whole log every time (ignore the verifier's log cursors)");
   app.add_option("--ak", o.ak, "AK type of the simulated nodes")
       ->check(CLI::IsMember({"ecc", "rsa"}));
   app.add_flag("--once", o.once, "each node attests once (memory with many nodes), then exit");

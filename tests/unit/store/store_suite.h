@@ -4,6 +4,7 @@
 
 #include "tests/unit/store/store_suite_acks.h"
 #include "tests/unit/store/store_suite_attest.h"
+#include "tests/unit/store/store_suite_logs.h"
 #include "tests/unit/store/store_suite_nodes.h"
 #include "tests/unit/store/store_suite_policy.h"
 
@@ -23,6 +24,8 @@ REGISTER_TYPED_TEST_SUITE_P(
     MalformedReferenceValuesAreAllOrNothing, ImageRules, PolicyVersionIsAtomicAcrossReplicas,
     ApiTokensAreStoredByHash, FailedTransactionLeavesNoPartialRows, DeleteNodeRemovesItsRows,
     AcknowledgmentsAreIdempotentAndPerNode, MalformedAcknowledgmentsStoreNothing,
-    AcknowledgmentsGoWithTheNodeAndItsTpm);
+    AcknowledgmentsGoWithTheNodeAndItsTpm, AttestationConsumesStoresAndIssuesInOneTransaction,
+    BadLogCopiesStoreNothingAndKeepTheNonce, ReplicasRecordAnAttestationWithOneNonceOnce,
+    LogCopiesAreReplacedAndGoWithTheTpm);
 
 }  // namespace bulwark::server::testing
