@@ -368,8 +368,7 @@ TEST_F(AgentAttest, DaemonNotifiesAndStopsOnSigterm) {
   EXPECT_EQ(text.find("attestation failed"), std::string::npos) << text;
   // From the second cycle on, the CEL log travels from the verifier's copy (docs/api.md
   // "Incremental logs"), and the verifier never had to ask for it whole.
-  EXPECT_NE(text.find("sending logs incrementally (1 from the verifier's copy)"),
-            std::string::npos)
+  EXPECT_NE(text.find("sending logs incrementally (1 from the verifier's copy)"), std::string::npos)
       << text;
   EXPECT_EQ(text.find("log-prefix-unknown"), std::string::npos) << text;
   for (const char* verdict : {"verdict contraindicated", "verdict warning", "verdict none"}) {
@@ -425,6 +424,58 @@ TEST_F(AgentAttest, DaemonRidesOutAVerifierRestart) {
         << "evidence appraised twice: " << a.dump();
   }
   EXPECT_GE(evidence.size(), 3u) << history.dump();
+}
+
+// A verifier restored from a backup no longer holds the log copy the daemon's cursor
+// names: it answers 409 log-prefix-unknown, and the daemon sends the whole log in the
+// same cycle (docs/api.md "Incremental logs"), then goes incremental again. Cycles
+// here come from change triggers (the timer is 60 s), so no failed cycle drops the
+// cursor while the verifier is down.
+TEST_F(AgentAttest, DaemonSendsTheWholeLogToAVerifierRestoredFromABackup) {
+  ASSERT_EQ(agent("enroll").exit_code, 0);
+  EXPECT_EQ(agent("attest --once").exit_code, 3);
+  verifier_->post("/v1/policy/learn/node-1", "{}");
+  verifier_->post("/v1/policy/approve", R"({"node":"node-1"})");
+  const std::string db = dir_ + "/verifier.db";
+  auto copyDatabase = [&](const std::string& from, const std::string& to) {
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      fs::remove(to + suffix);
+      if (fs::exists(from + suffix)) fs::copy_file(from + suffix, to + suffix);
+    }
+  };
+  verifier_->stop();
+  copyDatabase(db, dir_ + "/backup.db");  // holds the log copy of the attestation above
+  ASSERT_TRUE(verifier_->restart()) << verifier_->log();
+
+  std::string log = dir_ + "/run.log";
+  pid_t pid =
+      spawn({binary("bulwark-agent"), "--config", config(), "run", "--interval", "60"}, {}, log);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(awaitLog(log, "verdict affirming", 20s)) << readText(log);
+  std::ofstream(measuredFile()) << "setting = 2\n";  // a new record: the cursor moves past it
+  ASSERT_TRUE(awaitLog(log, "sending logs incrementally", 20s)) << readText(log);
+  ASSERT_TRUE(awaitLog(log, "measurement-unknown", 20s)) << readText(log);
+
+  verifier_->stop();
+  copyDatabase(dir_ + "/backup.db", db);
+  ASSERT_TRUE(verifier_->restart()) << verifier_->log();
+  std::ofstream(measuredFile()) << "setting = 3\n";
+  EXPECT_TRUE(awaitLog(log, "sending whole logs", 30s)) << readText(log);
+  std::ofstream(measuredFile()) << "setting = 4\n";
+  std::this_thread::sleep_for(3s);  // the next triggered cycle ships from the new cursor
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(waitExit(pid, 20s), 0) << readText(log);
+  std::string text = readText(log);
+  EXPECT_NE(text.find("(log-prefix-unknown: another replica or restored state): sent the "
+                      "whole logs again with the same nonce"),
+            std::string::npos)
+      << text;
+  std::size_t whole = text.find("sending whole logs");
+  ASSERT_NE(whole, std::string::npos) << text;
+  EXPECT_NE(text.find("sending logs incrementally", whole), std::string::npos)
+      << "incremental again after the whole log: " << text;
+  EXPECT_EQ(text.find("attestation failed"), std::string::npos) << text;
+  EXPECT_EQ(text.find("log-does-not-replay"), std::string::npos) << text;
 }
 
 }  // namespace
