@@ -39,9 +39,10 @@ std::int64_t nowNs() {
 }
 
 std::unexpected<Error> errnoError(int err, const std::string& path) {
-  ErrorCode code = err == ENOENT || err == ENOTDIR ? ErrorCode::kNotFound
-                   : err == EACCES || err == EPERM ? ErrorCode::kPermission
-                                                   : ErrorCode::kIo;
+  // ESRCH: a /proc/PID directory opened before its process exited.
+  ErrorCode code = err == ENOENT || err == ENOTDIR || err == ESRCH ? ErrorCode::kNotFound
+                   : err == EACCES || err == EPERM                 ? ErrorCode::kPermission
+                                                                   : ErrorCode::kIo;
   return fail(code, std::strerror(err), path);
 }
 
