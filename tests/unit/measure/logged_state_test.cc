@@ -77,5 +77,38 @@ TEST(LoggedState, RebuiltFromLogBatchRecords) {
   EXPECT_TRUE(other.isNew(m(kKindHostFile, "/etc/a", 1)));
 }
 
+// Parts count only through the batch record that lists them: committed parts are
+// logged, orphaned parts (a crashed cycle) are not, so they are logged again.
+TEST(LoggedState, RebuiltFromCommittedPartsNotOrphans) {
+  std::vector<attest::BatchEntry> orphaned, committed;
+  for (int i = 0; i < 12; ++i) {
+    orphaned.push_back({"host-file", "/etc/orphan" + std::to_string(i), d(1)});
+    committed.push_back({"host-file", "/etc/committed" + std::to_string(i), d(2)});
+  }
+  auto orphan_records = attest::makeBatchRecords(orphaned, 600);
+  auto records = attest::makeBatchRecords(committed, 600);
+  ASSERT_TRUE(orphan_records.has_value() && records.has_value());
+  ASSERT_GE(records->size(), 2u);
+  std::vector<HashAlg> banks{HashAlg::kSha256};
+  auto format = [&](const nlohmann::json& c) {
+    bool extends = c.at("event") == "batch";
+    return attest::formatCelRecord(
+        15, extends ? attest::bulwarkDigests(c, banks).value() : std::vector<attest::CelDigest>{},
+        "bulwark", attest::canonicalContent(c).value());
+  };
+  std::string text;
+  for (std::size_t i = 0; i + 1 < orphan_records->size(); ++i) text += format((*orphan_records)[i]);
+  text += format(attest::makeRecoveryContent(0, true));
+  for (const auto& c : *records) text += format(c);
+  auto log = attest::parseCel(asBytes(text));
+  ASSERT_TRUE(log.has_value()) << log.error().toString();
+  LoggedState s = LoggedState::fromLog(*log, 15);
+  for (int i = 0; i < 12; ++i) {
+    EXPECT_FALSE(s.isNew(m(kKindHostFile, "/etc/committed" + std::to_string(i), 2))) << i;
+  }
+  // The orphaned parts held /etc/orphan0.. (the batch that would list them is lost).
+  EXPECT_TRUE(s.isNew(m(kKindHostFile, "/etc/orphan0", 1)));
+}
+
 }  // namespace
 }  // namespace bulwark::agent
