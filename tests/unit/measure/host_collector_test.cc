@@ -3,6 +3,7 @@
 #include "agent/measure/host_collector.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "agent/measure/path_expander.h"
 #include "tests/unit/measure/measure_test_util.h"
@@ -114,8 +115,11 @@ TEST(PathExpander, LimitAndSymlinksInTrees) {
   for (int i = 0; i < 10; ++i) writeText(root / ("t/f" + std::to_string(i)), "x");
   writeText(root / "outside/secret", "s");
   ASSERT_EQ(::symlink((root / "outside").c_str(), (root / "t/link").c_str()), 0);
+  ASSERT_EQ(::symlink((root / "outside/secret").c_str(), (root / "t/filelink").c_str()), 0);
+  ASSERT_EQ(::mkfifo((root / "t/fifo").c_str(), 0600), 0);
   auto all = expandIncludes({root / "t"});
-  EXPECT_EQ(all.files.size(), 10u) << "symlinked directory not followed";
+  EXPECT_EQ(all.files.size(), 10u) << "symlinks (to a directory or a file) and FIFOs are skipped";
+  for (const auto& f : all.files) EXPECT_EQ(f.find("link"), std::string::npos) << f;
   auto limited = expandIncludes({root / "t"}, 4);
   EXPECT_EQ(limited.files.size(), 4u);
   ASSERT_FALSE(limited.notes.empty());
