@@ -110,6 +110,8 @@ class Appraiser {
   // steady-state fast path), and those that had to expand incremental evidence.
   std::uint64_t resumedAppraisals() const { return resumed_.load(); }
   std::uint64_t expandedAppraisals() const { return expanded_.load(); }
+  // Those counters in the Prometheus text format (/metrics).
+  std::string metricsText() const;
 
  private:
   struct Prepared;

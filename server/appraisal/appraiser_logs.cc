@@ -171,6 +171,19 @@ void Appraiser::concludeLogs(const NodeRecord& node, const ParsedEvidence& ev,
   plan.after = std::move(after);
 }
 
+std::string Appraiser::metricsText() const {
+  return "# HELP bulwark_appraisals_resumed_total Appraisals of incremental evidence resumed from "
+         "the verifier's log copy (steady state: nothing appended, policy unchanged).\n"
+         "# TYPE bulwark_appraisals_resumed_total counter\n"
+         "bulwark_appraisals_resumed_total " +
+         std::to_string(resumed_.load()) +
+         "\n# HELP bulwark_appraisals_expanded_total Appraisals of incremental evidence expanded "
+         "into whole logs (records appended, policy or acknowledgments changed, copy not cached).\n"
+         "# TYPE bulwark_appraisals_expanded_total counter\n"
+         "bulwark_appraisals_expanded_total " +
+         std::to_string(expanded_.load()) + "\n";
+}
+
 ApiResult<void> Appraiser::expandStored(const std::string& node, ParsedEvidence& ev) {
   if (!ev.incremental()) return {};
   auto copies = store_.logCopies(node, true);

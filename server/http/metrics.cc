@@ -105,7 +105,13 @@ std::string Metrics::render() const {
     out += "bulwark_http_connections_rejected_total{reason=\"" + escapeLabelValue(reason) +
            "\"} " + std::to_string(n) + "\n";
   }
+  for (const auto& source : sources_) out += source();
   return out;
+}
+
+void Metrics::addSource(std::function<std::string()> source) {
+  std::lock_guard lock(mu_);
+  sources_.push_back(std::move(source));
 }
 
 }  // namespace bulwark::server

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <array>
+#include <functional>
+#include <vector>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -30,6 +32,9 @@ class Metrics {
 
   std::uint64_t requestCount(std::string_view route, std::string_view method, int status) const;
   std::string render() const;
+  // More exposition text (complete # HELP/# TYPE families) appended to render(), e.g. the
+  // appraiser's counters; called on every scrape.
+  void addSource(std::function<std::string()> source);
 
  private:
   struct Histogram {
@@ -43,6 +48,7 @@ class Metrics {
   std::map<std::string, std::uint64_t> rejected_;
   std::uint64_t connections_total_ = 0;
   std::int64_t connections_open_ = 0;
+  std::vector<std::function<std::string()>> sources_;
 };
 
 // Escapes a label value per the exposition format (backslash, quote, newline).

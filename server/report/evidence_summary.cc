@@ -1,6 +1,11 @@
 #include "server/report/evidence_summary.h"
 
+#include <algorithm>
 #include <map>
+#include <set>
+
+#include "attest/cel/bulwark_content.h"
+#include "attest/cel/cel_parser.h"
 
 #include "bulwark/v1/evidence.pb.h"
 #include "server/report/report_model.h"
@@ -49,9 +54,32 @@ json banksJson(const bulwark::v1::Quote& q) {
   return banks;
 }
 
-json reportJson(const bulwark::v1::Report& r) {
+// Distinct (kind, subject) of the report's list and of every CEL log's batch records.
+std::set<std::pair<std::string, std::string>> measuredSubjects(const bulwark::v1::Report& r,
+                                                               std::span<const LogCopy> copies) {
+  std::set<std::pair<std::string, std::string>> out;
+  for (const auto& m : r.measurements()) out.emplace(m.kind(), m.subject());
+  for (const auto& l : r.logs()) {
+    if (l.format() != bulwark::v1::EventLog::CEL_JSON) continue;
+    std::string bytes;
+    if (l.offset() > 0) {
+      auto copy = std::find_if(copies.begin(), copies.end(),
+                               [&](const LogCopy& c) { return c.source == l.source(); });
+      if (copy == copies.end() || copy->content.size() < l.offset()) continue;
+      bytes = copy->content.substr(0, l.offset());
+    }
+    bytes += l.content();
+    auto cel = attest::parseCel(asBytes(bytes));
+    if (!cel) continue;
+    for (const auto& e : attest::loggedBatchEntries(*cel)) out.emplace(e.kind, e.subject);
+  }
+  return out;
+}
+
+json reportJson(const bulwark::v1::Report& r, std::span<const LogCopy> copies) {
   std::map<std::string, std::size_t> by_kind;
-  for (const auto& m : r.measurements()) by_kind[utf8(m.kind())]++;
+  auto measured = measuredSubjects(r, copies);
+  for (const auto& [kind, subject] : measured) by_kind[utf8(kind)]++;
   json logs = json::array();
   for (const auto& l : r.logs()) {
     logs.push_back({{"format", formatName(l.format())},
@@ -65,7 +93,7 @@ json reportJson(const bulwark::v1::Report& r) {
           {"report_created_at", utcTime(r.created_unix_ms())},
           {"host", hostJson(r.host())},
           {"measurement_pcr", r.measurement_pcr()},
-          {"measurements", r.measurements_size()},
+          {"measurements", measured.size()},
           {"measurements_by_kind", by_kind},
           {"logs", std::move(logs)},
           {"containers", r.containers_size()},
@@ -76,7 +104,7 @@ json optInt(const std::optional<std::int64_t>& v) { return v ? json(*v) : json(n
 }  // namespace
 
 json evidenceSummary(const std::optional<StoredEvidence>& evidence,
-                     const std::optional<AppraisalRecord>& latest) {
+                     const std::optional<AppraisalRecord>& latest, std::span<const LogCopy> copies) {
   if (!evidence) return nullptr;
   json out = {{"sha256", toHex(evidence->digest)},
               {"received_at", utcTime(evidence->received_at)},
@@ -94,7 +122,7 @@ json evidenceSummary(const std::optional<StoredEvidence>& evidence,
     out["error"] = "stored evidence does not decode as bulwark.v1.Evidence";
     return out;
   }
-  out.update(reportJson(report));
+  out.update(reportJson(report, copies));
   out["pcr_banks"] = banksJson(ev.quote());
   return out;
 }

@@ -48,6 +48,9 @@ Result<NodeReportInput> nodeInput(Store& store, const std::string& name, const R
   // Only the evidence the current verdict judged belongs in its summary.
   if (*evidence && in.latest && (*evidence)->digest == in.latest->evidence_digest) {
     in.evidence = std::move(*evidence);
+    auto copies = store.logCopies(name, true);  // what logs shipped incrementally continue
+    if (!copies) return std::unexpected(copies.error());
+    in.log_copies = std::move(*copies);
   }
   auto policy = store.policyVersion();
   if (!policy) return std::unexpected(policy.error());

@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   if (!pipeline) return fatal(kExitRuntime, "appraisal pipeline", pipeline.error());
 
   auto metrics = std::make_shared<server::Metrics>();
+  metrics->addSource([&appraiser = (*pipeline)->appraiser()] { return appraiser.metricsText(); });
   server::Router router{server::Authenticator(config->access)};
   auto routes = server::addVerifierRoutes(
       router, {server::cachedProbe(server::makeStoreProbe(config->database), std::chrono::seconds(2)),

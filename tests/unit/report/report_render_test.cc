@@ -2,6 +2,8 @@
 // (profiles/controls.json + AR4SI claims), SVG timeline geometry, evidence summary.
 #include <gtest/gtest.h>
 
+#include "attest/cel/bulwark_content.h"
+
 #include <set>
 
 #include "server/report/controls.h"
@@ -131,8 +133,9 @@ TEST(ReportNodeReport, StateTimelineAndEvidence) {
   EXPECT_EQ(r["events"].size(), 1u);
   EXPECT_EQ(r["findings"].size(), 3u);
   const json& e = r["evidence"];
-  EXPECT_EQ(e["measurements"], 3);
-  EXPECT_EQ(e["measurements_by_kind"]["runtime-binary"], 2);
+  // Distinct (kind, subject): the two runtime-binary entries name one binary.
+  EXPECT_EQ(e["measurements"], 2);
+  EXPECT_EQ(e["measurements_by_kind"]["runtime-binary"], 1);
   EXPECT_EQ(e["pcr_banks"][0]["hash_alg"], "sha256");
   EXPECT_EQ(e["pcr_banks"][0]["pcrs"], json::array({0, 7, 15}));
   EXPECT_EQ(e["containers"], 2);
@@ -227,6 +230,42 @@ TEST(ReportTimeline, PointsOnLanesAndAxis) {
   std::string svg = timelineSvg(r["timeline"], kT0 + 180000);
   EXPECT_EQ(svg.rfind("<svg", 0), 0u);
   EXPECT_NE(svg.find("<circle cx=\"120.0\""), std::string::npos) << svg;
+}
+
+
+// A log shipped incrementally (docs/api.md "Incremental logs") is counted with the
+// verifier's copy it continues, not only the bytes of the last report.
+TEST(ReportNodeReport, IncrementalLogsAreCountedWithTheVerifiersCopy) {
+  auto record = [](const std::string& subject) {
+    attest::BatchEntry e{"host-file", subject, sha256(asBytes(subject))};
+    nlohmann::json content = attest::makeBatchContent(std::span(&e, 1));
+    HashAlg banks[] = {HashAlg::kSha256};
+    return attest::formatCelRecord(15, *attest::bulwarkDigests(content, banks),
+                                   attest::kBulwarkContentType,
+                                   *attest::canonicalContent(content));
+  };
+  std::string copy = record("/etc/a") + record("/etc/b");
+  NodeReportInput in = hostileInput();
+  bulwark::v1::Evidence ev;
+  ASSERT_TRUE(ev.ParseFromArray(in.evidence->bytes.data(), static_cast<int>(in.evidence->bytes.size())));
+  bulwark::v1::Report r;
+  ASSERT_TRUE(r.ParseFromString(ev.report()));
+  auto* log = r.mutable_logs(0);
+  log->set_offset(copy.size());
+  log->set_entries_before(2);
+  log->set_content(record("/etc/c"));
+  ev.set_report(r.SerializeAsString());
+  std::string bytes = ev.SerializeAsString();
+  in.evidence->bytes.assign(bytes.begin(), bytes.end());
+  LogCopy c;
+  c.source = log->source();
+  c.content = copy + log->content();  // the copy has already grown by this report
+  c.bytes = static_cast<std::int64_t>(c.content.size());
+  in.log_copies = {c};
+  const json e = nodeReport(in)["evidence"];
+  EXPECT_EQ(e["measurements_by_kind"]["host-file"], 4);  // /usr/bin/runc, /etc/a, b, c
+  in.log_copies.clear();  // without the copy the log is not counted at all, never in part
+  EXPECT_EQ(nodeReport(in)["evidence"]["measurements_by_kind"]["host-file"], 1);
 }
 
 }  // namespace
