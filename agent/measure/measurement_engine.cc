@@ -39,7 +39,8 @@ class MeasurementEngine::Impl {
 
  private:
   Collection collect();
-  void hash(const Collection& c, const ProgressFn& progress, CycleReport& report);
+  // Moves kind, subject and attributes out of `c.files` (paths stay for the watches).
+  void hash(Collection& c, const ProgressFn& progress, CycleReport& report);
   Result<void> log(CycleReport& report);
   void updateWatches(const Collection& c, CycleReport& report);
   bool isOwnLog(const std::string& path) const {
@@ -106,14 +107,14 @@ Collection MeasurementEngine::Impl::collect() {
   return all;
 }
 
-void MeasurementEngine::Impl::hash(const Collection& c, const ProgressFn& progress,
-                                   CycleReport& report) {
+void MeasurementEngine::Impl::hash(Collection& c, const ProgressFn& progress, CycleReport& report) {
   std::vector<std::string> paths;
   paths.reserve(c.files.size());
   for (const auto& f : c.files) paths.push_back(f.path);
   auto digests = cache_.digestFiles(paths, progress);
+  report.measurements.reserve(c.files.size() + c.direct.size());
   for (std::size_t i = 0; i < c.files.size(); ++i) {
-    const FileTarget& f = c.files[i];
+    FileTarget& f = c.files[i];
     if (!digests[i]) {
       const Error& e = digests[i].error();
       bool gone = e.code() == ErrorCode::kNotFound;
@@ -126,7 +127,8 @@ void MeasurementEngine::Impl::hash(const Collection& c, const ProgressFn& progre
       continue;
     }
     const Sha256& sha = digests[i]->sha256;
-    Measurement m{f.kind, f.subject, Bytes(sha.begin(), sha.end()), f.attributes, f.extend};
+    Measurement m{std::move(f.kind), std::move(f.subject), Bytes(sha.begin(), sha.end()),
+                  std::move(f.attributes), f.extend};
     if (!isUtf8(m.subject)) {
       // The log's canonical JSON is UTF-8 only (docs/measurement-log.md): such a path
       // is logged percent-encoded, never dropped.
