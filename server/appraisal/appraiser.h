@@ -117,6 +117,7 @@ class Appraiser {
   struct Prepared;
   // The verified log copies of one node as this replica last saw them (appraiser_logs.cc).
   struct NodeLogs {
+    Bytes ak_name;                              // the enrollment they belong to
     std::vector<CopyState> copies;              // ordered by source
     std::shared_ptr<const LogPolicyMemo> memo;  // for exactly these copies, or null
   };
@@ -131,7 +132,7 @@ class Appraiser {
     std::vector<CopyState> cursors;             // what the node's copies are afterwards
     NodeLogsPtr after;                          // the cache entry afterwards
   };
-  ApiResult<NodeLogsPtr> nodeLogs(const std::string& node, bool reload);
+  ApiResult<NodeLogsPtr> nodeLogs(const NodeRecord& node, bool reload);
   ApiResult<LogPlan> prepareLogs(const NodeRecord& node, ParsedEvidence& ev,
                                  std::int64_t policy_version,
                                  const std::vector<MeasurementAcknowledgment>& acks);

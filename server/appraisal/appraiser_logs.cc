@@ -41,22 +41,28 @@ void Appraiser::forgetLogs(const std::string& node) {
   node_logs_.erase(node);
 }
 
-ApiResult<Appraiser::NodeLogsPtr> Appraiser::nodeLogs(const std::string& node, bool reload) {
+// A cached entry is used only by the enrollment it was made for: a re-enrolled node (new
+// AK) starts again from the Store, which dropped its copies.
+ApiResult<Appraiser::NodeLogsPtr> Appraiser::nodeLogs(const NodeRecord& node, bool reload) {
   if (!reload) {
     std::lock_guard lock(mu_);
-    if (auto it = node_logs_.find(node); it != node_logs_.end()) return it->second;
+    if (auto it = node_logs_.find(node.name);
+        it != node_logs_.end() && it->second->ak_name == node.ak_name)
+      return it->second;
   }
-  auto rows = store_.logCopies(node, false);
+  auto rows = store_.logCopies(node.name, false);
   if (!rows) return std::unexpected(fromStoreError(rows.error(), "node-unknown"));
   auto fresh = std::make_shared<NodeLogs>();
+  fresh->ak_name = node.ak_name;
   for (const LogCopy& row : *rows) {
     auto state = copyStateOf(row);
-    if (!state) return apiFail(500, "internal-error", "node " + node + ": " + state.error().message());
+    if (!state)
+      return apiFail(500, "internal-error", "node " + node.name + ": " + state.error().message());
     fresh->copies.push_back(std::move(*state));
   }
   std::lock_guard lock(mu_);
   if (node_logs_.size() >= kMaxCachedNodes) node_logs_.clear();
-  node_logs_[node] = fresh;
+  node_logs_[node.name] = fresh;
   return NodeLogsPtr(fresh);
 }
 
@@ -66,7 +72,7 @@ ApiResult<bool> Appraiser::resumable(const NodeRecord& node, const ParsedEvidenc
                                      LogPlan& plan) {
   HashAlg bank = options_.selection.banks()[0].alg;
   for (bool reload : {false, true}) {
-    auto known = nodeLogs(node.name, reload);
+    auto known = nodeLogs(node, reload);
     if (!known) return std::unexpected(known.error());
     plan.known = *known;
     plan.resume.clear();
@@ -94,7 +100,7 @@ ApiResult<Appraiser::LogPlan> Appraiser::prepareLogs(
   bool keeps = std::any_of(ev.logs.begin(), ev.logs.end(), keepsCopy);
   if (!keeps) return plan;
   if (!ev.incremental()) {
-    auto known = nodeLogs(node.name, false);  // to tell an unchanged log from a new one
+    auto known = nodeLogs(node, false);  // to tell an unchanged log from a new one
     if (!known) return std::unexpected(known.error());
     plan.known = *known;
     return plan;
@@ -138,6 +144,7 @@ void Appraiser::concludeLogs(const NodeRecord& node, const ParsedEvidence& ev,
   HashAlg bank = options_.selection.banks()[0].alg;
   std::int64_t reset = result.counters ? result.counters->reset_count : 0;
   auto after = std::make_shared<NodeLogs>();
+  after->ak_name = node.ak_name;
   for (const ParsedLog& l : ev.logs) {
     if (!keepsCopy(l) || findCopy(after->copies, l.source) != nullptr) continue;
     if (l.incremental()) {  // resumed: the copy is unchanged

@@ -232,6 +232,27 @@ TEST_F(IncrementalAppraisal, ARebootStartsANewLogWhole) {
   EXPECT_EQ(steady->record.status, AppraisalStatus::kAffirming);
 }
 
+TEST_F(IncrementalAppraisal, AReEnrolledNodeStartsAgainFromWholeLogs) {
+  ASSERT_TRUE(attest().has_value());
+  auto armed = attest();  // cached copy and memo
+  ASSERT_TRUE(armed.has_value());
+  // A TPM clear: a new AK enrolls for the node; its log is byte-for-byte the old one.
+  auto fresh = SoftAgent::create(agent_->node(), SoftAkType::kEccP256);
+  ASSERT_TRUE(fresh.has_value());
+  for (const auto& e : agent_->measured()) ASSERT_TRUE(fresh->measure(std::span(&e, 1)).has_value());
+  ASSERT_EQ(fresh->log(), agent_->log());
+  env_->enroll(agent_->node(), fresh->akPublic());
+  agent_.emplace(std::move(*fresh));
+  agent_->useCursor(armed->cursors.at(0).offset, armed->cursors.at(0).entries);
+  auto refused = attest(nullptr, false);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, "log-prefix-unknown");
+  agent_->useCursor(0, 0);
+  auto whole = attest();
+  ASSERT_TRUE(whole.has_value()) << whole.error().detail;
+  EXPECT_EQ(whole->record.status, AppraisalStatus::kAffirming) << whole->record.reasons_json;
+}
+
 TEST(LogCopies, ChainsRoundTripAndBadRowsAreErrors) {
   std::map<std::uint32_t, Bytes> chain{{15, Bytes(32, 0xab)}, {16, Bytes(32, 1)}};
   LogCopy c;
