@@ -31,8 +31,8 @@ class SqlStore : public Store {
   Result<std::int64_t> purgeNonces(Millis now) override;
 
   Result<AppraisalRecord> recordAppraisal(const AppraisalRecord& appraisal,
-                                          std::optional<ByteView> evidence,
-                                          std::span<const LogCopy> copies) override;
+                                          std::optional<ByteView> evidence = std::nullopt,
+                                          std::span<const LogCopy> copies = {}) override;
   Result<AppraisalRecord> latestAppraisal(std::string_view node) override;
   Result<std::vector<AppraisalRecord>> appraisalHistory(std::string_view node,
                                                         const HistoryQuery& query) override;
