@@ -54,6 +54,9 @@ struct HashStats {
   std::uint64_t bytes = 0;
 };
 
+// Thread-safety: call from one thread at a time (the engine's cycle thread);
+// digestFiles runs its own workers. The hints of the last digestFiles call are
+// replaced at its end and dropped by prune().
 class FileDigestCache {
  public:
   using Progress = std::function<void(std::size_t done, std::size_t total, std::uint64_t bytes)>;
