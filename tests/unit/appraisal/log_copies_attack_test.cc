@@ -546,6 +546,33 @@ TEST_F(LogCopiesAttack, ALaterLogOnTheSamePcrIsChainedAfterTheCopy) {
   EXPECT_TRUE(mentions(*unextended, "log-does-not-replay")) << unextended->record.reasons_json;
 }
 
+// HOLE (hides measurements, whole logs too): a Bulwark batch record relabelled as another
+// content type keeps its digest, so the log still replays, but checkBulwarkRecords and
+// loggedBatchEntries ignore non-"bulwark" records: the unknown file it measured into the
+// measurement PCR vanishes and the verdict is AFFIRMING. Anyone who can rewrite the log
+// file (root, after the measurement) hides any measurement this way.
+TEST_F(LogCopiesAttack, DISABLED_ARelabelledBatchRecordStillCountsOnThePcr) {
+  arm();
+  auto unknown = entry("host-file", "/usr/bin/evil", "evil");
+  ASSERT_TRUE(agent_->measure(std::span(&unknown, 1)).has_value());
+  Mutate relabel = [](Report& r) {
+    std::string c = r.logs(0).content();
+    auto last = c.rfind('\x1e');
+    const std::string from = "\"content_type\":\"bulwark\"";
+    auto at = c.find(from, last);
+    ASSERT_NE(at, std::string::npos);
+    c.replace(at, from.size(), "\"content_type\":\"systemd\"");
+    r.mutable_logs(0)->set_content(c);
+  };
+  auto incremental = attest(relabel, std::nullopt, nullptr, false);
+  ASSERT_TRUE(incremental.has_value()) << incremental.error().detail;
+  EXPECT_NE(incremental->record.status, AppraisalStatus::kAffirming)
+      << incremental->record.reasons_json;
+  auto whole = wholeVerdict(relabel);
+  ASSERT_TRUE(whole.has_value()) << whole.error().detail;
+  EXPECT_NE(whole->record.status, AppraisalStatus::kAffirming) << whole->record.reasons_json;
+}
+
 // --- failed checks never move state ---------------------------------------------------
 
 TEST_F(LogCopiesAttack, AFailedReplayMovesNoCopyAndLeavesNoMemo) {
