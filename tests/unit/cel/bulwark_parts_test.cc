@@ -5,7 +5,6 @@
 // crash between parts and batch) attest nothing and are not a finding.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -63,9 +62,9 @@ std::vector<std::string> subjects(const std::vector<BatchEntry>& es) {
 // sort_keys, hashlib): an orphaned part, a recovery record, two parts and their
 // batch, a single batch. Our canonical hashes must agree with it.
 TEST(BulwarkParts, IndependentSampleChecksCleanAndAttestsCommittedParts) {
-  const char* src = std::getenv("BULWARK_SOURCE_DIR");
-  ASSERT_NE(src, nullptr) << "run through ctest (BULWARK_SOURCE_DIR)";
-  CelLog log = parse(testing::readText(std::string(src) + "/tests/fuzz/corpus/cel_fuzz/parts.log"));
+  // testdataPath is <source>/tests/testdata/cel/<name> (BULWARK_SOURCE_DIR or this tree).
+  CelLog log =
+      parse(testing::readText(testing::testdataPath("../../fuzz/corpus/cel_fuzz/parts.log")));
   ASSERT_EQ(log.records.size(), 7u);
   auto found = checkBulwarkRecords(log);
   EXPECT_TRUE(found.empty()) << found.front().reason;
