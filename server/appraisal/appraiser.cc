@@ -314,19 +314,20 @@ ApiResult<AttestOutcome> Appraiser::attest(const AgentIdentity& who, ByteView ev
   if (!pol) return std::unexpected(pol.error());
   auto acks = acknowledgments(node->name);
   if (!acks) return std::unexpected(acks.error());
-  // Incremental logs are matched with the verifier's copies before the nonce is used.
-  auto plan = prepareLogs(*node, *ev, (*pol)->version(), *acks);
-  if (!plan) return std::unexpected(plan.error());
   CheckLedger ledger;
   ledger.passNode(NodeProof{});
   Millis now = now_();
   // Checked here, consumed in the transaction that stores the verdict (record()): a
   // verdict is never stored without consuming its nonce, and a nonce used meanwhile by
-  // another request or replica makes this one store nothing (409).
+  // another request or replica makes this one store nothing (409). Checked before any
+  // log copy is read, so a made-up nonce costs the verifier one indexed read.
   auto usable = store_.checkNonce(node->name, asBytes(ev->report.nonce()), now);
   if (!usable) return std::unexpected(fromStoreError(usable.error()));
   if (!*usable) return apiFail(409, nonceCode(usable->error()), nonceDetail(usable->error()));
   ledger.passNonce(NonceProof{});
+  // Incremental logs are matched with the verifier's copies before the nonce is used.
+  auto plan = prepareLogs(*node, *ev, (*pol)->version(), *acks);
+  if (!plan) return std::unexpected(plan.error());
   auto ak = akFor(*node);
   if (!ak) return std::unexpected(ak.error());
   PipelineInput in = inputFor(*node, *ev, **ak, **pol);

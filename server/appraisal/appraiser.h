@@ -118,6 +118,7 @@ class Appraiser {
   // The verified log copies of one node as this replica last saw them (appraiser_logs.cc).
   struct NodeLogs {
     Bytes ak_name;                              // the enrollment they belong to
+    Millis enrolled_at = 0;
     std::vector<CopyState> copies;              // ordered by source
     std::shared_ptr<const LogPolicyMemo> memo;  // for exactly these copies, or null
   };

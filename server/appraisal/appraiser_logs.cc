@@ -41,19 +41,21 @@ void Appraiser::forgetLogs(const std::string& node) {
   node_logs_.erase(node);
 }
 
-// A cached entry is used only by the enrollment it was made for: a re-enrolled node (new
-// AK) starts again from the Store, which dropped its copies.
+// A cached entry is used only by the enrollment it was made for: a re-enrolled node
+// starts again from the Store, which dropped its copies.
 ApiResult<Appraiser::NodeLogsPtr> Appraiser::nodeLogs(const NodeRecord& node, bool reload) {
   if (!reload) {
     std::lock_guard lock(mu_);
     if (auto it = node_logs_.find(node.name);
-        it != node_logs_.end() && it->second->ak_name == node.ak_name)
+        it != node_logs_.end() && it->second->ak_name == node.ak_name &&
+        it->second->enrolled_at == node.enrolled_at)
       return it->second;
   }
   auto rows = store_.logCopies(node.name, false);
   if (!rows) return std::unexpected(fromStoreError(rows.error(), "node-unknown"));
   auto fresh = std::make_shared<NodeLogs>();
   fresh->ak_name = node.ak_name;
+  fresh->enrolled_at = node.enrolled_at;
   for (const LogCopy& row : *rows) {
     auto state = copyStateOf(row);
     if (!state)
@@ -145,17 +147,21 @@ void Appraiser::concludeLogs(const NodeRecord& node, const ParsedEvidence& ev,
   std::int64_t reset = result.counters ? result.counters->reset_count : 0;
   auto after = std::make_shared<NodeLogs>();
   after->ak_name = node.ak_name;
+  after->enrolled_at = node.enrolled_at;
   for (const ParsedLog& l : ev.logs) {
-    if (!keepsCopy(l) || findCopy(after->copies, l.source) != nullptr) continue;
+    // One copy per node (the agent's measurement log; the Store keeps no other), so an
+    // agent cannot grow the verifier's storage by naming new logs.
+    if (!keepsCopy(l) || !after->copies.empty()) continue;
     if (l.incremental()) {  // resumed: the copy is unchanged
       after->copies.push_back(plan.resume.at(l.index));
       continue;
     }
     std::string_view bytes = completeBytes(ev, l);
-    if (bytes.size() > kMaxLogCopy) continue;  // too large to keep: shipped whole
     auto chain = result.log_chains.find(l.index);
+    // Too large to keep, or it did not start from reset PCRs (checkLogs): shipped whole.
+    if (bytes.size() > kMaxLogCopy || chain == result.log_chains.end()) continue;
     CopyState state{l.source, bytes.size(), l.cel->records.size(), sha256(asBytes(bytes)), reset, bank,
-                    chain == result.log_chains.end() ? std::map<std::uint32_t, Bytes>{} : chain->second};
+                    chain->second};
     const CopyState* old = plan.known ? findCopy(plan.known->copies, l.source) : nullptr;
     if (old == nullptr || old->offset != state.offset || old->sha256 != state.sha256) {
       plan.writes.push_back(LogCopy{node.name, l.source, reset,

@@ -79,6 +79,33 @@ const CopyState* copyFor(CappedFailures& out, const ParsedLog& log, const Pipeli
   return copy;
 }
 
+// Whether the chain so far leaves `pcr` at its reset value (no earlier log extended it).
+bool atReset(const LogReplayState& st, std::uint32_t pcr) {
+  auto it = st.chain.find(pcr);
+  return it == st.chain.end() || it->second == attest::pcrResetValue(st.bank, pcr);
+}
+
+// Only Bulwark records, whose digests bind their entries, may extend the measurement
+// PCR: any other content type there would let a log relabel a batch record and keep its
+// digest while its entries vanish from the appraisal.
+void checkMeasurementPcrRecords(CappedFailures& out, const ParsedLog& log, const PipelineInput& in,
+                                LogReplayState& st) {
+  for (const attest::CelRecord& r : log.cel->records) {
+    if (!r.pcr || *r.pcr != in.measurement_pcr || r.isNoAction() ||
+        r.content_type == attest::kBulwarkContentType)
+      continue;
+    out.add(makeReason(
+        "log-record-invalid", TrustClaim::kExecutables, ar4si::kCryptoValidationFailed,
+        log.label() + " record " + std::to_string(r.index) + " at offset " +
+            std::to_string(r.offset) + " extends the measurement PCR " +
+            std::to_string(in.measurement_pcr) + " with content type '" +
+            r.content_type.substr(0, 64) +
+            "': only Bulwark records may (if systemd measures into this PCR, choose another "
+            "appraisal.measurement_pcr)"));
+    st.failed = true;
+  }
+}
+
 void replayCelLog(CappedFailures& out, const ParsedLog& log, const PipelineInput& in,
                   LogReplayState& st) {
   const CopyState* copy = nullptr;
@@ -89,6 +116,26 @@ void replayCelLog(CappedFailures& out, const ParsedLog& log, const PipelineInput
                        log.label() + " record " + std::to_string(f.record_index) + " at offset " +
                            std::to_string(f.offset) + ": " + f.reason));
     st.failed = true;
+  }
+  checkMeasurementPcrRecords(out, log, in, st);
+  // A copy was verified starting from reset PCRs (concludeLogs keeps no other): the logs
+  // before it in this report must not have extended them, or the chain differs from the
+  // one a whole-log appraisal would replay.
+  bool from_reset = true;
+  if (copy != nullptr) {
+    for (const auto& [pcr, value] : copy->chain) {
+      if (atReset(st, pcr)) continue;
+      out.add(makeReason("log-does-not-replay", TrustClaim::kExecutables,
+                         ar4si::kCryptoValidationFailed,
+                         log.label() + " continues a copy verified from PCR " +
+                             std::to_string(pcr) + "'s reset value, but a log before it extends "
+                             "that PCR"));
+      st.failed = true;
+      return;
+    }
+  }
+  for (const attest::CelRecord& r : log.cel->records) {
+    if (r.pcr && !r.isNoAction() && !atReset(st, *r.pcr)) from_reset = false;
   }
   attest::CelReplayOptions opt;
   opt.banks = {st.bank};
@@ -110,12 +157,14 @@ void replayCelLog(CappedFailures& out, const ParsedLog& log, const PipelineInput
     st.failed = true;
     return;
   }
+  // (checked before the replay: `from_reset` reads the chain as it was before this log)
   for (const auto& [pcr, value] : *it->second) st.chain[pcr] = value;
-  // The result also lists the start values; a copy keeps only what this log extended.
+  // The result also lists the start values; a copy keeps only what this log extended,
+  // and only a log that started from reset PCRs can be resumed from its copy.
   for (const attest::CelRecord& r : log.cel->records) {
     if (r.pcr && !r.isNoAction()) after[*r.pcr] = it->second->at(*r.pcr);
   }
-  st.per_log[log.index] = std::move(after);
+  if (from_reset) st.per_log[log.index] = std::move(after);
 }
 
 void replayIma(CheckLedger& ledger, CappedFailures& out, const ParsedLog& log, const Bytes& quoted,

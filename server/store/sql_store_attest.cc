@@ -148,8 +148,9 @@ Result<std::int64_t> SqlStore::purgeNonces(Millis now) {
 
 namespace {
 Result<void> validateLogCopy(const AppraisalRecord& a, const LogCopy& c) {
+  // The verifier builds copies itself: a bad one is its own bug (500), never the node's.
   auto bad = [](std::string what) {
-    return fail(ErrorCode::kInvalidArgument, "log copy: " + std::move(what), "store");
+    return fail(ErrorCode::kInternal, "log copy: " + std::move(what), "store");
   };
   if (c.node != a.node) return bad("belongs to another node");
   if (c.source.empty() || c.source.size() > 4096) return bad("source must be 1..4096 bytes");
@@ -158,7 +159,7 @@ Result<void> validateLogCopy(const AppraisalRecord& a, const LogCopy& c) {
     return bad("length or record count does not match the content");
   if (!constantTimeEqual(sha256(asBytes(c.content)), c.sha256))
     return bad("content does not match its digest");
-  if (c.bank.empty() || c.chain.empty()) return bad("no PCR chain");
+  if (c.bank.empty()) return bad("no PCR bank");  // an empty chain: no record extended yet
   return {};
 }
 
@@ -176,6 +177,7 @@ Result<void> validateRecord(const AppraisalRecord& a, std::optional<ByteView> ev
   for (const LogCopy& c : copies) {
     if (auto ok = validateLogCopy(a, c); !ok) return std::unexpected(ok.error());
   }
+  if (copies.size() > 1) return fail(ErrorCode::kInternal, "log copy: one per node", "store");
   if (evidence) {
     if (auto ok = validateEvidence(*evidence); !ok) return std::unexpected(ok.error());
     if (!constantTimeEqual(sha256(*evidence), a.evidence_digest)) {
@@ -247,6 +249,10 @@ Result<AppraisalRecord> SqlStore::recordIn(SqlConnection& conn, const AppraisalR
       if (!kept) return std::unexpected(kept.error());
     }
     for (const LogCopy& c : copies) {
+      // One copy per node: the log it replaces under another source goes.
+      auto others = conn.query("DELETE FROM log_copies WHERE node = $1 AND source <> $2",
+                               {c.node, c.source});
+      if (!others) return std::unexpected(others.error());
       auto kept = conn.query(kUpsertLogCopySql,
                              {c.node, c.source, c.reset_count, c.entries, c.bytes, c.sha256,
                               c.bank, c.chain, Bytes(c.content.begin(), c.content.end()),

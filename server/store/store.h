@@ -102,8 +102,9 @@ class Store {
   // appraised_at, it also becomes the node's latest verdict, sets the node's counters,
   // and the state: affirming → trusted, otherwise untrusted. Returns the stored record (id set).
   // kNotFound for an unknown node; kInvalidArgument if the node is enrolling or revoked.
-  // `copies` (verified incremental logs of this node, LogCopy) are upserted in the same
-  // transaction, so a stored verdict and the log state it was judged on never diverge.
+  // `copies` (at most one: the node's verified measurement log, LogCopy) is upserted in
+  // the same transaction, replacing any copy of another source, so a stored verdict and
+  // the log state it was judged on never diverge. A bad copy is kInternal.
   [[nodiscard]] virtual Result<AppraisalRecord> recordAppraisal(
       const AppraisalRecord& appraisal, std::optional<ByteView> evidence = std::nullopt,
       std::span<const LogCopy> copies = {}) = 0;
