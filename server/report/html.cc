@@ -182,8 +182,12 @@ std::string evidenceSection(const json& e) {
     banks += field(bank, "hash_alg") + ": PCR " + esc(bank["pcrs"]) + " ";
   }
   for (const json& l : e.value("logs", json::array())) {
-    logs +=
-        field(l, "format") + " " + field(l, "source") + " (" + field(l, "bytes") + " bytes)<br>";
+    bool incremental = l.value("offset", 0) > 0;
+    logs += field(l, "format") + " " + field(l, "source") + " (" + field(l, "bytes") + " bytes" +
+            (incremental ? " appended after byte " + field(l, "offset") +
+                               "; the verifier holds the verified log before it"
+                         : std::string()) +
+            ")<br>";
   }
   const json by_kind = e.value("measurements_by_kind", json::object());
   for (const auto& [kind, n] : by_kind.items()) {

@@ -237,6 +237,40 @@ Result<std::string> SoftAgent::evidence(ByteView nonce, std::int64_t now_unix_ms
   return ev.SerializeAsString();
 }
 
+Result<std::string> SoftAgent::reseal(const std::string& evidence,
+                                      const std::function<void(bulwark::v1::Report&)>& mutate,
+                                      const std::optional<Bytes>& pcr15) const {
+  bulwark::v1::Evidence ev;
+  bulwark::v1::Report r;
+  if (!ev.ParseFromString(evidence) || !r.ParseFromString(ev.report()) ||
+      ev.quote().pcrs_size() == 0 || ev.quote().pcrs(0).pcrs_size() == 0)
+    return fail(ErrorCode::kInvalidArgument, "not SoftAgent evidence");
+  if (mutate) mutate(r);
+  std::string report = r.SerializeAsString();
+  TPMS_ATTEST a{};
+  if (auto u = attest::unmarshalAttest(asBytes(ev.quote().attest()), a); !u)
+    return std::unexpected(u.error());
+  a.qualifiedSigner.size = static_cast<UINT16>(ak_name_.size());
+  std::memcpy(a.qualifiedSigner.name, ak_name_.data(), ak_name_.size());
+  Bytes qd = attest::qualifyingData(asBytes(r.nonce()), asBytes(report));
+  a.extraData.size = static_cast<UINT16>(qd.size());
+  std::memcpy(a.extraData.buffer, qd.data(), qd.size());
+  auto* value = ev.mutable_quote()->mutable_pcrs(0)->mutable_pcrs(0);
+  Bytes pcr = pcr15 ? *pcr15 : Bytes(value->digest().begin(), value->digest().end());
+  value->set_digest(str(pcr));
+  Bytes pcr_digest = sha256(pcr);
+  a.attested.quote.pcrDigest.size = static_cast<UINT16>(pcr_digest.size());
+  std::memcpy(a.attested.quote.pcrDigest.buffer, pcr_digest.data(), pcr_digest.size());
+  auto attest_bytes = attest::marshalAttest(a);
+  if (!attest_bytes) return std::unexpected(attest_bytes.error());
+  auto sig = signature(*attest_bytes);
+  if (!sig) return std::unexpected(sig.error());
+  ev.set_report(std::move(report));
+  ev.mutable_quote()->set_attest(str(*attest_bytes));
+  ev.mutable_quote()->set_signature(str(*sig));
+  return ev.SerializeAsString();
+}
+
 void SoftAgent::reboot() {
   ++reset_count_;
   clock_ms_ = 1000;

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -16,6 +18,10 @@
 #include "attest/cel/bulwark_content.h"
 #include "attest/core/bytes.h"
 #include "attest/tpm_public/tpm_public.h"
+
+namespace bulwark::v1 {
+class Report;
+}
 
 namespace bulwark::server {
 
@@ -51,6 +57,13 @@ class SoftAgent {
     cursor_entries_ = entries;
   }
   const std::string& log() const { return cel_; }
+
+  // `evidence` (any agent's) with its Report rewritten by `mutate` and quoted again by THIS
+  // agent's AK over `pcr15` (default: the value quoted there): the forgeries of the
+  // attack tests (tests/unit/appraisal/log_copies_attack_test.cc), whose quotes verify.
+  [[nodiscard]] Result<std::string> reseal(
+      const std::string& evidence, const std::function<void(bulwark::v1::Report&)>& mutate,
+      const std::optional<Bytes>& pcr15 = std::nullopt) const;
 
   // Simulated reboot: resetCount + 1, PCR 15 and the log start over.
   void reboot();

@@ -5,19 +5,11 @@
 // valid quote. Each test shows the attack refused; those marked FIXED HOLE were open
 // when the security review wrote them (each failed before its fix).
 #include <gtest/gtest.h>
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/ec.h>
-#include <openssl/evp.h>
-#include <tss2/tss2_mu.h>
 
-#include <cstring>
 #include <functional>
 
 #include "attest/cel/bulwark_content.h"
 #include "attest/cel/cel_record.h"
-#include "attest/quote/marshal.h"
-#include "attest/quote/qualifying_data.h"
 #include "bulwark/v1/evidence.pb.h"
 #include "server/appraisal/log_copies.h"
 #include "server/verifier/soft_agent.h"
@@ -32,109 +24,25 @@ using Mutate = std::function<void(Report&)>;
 
 constexpr std::uint32_t kPcr = 15;
 
-std::string str(ByteView b) { return std::string(b.begin(), b.end()); }
-
-Bytes coordinate(EVP_PKEY* key, const char* param) {
-  BIGNUM* v = nullptr;
-  Bytes out(32);
-  EXPECT_EQ(EVP_PKEY_get_bn_param(key, param, &v), 1);
-  EXPECT_EQ(BN_bn2binpad(v, out.data(), 32), 32);
-  BN_free(v);
-  return out;
-}
-
-// The attacker's "TPM": a P-256 key published as a restricted signing AK (TPM 2.0
-// Part 2 §12.2.3.6). It re-quotes any Report it likes over any PCR 15 value.
+// The attacker's "TPM": a SoftAgent's AK (enrolled for the node) re-quotes any Report it
+// likes over any PCR 15 value (SoftAgent::reseal).
 class Forger {
  public:
-  Forger() : key_(EVP_EC_gen("P-256"), EVP_PKEY_free) {
-    TPM2B_PUBLIC pub{};
-    TPMT_PUBLIC& p = pub.publicArea;
-    p.type = TPM2_ALG_ECC;
-    p.nameAlg = TPM2_ALG_SHA256;
-    p.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-                         TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
-                         TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
-    p.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
-    p.parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
-    p.parameters.eccDetail.scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
-    p.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
-    p.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
-    Bytes x = coordinate(key_.get(), OSSL_PKEY_PARAM_EC_PUB_X);
-    Bytes y = coordinate(key_.get(), OSSL_PKEY_PARAM_EC_PUB_Y);
-    p.unique.ecc.x.size = 32;
-    std::memcpy(p.unique.ecc.x.buffer, x.data(), 32);
-    p.unique.ecc.y.size = 32;
-    std::memcpy(p.unique.ecc.y.buffer, y.data(), 32);
-    ak_public_.resize(sizeof(TPM2B_PUBLIC));
-    size_t off = 0;
-    EXPECT_EQ(Tss2_MU_TPM2B_PUBLIC_Marshal(&pub, ak_public_.data(), ak_public_.size(), &off),
-              TSS2_RC_SUCCESS);
-    ak_public_.resize(off);
-    auto parsed = attest::parseTpm2bPublic(ak_public_);
-    EXPECT_TRUE(parsed.has_value());
-    if (parsed) ak_name_ = attest::objectName(*parsed);
+  Forger() {
+    auto a = SoftAgent::create("forger", SoftAkType::kEccP256);
+    EXPECT_TRUE(a.has_value());
+    if (a) agent_.emplace(std::move(*a));
   }
-
-  const Bytes& akPublic() const { return ak_public_; }
-
-  // `evidence` (a SoftAgent's) with its Report rewritten by `mutate` and quoted again by
-  // this AK over `pcr15` (default: the value the SoftAgent quoted).
+  const Bytes& akPublic() const { return agent_->akPublic(); }
   std::string reseal(const std::string& evidence, const Mutate& mutate,
                      const std::optional<Bytes>& pcr15 = std::nullopt) const {
-    bulwark::v1::Evidence ev;
-    EXPECT_TRUE(ev.ParseFromString(evidence));
-    Report r;
-    EXPECT_TRUE(r.ParseFromString(ev.report()));
-    if (mutate) mutate(r);
-    std::string report = r.SerializeAsString();
-    TPMS_ATTEST a{};
-    EXPECT_TRUE(attest::unmarshalAttest(asBytes(ev.quote().attest()), a).has_value());
-    a.qualifiedSigner.size = static_cast<UINT16>(ak_name_.size());
-    std::memcpy(a.qualifiedSigner.name, ak_name_.data(), ak_name_.size());
-    Bytes qd = attest::qualifyingData(asBytes(r.nonce()), asBytes(report));
-    a.extraData.size = static_cast<UINT16>(qd.size());
-    std::memcpy(a.extraData.buffer, qd.data(), qd.size());
-    auto* value = ev.mutable_quote()->mutable_pcrs(0)->mutable_pcrs(0);
-    Bytes pcr = pcr15 ? *pcr15 : Bytes(value->digest().begin(), value->digest().end());
-    value->set_digest(str(pcr));
-    Bytes pcr_digest = sha256(pcr);
-    a.attested.quote.pcrDigest.size = static_cast<UINT16>(pcr_digest.size());
-    std::memcpy(a.attested.quote.pcrDigest.buffer, pcr_digest.data(), pcr_digest.size());
-    auto bytes = attest::marshalAttest(a);
-    EXPECT_TRUE(bytes.has_value());
-    ev.set_report(report);
-    ev.mutable_quote()->set_attest(str(*bytes));
-    ev.mutable_quote()->set_signature(str(sign(*bytes)));
-    return ev.SerializeAsString();
+    auto out = agent_->reseal(evidence, mutate, pcr15);
+    EXPECT_TRUE(out.has_value()) << out.error().toString();
+    return out.value_or(std::string());
   }
 
  private:
-  Bytes sign(ByteView message) const {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    Bytes der(128);
-    size_t len = der.size();
-    EXPECT_EQ(EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key_.get()), 1);
-    EXPECT_EQ(EVP_DigestSign(ctx, der.data(), &len, message.data(), message.size()), 1);
-    EVP_MD_CTX_free(ctx);
-    const unsigned char* p = der.data();
-    ECDSA_SIG* es = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(len));
-    TPMT_SIGNATURE s{};
-    s.sigAlg = TPM2_ALG_ECDSA;
-    s.signature.ecdsa.hash = TPM2_ALG_SHA256;
-    s.signature.ecdsa.signatureR.size = 32;
-    s.signature.ecdsa.signatureS.size = 32;
-    BN_bn2binpad(ECDSA_SIG_get0_r(es), s.signature.ecdsa.signatureR.buffer, 32);
-    BN_bn2binpad(ECDSA_SIG_get0_s(es), s.signature.ecdsa.signatureS.buffer, 32);
-    ECDSA_SIG_free(es);
-    auto out = attest::marshalSignature(s);
-    EXPECT_TRUE(out.has_value());
-    return out.value_or(Bytes{});
-  }
-
-  std::shared_ptr<EVP_PKEY> key_;
-  Bytes ak_public_;
-  Bytes ak_name_;
+  std::optional<SoftAgent> agent_;
 };
 
 attest::BatchEntry entry(const std::string& kind, const std::string& subject,
