@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <utility>
 
@@ -98,39 +99,27 @@ Result<Bytes> sha256Fd(int fd, std::uint64_t* bytes_read) {
 FileDigestCache::FileDigestCache(unsigned threads)
     : threads_(threads ? threads : std::max(1u, std::thread::hardware_concurrency())) {}
 
-FileDigestCache::Shard& FileDigestCache::shardFor(const std::string& path) {
-  return shards_[std::hash<std::string>{}(path) % kShards];
-}
-
 bool FileDigestCache::lookup(const std::string& path, const FileKey& key, Sha256& out,
                              const Hint* previous, Hint* found) {
-  auto hit = [&](Node& node) {
-    node.second.used = true;
-    if (!(node.second.key == key)) return false;
-    out = node.second.sha256;
-    return true;
-  };
-  if (previous && previous->node) {
-    std::lock_guard lock(previous->shard->mu);
-    if (previous->node->first == path) {
-      if (found) *found = *previous;
-      return hit(*previous->node);
-    }
+  Node* node =
+      previous && previous->node && previous->node->first == path ? previous->node : nullptr;
+  if (!node) {
+    auto it = entries_.find(path);
+    if (it == entries_.end()) return false;
+    node = &*it;
   }
-  Shard& shard = shardFor(path);
-  std::lock_guard lock(shard.mu);
-  auto it = shard.entries.find(path);
-  if (it == shard.entries.end()) return false;
-  if (found) *found = Hint{&shard, &*it};
-  return hit(*it);
+  if (found) found->node = node;
+  // A list may name one path twice: two workers can mark the same entry.
+  std::atomic_ref<bool>(node->second.used).store(true, std::memory_order_relaxed);
+  if (!(node->second.key == key)) return false;
+  out = node->second.sha256;
+  return true;
 }
 
 void FileDigestCache::store(const std::string& path, const FileKey& key, const Sha256& sha256,
                             Hint* found) {
-  Shard& shard = shardFor(path);
-  std::lock_guard lock(shard.mu);
-  auto [it, inserted] = shard.entries.insert_or_assign(path, Entry{key, sha256, true});
-  if (found) *found = Hint{&shard, &*it};
+  auto [it, inserted] = entries_.insert_or_assign(path, Entry{key, sha256, true});
+  if (found) found->node = &*it;
 }
 
 Result<FileDigest> FileDigestCache::digestFile(const std::string& path) {
@@ -139,7 +128,7 @@ Result<FileDigest> FileDigestCache::digestFile(const std::string& path) {
 }
 
 Result<FileDigest> FileDigestCache::digestAt(int dirfd, const char* name, const std::string& path,
-                                             const Hint* previous, Hint* found) {
+                                             const Hint* previous, Hint* found, char* defer) {
   struct stat st {};
   // Follows symlinks like stat(2): /proc/PID/exe reaches the running executable.
   if (::fstatat(dirfd, name, &st, 0) != 0) return errnoError(errno, path);
@@ -150,11 +139,11 @@ Result<FileDigest> FileDigestCache::digestAt(int dirfd, const char* name, const 
     out.from_cache = true;
     return out;
   }
-  return hashAt(dirfd, name, path, found);
+  return hashAt(dirfd, name, path, found, defer);
 }
 
 Result<FileDigest> FileDigestCache::hashAt(int dirfd, const char* name, const std::string& path,
-                                           Hint* found) {
+                                           Hint* found, char* defer) {
   std::int64_t started = nowNs();
   // O_NONBLOCK: never hang on a FIFO swapped in after the stat; O_NOCTTY likewise.
   Fd f{::openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)};
@@ -180,16 +169,22 @@ Result<FileDigest> FileDigestCache::hashAt(int dirfd, const char* name, const st
   // within the timestamp granularity of `started` could keep (size, mtime, ctime).
   bool stable = out.key == keyOf(st3) && out.key.ctime_ns < started - kRacyWindowNs &&
                 out.key.mtime_ns < started - kRacyWindowNs;
-  if (stable) store(path, out.key, out.sha256, found);
+  if (defer) {
+    *defer = stable;
+  } else if (stable) {
+    store(path, out.key, out.sha256, found);
+  }
   return out;
 }
 
 void FileDigestCache::digestRange(const std::vector<std::string>& paths, std::size_t begin,
                                   std::size_t end, DirCursor& dir,
-                                  std::vector<Result<FileDigest>>& out, std::vector<Hint>& found) {
+                                  std::vector<Result<FileDigest>>& out, std::vector<Hint>& found,
+                                  std::vector<char>& cacheable) {
   for (std::size_t i = begin; i < end; ++i) {
     auto [dirfd, name] = dir.resolve(paths[i]);
-    out[i] = digestAt(dirfd, name, paths[i], i < hints_.size() ? &hints_[i] : nullptr, &found[i]);
+    out[i] = digestAt(dirfd, name, paths[i], i < hints_.size() ? &hints_[i] : nullptr, &found[i],
+                      &cacheable[i]);
   }
 }
 
@@ -198,6 +193,7 @@ std::vector<Result<FileDigest>> FileDigestCache::digestFiles(const std::vector<s
   // Every slot is written by exactly one worker (the one that took its chunk).
   std::vector<Result<FileDigest>> out(paths.size());
   std::vector<Hint> found(paths.size());
+  std::vector<char> cacheable(paths.size(), 0);
   std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> done{0};
   std::mutex progress_mu;
@@ -211,7 +207,7 @@ std::vector<Result<FileDigest>> FileDigestCache::digestFiles(const std::vector<s
     for (std::size_t begin = next.fetch_add(kChunk); begin < paths.size();
          begin = next.fetch_add(kChunk)) {
       const std::size_t end = std::min(paths.size(), begin + kChunk);
-      digestRange(paths, begin, end, dir, out, found);
+      digestRange(paths, begin, end, dir, out, found, cacheable);
       files_.fetch_add(end - begin);
       std::size_t d = done.fetch_add(end - begin) + (end - begin);
       if (progress) {
@@ -225,35 +221,28 @@ std::vector<Result<FileDigest>> FileDigestCache::digestFiles(const std::vector<s
     for (unsigned t = 1; t < n; ++t) pool.emplace_back(worker);
     worker();
   }
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    if (cacheable[i] && out[i]) store(paths[i], out[i]->key, out[i]->sha256, &found[i]);
+  }
   hints_ = std::move(found);
   return out;
 }
 
 void FileDigestCache::prune() {
   bool erased = false;
-  for (auto& shard : shards_) {
-    std::lock_guard lock(shard.mu);
-    for (auto it = shard.entries.begin(); it != shard.entries.end();) {
-      if (!it->second.used) {
-        it = shard.entries.erase(it);
-        erased = true;
-      } else {
-        it->second.used = false;
-        ++it;
-      }
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (!it->second.used) {
+      it = entries_.erase(it);
+      erased = true;
+    } else {
+      it->second.used = false;
+      ++it;
     }
   }
   if (erased) hints_.clear();  // some hinted node may be gone
 }
 
-std::size_t FileDigestCache::size() const {
-  std::size_t n = 0;
-  for (const auto& shard : shards_) {
-    std::lock_guard lock(shard.mu);
-    n += shard.entries.size();
-  }
-  return n;
-}
+std::size_t FileDigestCache::size() const { return entries_.size(); }
 
 HashStats FileDigestCache::takeStats() {
   return HashStats{files_.exchange(0), hashed_.exchange(0), bytes_.exchange(0)};

@@ -19,7 +19,6 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -55,8 +54,9 @@ struct HashStats {
 };
 
 // Thread-safety: call from one thread at a time (the engine's cycle thread);
-// digestFiles runs its own workers. The hints of the last digestFiles call are
-// replaced at its end and dropped by prune().
+// digestFiles runs its own workers. While they run the map is only read (entries of
+// files hashed by the workers are stored after they joined), so lookups take no
+// lock; only the entries' `used` flags are written, atomically.
 class FileDigestCache {
  public:
   using Progress = std::function<void(std::size_t done, std::size_t total, std::uint64_t bytes)>;
@@ -83,9 +83,13 @@ class FileDigestCache {
   // relative to the directory `dirfd` (AT_FDCWD: `name` is `path`); `path` names
   // the file in errors and is the cache key.
   struct Hint;
+  // `defer`: set *defer to whether a hashed digest may be cached instead of storing
+  // it (digestFiles' workers must not write the map); null: store now.
   Result<FileDigest> digestAt(int dirfd, const char* name, const std::string& path,
-                              const Hint* previous = nullptr, Hint* found = nullptr);
-  Result<FileDigest> hashAt(int dirfd, const char* name, const std::string& path, Hint* found);
+                              const Hint* previous = nullptr, Hint* found = nullptr,
+                              char* defer = nullptr);
+  Result<FileDigest> hashAt(int dirfd, const char* name, const std::string& path, Hint* found,
+                            char* defer);
   // One worker's open directory: resolve(path) gives (dirfd, name) for *at calls,
   // reopening only when the directory changes. Within a cycle a directory renamed
   // away keeps being read through its old descriptor for the rest of the worker's
@@ -104,18 +108,12 @@ class FileDigestCache {
     bool valid_ = false;
   };
   void digestRange(const std::vector<std::string>& paths, std::size_t begin, std::size_t end,
-                   DirCursor& dir, std::vector<Result<FileDigest>>& out, std::vector<Hint>& found);
+                   DirCursor& dir, std::vector<Result<FileDigest>>& out, std::vector<Hint>& found,
+                   std::vector<char>& cacheable);
   struct Entry {
     FileKey key;
     Sha256 sha256{};
-    bool used = true;
-  };
-  // Sharded by path hash so the hashing threads rarely contend on a lock: a warm
-  // cycle is one stat and one lookup per file.
-  static constexpr std::size_t kShards = 64;
-  struct Shard {
-    mutable std::mutex mu;
-    std::unordered_map<std::string, Entry> entries;
+    bool used = true;  // written through std::atomic_ref by concurrent lookups
   };
   using Node = std::unordered_map<std::string, Entry>::value_type;
   // Where digestFiles found position i's entry last time. The same list comes back
@@ -125,17 +123,17 @@ class FileDigestCache {
   // file's digest. Nodes of std::unordered_map never move; prune() (the only
   // eraser) drops the hints when it erases anything.
   struct Hint {
-    Shard* shard = nullptr;
     Node* node = nullptr;
   };
-  Shard& shardFor(const std::string& path);
   // The cached digest of `path` when its entry's key is `key` (marks the entry used).
+  // Reads the map only: safe on digestFiles' workers.
   bool lookup(const std::string& path, const FileKey& key, Sha256& out, const Hint* previous,
               Hint* found);
+  // Writes the map: the caller's thread only, never while workers run.
   void store(const std::string& path, const FileKey& key, const Sha256& sha256, Hint* found);
 
   unsigned threads_;
-  std::array<Shard, kShards> shards_;
+  std::unordered_map<std::string, Entry> entries_;
   std::vector<Hint> hints_;  // by position in the last digestFiles list
   std::atomic<std::size_t> files_{0};
   std::atomic<std::size_t> hashed_{0};
