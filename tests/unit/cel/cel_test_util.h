@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "attest/cel/cel_parser.h"
 #include "attest/cel/cel_record.h"
 #include "attest/cel/cel_replay.h"
 #include "attest/cel/cel_writer.h"
@@ -99,6 +101,20 @@ inline std::string readText(const std::string& path) {
 }
 
 inline ByteView view(const std::string& s) { return asBytes(s); }
+
+// A log file as the verifier would parse it (an empty log when it does not parse).
+inline CelLog parseFile(const std::string& path) {
+  auto log = parseCel(view(readText(path)));
+  EXPECT_TRUE(log.has_value()) << log.error().toString();
+  return log.value_or(CelLog{});
+}
+
+// Permission bits of a file, including the writer's in-progress mark (S_ISVTX).
+inline mode_t fileMode(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0);
+  return st.st_mode & 07777;
+}
 
 // A compact systemd-style record for hand-built cases.
 inline std::string rec(const std::string& body) { return "\x1e" + body + "\n"; }

@@ -25,6 +25,8 @@ namespace {
 
 using testing::FakePcrExtender;
 using testing::TempDir;
+using testing::fileMode;
+using testing::parseFile;
 
 const std::string kBoot = "6f1d2c3b4a5948e7b6c5d4e3f2a1b0c9";
 constexpr std::size_t kCap = 700;  // canonical bytes per record: ~5 entries
@@ -46,12 +48,6 @@ CelWriter makeWriter(const std::string& path, PcrExtender& extender) {
   auto w = CelWriter::create(opts, extender);
   EXPECT_TRUE(w.has_value()) << w.error().toString();
   return std::move(*w);
-}
-
-CelLog parseFile(const std::string& path) {
-  auto log = parseCel(testing::view(testing::readText(path)));
-  EXPECT_TRUE(log.has_value()) << log.error().toString();
-  return log.value_or(CelLog{});
 }
 
 std::vector<std::string> subjects(const std::vector<BatchEntry>& es) {
@@ -76,12 +72,6 @@ void expectReplay(const CelLog& log, const FakePcrExtender& fake, std::size_t lo
     }
     EXPECT_EQ(toHex(pcr), toHex(fake.value(alg, 15))) << hashAlgName(alg);
   }
-}
-
-mode_t fileMode(const std::string& path) {
-  struct stat st {};
-  EXPECT_EQ(::stat(path.c_str(), &st), 0);
-  return st.st_mode & 07777;
 }
 
 TEST(CelWriterParts, LargeBatchIsPartsThenOneExtend) {

@@ -21,6 +21,8 @@ namespace {
 
 using testing::FakePcrExtender;
 using testing::TempDir;
+using testing::fileMode;
+using testing::parseFile;
 using testing::view;
 
 const std::string kBoot = "6f1d2c3b4a5948e7b6c5d4e3f2a1b0c9";  // same as make_samples.py
@@ -39,12 +41,6 @@ std::vector<BatchEntry> batch(const std::string& tag) {
   return {{"file", "/usr/bin/" + tag, sha256(asBytes(tag))}};
 }
 
-CelLog parseFile(const std::string& path) {
-  auto log = parseCel(view(testing::readText(path)));
-  EXPECT_TRUE(log.has_value()) << log.error().toString();
-  return log.value_or(CelLog{});
-}
-
 // The log, replayed, equals what the (fake) TPM holds in every bank.
 void expectReplayMatchesTpm(const std::string& path, const FakePcrExtender& fake,
                             std::uint32_t pcr = 15) {
@@ -60,12 +56,6 @@ void expectReplayMatchesTpm(const std::string& path, const FakePcrExtender& fake
     Bytes replayed = values.count(pcr) ? values.at(pcr) : pcrResetValue(alg, pcr);
     EXPECT_EQ(toHex(replayed), toHex(fake.value(alg, pcr))) << hashAlgName(alg);
   }
-}
-
-mode_t fileMode(const std::string& path) {
-  struct stat st {};
-  EXPECT_EQ(::stat(path.c_str(), &st), 0);
-  return st.st_mode & 07777;
 }
 
 TEST(CelWriter, OneExtendPerAppendAndReplayMatchesTpm) {
