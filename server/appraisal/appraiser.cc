@@ -114,13 +114,9 @@ const IsolationProfile& Appraiser::profileFor(const std::string& group) const {
   return it == options_.profiles.end() ? default_profile_ : it->second;
 }
 
-ApiResult<NodeRecord> Appraiser::authenticate(const AgentIdentity& who,
-                                              const std::string& report_node) {
-  if (who.node != report_node) {
-    return apiFail(403, "node-mismatch",
-                   "report names node '" + report_node.substr(0, 253) +
-                       "' but the client certificate is for '" + who.node + "'");
-  }
+// The caller alone (its client certificate's node), before a byte of evidence is parsed:
+// a revoked or superseded certificate costs the verifier one point read, not a parse.
+ApiResult<NodeRecord> Appraiser::authenticate(const AgentIdentity& who) {
   auto node = store_.getNode(who.node);
   if (!node) {
     if (node.error().code() == ErrorCode::kNotFound) {
@@ -306,10 +302,15 @@ ApiResult<NonceGrant> Appraiser::nonceFor(const AgentIdentity& who) {
 }
 
 ApiResult<AttestOutcome> Appraiser::attest(const AgentIdentity& who, ByteView evidence) {
+  auto node = authenticate(who);
+  if (!node) return std::unexpected(node.error());
   auto ev = parseEvidence(evidence);
   if (!ev) return apiFail(400, "evidence-malformed", ev.error().message());
-  auto node = authenticate(who, ev->report.node());
-  if (!node) return std::unexpected(node.error());
+  if (ev->report.node() != who.node) {
+    return apiFail(403, "node-mismatch",
+                   "report names node '" + ev->report.node().substr(0, 253) +
+                       "' but the client certificate is for '" + who.node + "'");
+  }
   auto pol = policy();
   if (!pol) return std::unexpected(pol.error());
   auto acks = acknowledgments(node->name);

@@ -150,7 +150,7 @@ class Appraiser {
   [[nodiscard]] ApiResult<void> expandStored(const std::string& node, ParsedEvidence& ev);
 
  private:
-  ApiResult<NodeRecord> authenticate(const AgentIdentity& who, const std::string& report_node);
+  ApiResult<NodeRecord> authenticate(const AgentIdentity& who);
   ApiResult<std::shared_ptr<const attest::AkKey>> akFor(const NodeRecord& node);
   ApiResult<std::shared_ptr<const PolicySnapshot>> policy();
   const IsolationProfile& profileFor(const std::string& group) const;

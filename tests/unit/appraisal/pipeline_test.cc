@@ -373,11 +373,21 @@ TEST(Pipeline, RequestsRefusedBeforeAppraisalChangeNothing) {
        },
        self, 409, "nonce-foreign"},
       {"nonce expired", [&](Env& e) { e.issue(nonce, f.node, 0); }, self, 409, "nonce-expired"},
-      {"report names another node than the certificate", [&](Env& e) { e.issue(nonce, f.node); },
+      {"report names another node than the certificate",
+       [&](Env& e) {
+         e.issue(nonce, f.node);
+         e.enroll("intruder", f.ak_public);
+       },
        [](const Env&) {
          return AgentIdentity{"intruder", ""};
        },
        403, "node-mismatch"},
+      // The caller is checked before its evidence is parsed.
+      {"certificate of a node never enrolled", [&](Env& e) { e.issue(nonce, f.node); },
+       [](const Env&) {
+         return AgentIdentity{"stranger", ""};
+       },
+       403, "node-unknown"},
       {"revoked node",
        [&](Env& e) {
          e.issue(nonce, f.node);
