@@ -3,9 +3,14 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -114,6 +119,66 @@ inline mode_t fileMode(const std::string& path) {
   struct stat st {};
   EXPECT_EQ(::stat(path.c_str(), &st), 0);
   return st.st_mode & 07777;
+}
+
+// PCR `pcr` of bank `alg` as replayed from every extending record of `log`, with
+// `lost` extended right before record `at` (SIZE_MAX: never): the explanation a
+// verifier can give for a mismatch once it sees a crashed writer's recovery marker.
+inline Bytes replayWithLostExtend(const CelLog& log, HashAlg alg, std::size_t at = SIZE_MAX,
+                                  ByteView lost = {}, std::uint32_t pcr = 15) {
+  Bytes value = pcrResetValue(alg, pcr);
+  for (const auto& r : log.records) {
+    if (r.index == at) value = pcrExtend(alg, value, lost);
+    if (!r.isNoAction()) value = pcrExtend(alg, value, *r.digestFor(alg));
+  }
+  return value;
+}
+
+// Lowers the soft RLIMIT_FSIZE of this process to `bytes`: the next write(2)
+// beyond it fails (EFBIG, SIGXFSZ ignored) or kills the process (SIGXFSZ default).
+inline void limitFileSize(std::uint64_t bytes) {
+  struct rlimit tight {};
+  ::getrlimit(RLIMIT_FSIZE, &tight);
+  tight.rlim_cur = bytes;
+  ::setrlimit(RLIMIT_FSIZE, &tight);
+}
+
+// For its lifetime SIGXFSZ is ignored, so a write beyond limitFileSize fails with
+// EFBIG instead of killing the test; restores RLIMIT_FSIZE and the handler after.
+class FileSizeLimitScope {
+ public:
+  FileSizeLimitScope() : old_handler_(::signal(SIGXFSZ, SIG_IGN)) {
+    EXPECT_EQ(::getrlimit(RLIMIT_FSIZE, &saved_), 0);
+  }
+  ~FileSizeLimitScope() {
+    ::setrlimit(RLIMIT_FSIZE, &saved_);
+    ::signal(SIGXFSZ, old_handler_);
+  }
+  FileSizeLimitScope(const FileSizeLimitScope&) = delete;
+  FileSizeLimitScope& operator=(const FileSizeLimitScope&) = delete;
+
+ private:
+  sighandler_t old_handler_;
+  struct rlimit saved_ {};
+};
+
+// Runs `crash` in a forked child that must die inside it (a signal, or _exit of its
+// own); `status` gets the child's wait status for the caller to check. The child
+// dumps no core and has SIGXFSZ's default action (a write beyond limitFileSize
+// kills it mid-write, leaving a real torn record).
+inline void runCrashingChild(const std::function<void()>& crash, int& status) {
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    struct rlimit no_core {
+      0, 0
+    };
+    ::setrlimit(RLIMIT_CORE, &no_core);
+    ::signal(SIGXFSZ, SIG_DFL);
+    crash();
+    ::_exit(3);  // not reached: the crash kills or exits the child first
+  }
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
 }
 
 // A compact systemd-style record for hand-built cases.

@@ -4,8 +4,6 @@
 // torn batch record) is repaired by the next writer, which the verifier accepts
 // without attesting the orphaned parts.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,9 +22,13 @@ namespace bulwark::attest {
 namespace {
 
 using testing::FakePcrExtender;
+using testing::FileSizeLimitScope;
 using testing::TempDir;
 using testing::fileMode;
+using testing::limitFileSize;
 using testing::parseFile;
+using testing::replayWithLostExtend;
+using testing::runCrashingChild;
 
 const std::string kBoot = "6f1d2c3b4a5948e7b6c5d4e3f2a1b0c9";
 constexpr std::size_t kCap = 700;  // canonical bytes per record: ~5 entries
@@ -61,16 +63,12 @@ std::vector<std::string> subjects(const std::vector<BatchEntry>& es) {
 void expectReplay(const CelLog& log, const FakePcrExtender& fake, std::size_t lost_at = SIZE_MAX,
                   const std::vector<CelDigest>& lost = {}) {
   for (HashAlg alg : {HashAlg::kSha1, HashAlg::kSha256}) {
-    Bytes pcr = pcrResetValue(alg, 15);
-    for (const auto& r : log.records) {
-      if (r.index == lost_at) {
-        for (const auto& d : lost) {
-          if (d.alg == alg) pcr = pcrExtend(alg, pcr, d.value);
-        }
-      }
-      if (!r.isNoAction()) pcr = pcrExtend(alg, pcr, *r.digestFor(alg));
+    ByteView lost_here;
+    for (const auto& d : lost) {
+      if (d.alg == alg) lost_here = d.value;
     }
-    EXPECT_EQ(toHex(pcr), toHex(fake.value(alg, 15))) << hashAlgName(alg);
+    EXPECT_EQ(toHex(replayWithLostExtend(log, alg, lost_at, lost_here)), toHex(fake.value(alg, 15)))
+        << hashAlgName(alg);
   }
 }
 
@@ -110,32 +108,6 @@ class ExitingExtender final : public PcrExtender {
     ::_exit(0);
   }
 };
-
-// Runs `crash` in a child process that must die (signal or _exit) inside it.
-void runCrashingChild(const std::function<void()>& crash) {
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    struct rlimit no_core {
-      0, 0
-    };
-    ::setrlimit(RLIMIT_CORE, &no_core);
-    ::signal(SIGXFSZ, SIG_DFL);
-    crash();
-    ::_exit(3);  // not reached: the crash kills or exits the child first
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
-      << "child status " << status;
-}
-
-void limitFileSize(std::uint64_t bytes) {
-  struct rlimit tight {};
-  ::getrlimit(RLIMIT_FSIZE, &tight);
-  tight.rlim_cur = bytes;
-  ::setrlimit(RLIMIT_FSIZE, &tight);
-}
 
 struct CrashCase {
   const char* name;
@@ -177,7 +149,10 @@ TEST(CelWriterParts, CrashesAreRepairedAndOrphanedPartsAttestNothing) {
     ASSERT_TRUE(w.beginBoot(kBoot).has_value());
     ASSERT_TRUE(w.appendBatch(entries(2, "a")).has_value());
     auto size = std::filesystem::file_size(path);
-    runCrashingChild([&] { c.crash(path, size, fake); });
+    int status = 0;
+    runCrashingChild([&] { c.crash(path, size, fake); }, status);
+    ASSERT_TRUE(WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
+        << "child status " << status;
     if (c.extended)
       fake.apply(15, {{lost_digests[0].alg, lost_digests[0].value},
                       {lost_digests[1].alg, lost_digests[1].value}});
@@ -216,13 +191,11 @@ TEST(CelWriterParts, PartsWriteFailureRollsBackWithoutExtending) {
   CelWriter w = makeWriter(path, fake);
   ASSERT_TRUE(w.beginBoot(kBoot).has_value());
   std::string before = testing::readText(path);
-  struct rlimit saved {};
-  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
-  auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
-  limitFileSize(before.size() + 900);
-  auto r = w.appendBatch(entries(30, "m"));
-  ::setrlimit(RLIMIT_FSIZE, &saved);
-  ::signal(SIGXFSZ, old_handler);
+  auto r = [&] {
+    FileSizeLimitScope scope;
+    limitFileSize(before.size() + 900);
+    return w.appendBatch(entries(30, "m"));
+  }();
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().toString().find("nothing extended"), std::string::npos);
   EXPECT_TRUE(fake.calls.empty());

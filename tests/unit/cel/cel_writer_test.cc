@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,9 +19,13 @@ namespace bulwark::attest {
 namespace {
 
 using testing::FakePcrExtender;
+using testing::FileSizeLimitScope;
 using testing::TempDir;
 using testing::fileMode;
+using testing::limitFileSize;
 using testing::parseFile;
+using testing::replayWithLostExtend;
+using testing::runCrashingChild;
 using testing::view;
 
 const std::string kBoot = "6f1d2c3b4a5948e7b6c5d4e3f2a1b0c9";  // same as make_samples.py
@@ -171,17 +174,6 @@ TEST(CelWriter, TornTailIsTruncatedAndReported) {
   EXPECT_EQ(fileMode(path), 0600u);
 }
 
-// Replays `log` but extends `lost` right before record `at`: the explanation a
-// verifier can give for a mismatch once it sees the recovery marker.
-Bytes replayWithLostExtend(const CelLog& log, std::size_t at, const Bytes& lost, HashAlg alg) {
-  Bytes pcr = pcrResetValue(alg, 15);
-  for (const auto& r : log.records) {
-    if (r.index == at) pcr = pcrExtend(alg, pcr, lost);
-    if (!r.isNoAction()) pcr = pcrExtend(alg, pcr, *r.digestFor(alg));
-  }
-  return pcr;
-}
-
 // Extend succeeds, then the append fails (file size limit hit mid-write).
 TEST(CelWriter, AppendFailureAfterExtendIsDetectedNextTime) {
   TempDir dir;
@@ -192,17 +184,11 @@ TEST(CelWriter, AppendFailureAfterExtendIsDetectedNextTime) {
   ASSERT_TRUE(w.appendBatch(batch("a")).has_value());
   auto size_before = std::filesystem::file_size(path);
 
-  struct rlimit saved {};
-  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
-  auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
-  fake.after_extend = [&] {
-    struct rlimit tight = saved;
-    tight.rlim_cur = size_before + 10;
-    ::setrlimit(RLIMIT_FSIZE, &tight);
-  };
-  auto failed = w.appendBatch(batch("lost"));
-  ::setrlimit(RLIMIT_FSIZE, &saved);
-  ::signal(SIGXFSZ, old_handler);
+  auto failed = [&] {
+    FileSizeLimitScope scope;
+    fake.after_extend = [&] { limitFileSize(size_before + 10); };
+    return w.appendBatch(batch("lost"));
+  }();
   fake.after_extend = nullptr;
   ASSERT_FALSE(failed.has_value());
   EXPECT_NE(failed.error().toString().find("pcr extended but record not appended"),
@@ -221,7 +207,7 @@ TEST(CelWriter, AppendFailureAfterExtendIsDetectedNextTime) {
   for (HashAlg alg : {HashAlg::kSha1, HashAlg::kSha256}) {
     EXPECT_NE(replay.banks.at(alg)->at(15), fake.value(alg, 15));  // the lost extend shows
     const Bytes& lost = fake.calls[1].second[alg == HashAlg::kSha1 ? 0 : 1].second;
-    EXPECT_EQ(replayWithLostExtend(log, 2, lost, alg), fake.value(alg, 15));  // and is explained
+    EXPECT_EQ(replayWithLostExtend(log, alg, 2, lost), fake.value(alg, 15));  // and is explained
   }
 }
 
@@ -236,25 +222,14 @@ TEST(CelWriter, CrashMidWriteLeavesTornTailThatTheNextWriterRepairs) {
   auto size_before = std::filesystem::file_size(path);
   constexpr std::size_t kWritten = 25;
 
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    struct rlimit no_core {
-      0, 0
-    };
-    ::setrlimit(RLIMIT_CORE, &no_core);
-    ::signal(SIGXFSZ, SIG_DFL);
-    fake.after_extend = [&] {
-      struct rlimit tight {};
-      ::getrlimit(RLIMIT_FSIZE, &tight);
-      tight.rlim_cur = size_before + kWritten;
-      ::setrlimit(RLIMIT_FSIZE, &tight);
-    };
-    (void)w.appendBatch(batch("lost"));
-    ::_exit(0);  // not reached: SIGXFSZ kills the child in the second write(2)
-  }
   int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  // SIGXFSZ kills the child in the write(2) after the extend.
+  runCrashingChild(
+      [&] {
+        fake.after_extend = [&] { limitFileSize(size_before + kWritten); };
+        (void)w.appendBatch(batch("lost"));
+      },
+      status);
   ASSERT_TRUE(WIFSIGNALED(status));
   EXPECT_EQ(WTERMSIG(status), SIGXFSZ);
   // The TPM kept the child's extend; model that in the parent's fake TPM.
@@ -277,7 +252,7 @@ TEST(CelWriter, CrashMidWriteLeavesTornTailThatTheNextWriterRepairs) {
   EXPECT_FALSE(log.torn.has_value());
   for (HashAlg alg : {HashAlg::kSha1, HashAlg::kSha256}) {
     const Bytes& d = lost->at(alg == HashAlg::kSha1 ? 0 : 1).value;
-    EXPECT_EQ(replayWithLostExtend(log, 2, d, alg), fake.value(alg, 15));
+    EXPECT_EQ(replayWithLostExtend(log, alg, 2, d), fake.value(alg, 15));
   }
 }
 
