@@ -2,19 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/sched/json_keys.h"
+
 namespace bulwark::server::sched {
 
 namespace {
 using nlohmann::json;
-
-bool foldEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char c = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] + 32) : a[i];
-    if (c != b[i]) return false;
-  }
-  return true;
-}
 
 // nlohmann SAX interface (json_sax): every callback returns false to stop the parse.
 // Member `Pod` may be anything object-shaped; its contents are skipped by depth.
@@ -64,9 +57,9 @@ class NamesSax {
   }
   bool key(json::string_t& k) {
     if (depth_ != 1) return true;
-    Member m = foldEquals(k, "pod")         ? Member::kPod
-               : foldEquals(k, "nodes")     ? Member::kNodes
-               : foldEquals(k, "nodenames") ? Member::kNames
+    Member m = keyEquals(k, "pod")         ? Member::kPod
+               : keyEquals(k, "nodes")     ? Member::kNodes
+               : keyEquals(k, "nodenames") ? Member::kNames
                                             : Member::kOther;
     unsigned bit = 1u << static_cast<unsigned>(m);
     if (m != Member::kOther && (seen_ & bit) != 0) return stop();  // two spellings/duplicates

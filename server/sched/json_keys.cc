@@ -2,8 +2,7 @@
 
 namespace bulwark::server::sched {
 
-namespace {
-bool equalsFolded(std::string_view a, std::string_view b) {
+bool keyEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
     auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
@@ -12,12 +11,13 @@ bool equalsFolded(std::string_view a, std::string_view b) {
   return true;
 }
 
+namespace {
 template <typename Json>
 Result<Json*> findIn(Json& object, std::string_view key) {
   if (!object.is_object()) return static_cast<Json*>(nullptr);
   Json* found = nullptr;
   for (auto it = object.begin(); it != object.end(); ++it) {
-    if (!equalsFolded(it.key(), key)) continue;
+    if (!keyEquals(it.key(), key)) continue;
     if (found != nullptr) {
       return fail(ErrorCode::kMalformed,
                   "ambiguous keys: more than one spelling of \"" + std::string(key) + "\"");

@@ -10,6 +10,10 @@
 
 namespace bulwark::server::sched {
 
+// True when `a` equals `b` ignoring ASCII case (Go's rule for these keys, minus the two
+// Unicode foldings noted below).
+[[nodiscard]] bool keyEquals(std::string_view a, std::string_view b);
+
 // The member of `object` whose key equals `key` ignoring ASCII case, nullptr when there is
 // none (or `object` is not an object). Go keeps the last of several matching keys; we
 // refuse the ambiguity instead (kMalformed), so two readers can never disagree on which
