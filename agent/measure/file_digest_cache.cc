@@ -65,14 +65,14 @@ std::pair<int, const char*> FileDigestCache::DirCursor::resolve(const std::strin
   // No directory part, or a trailing slash: the whole path, as stat(2) would see it.
   if (slash == std::string::npos || slash + 1 == path.size()) return {AT_FDCWD, path.c_str()};
   const std::size_t dir_len = slash == 0 ? 1 : slash;  // "/x" lives in "/"
-  if (!valid_ || dir_.size() != dir_len || path.compare(0, dir_len, dir_) != 0) {
+  // dir_ starts empty and dir_len is at least 1: the first path always opens.
+  if (dir_.size() != dir_len || path.compare(0, dir_len, dir_) != 0) {
     if (fd_ >= 0) ::close(fd_);
     dir_.assign(path, 0, dir_len);
     // O_PATH: resolving names needs search permission only, like stat(2) on the full
     // path. A directory that cannot be opened leaves fd_ -1: its files are looked up
     // by full path, so the error names what really failed.
     fd_ = ::open(dir_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    valid_ = true;
   }
   if (fd_ < 0) return {AT_FDCWD, path.c_str()};
   return {fd_, path.c_str() + slash + 1};

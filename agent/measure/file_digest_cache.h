@@ -105,7 +105,6 @@ class FileDigestCache {
    private:
     std::string dir_;
     int fd_ = -1;
-    bool valid_ = false;
   };
   void digestRange(const std::vector<std::string>& paths, std::size_t begin, std::size_t end,
                    DirCursor& dir, std::vector<Result<FileDigest>>& out, std::vector<Hint>& found,
