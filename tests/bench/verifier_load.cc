@@ -30,7 +30,6 @@
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <thread>
 
 #include "attest/credential/rng.h"
@@ -62,19 +61,6 @@ Millis nowMs() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-class SystemRng final : public attest::Rng {
- public:
-  Result<void> fill(std::span<std::uint8_t> out) override {
-    std::lock_guard lock(mu_);
-    for (auto& b : out) b = static_cast<std::uint8_t>(gen_());
-    return {};
-  }
-
- private:
-  std::mutex mu_;
-  std::mt19937_64 gen_{std::random_device{}()};
-};
 
 // P-256 client key (PEM file) and a PKCS#10 request for it (DER); the CA sets the subject.
 Result<Bytes> clientKeyAndCsr(const std::string& key_path) {
@@ -237,10 +223,9 @@ int run(const Options& o) {
   }
   if (auto r = store->addReferenceValues(values, nowMs()); !r)
     return std::fprintf(stderr, "policy: %s\n", r.error().toString().c_str()), 2;
-  SystemRng rng;
   std::vector<Agent> agents;
   for (int i = 0; i < o.nodes; ++i) {
-    auto a = enrollNode(*store, *ca, o, i, events, rng);
+    auto a = enrollNode(*store, *ca, o, i, events, attest::defaultRng());
     if (!a) return std::fprintf(stderr, "enroll %d: %s\n", i, a.error().toString().c_str()), 2;
     agents.push_back(std::move(*a));
     if ((i + 1) % 1000 == 0) std::fprintf(stderr, "enrolled %d\n", i + 1);
