@@ -10,10 +10,9 @@
 // tests/testdata/appraisal/good.pb, and agent strings holding hostile markup.
 // Artifacts (pages, DOM dumps, screenshots, PDF, bundles) stay under
 // $BULWARK_BINARY_DIR/test-artifacts/report_chromium/.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/wait.h>
+
+#include <csignal>
 
 #include <chrono>
 #include <ctime>
@@ -30,8 +29,7 @@
 #include "attest/ear/verifier_key.h"
 #include "server/ctl/http_client.h"
 #include "server/store/sqlite_store.h"
-
-extern char** environ;
+#include "tests/support/fleet.h"  // readText, spawnLogged, stopProcess, runCommand
 
 namespace bulwark::server {
 namespace {
@@ -43,26 +41,10 @@ constexpr std::string_view kAuditToken = "report-auditor-token-7d3a";
 constexpr std::string_view kEvil =
     "<script>alert(document.cookie)</script><img src=x onerror=alert(1)>";
 
-struct Command {
-  int exit_code = -1;
-  std::string output;
-};
+using Command = bulwark::testing::CommandResult;
+using bulwark::testing::readText;
 
-Command run(const std::string& cmd) {
-  Command r;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.output.append(buf, n);
-  int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-std::string readText(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+Command run(const std::string& cmd) { return bulwark::testing::runCommand(cmd); }
 
 std::string env(const char* name) {
   const char* v = std::getenv(name);
@@ -231,11 +213,7 @@ class ReportChromium : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
+    bulwark::testing::stopProcess(pid_, SIGTERM, 20s);
     fs::remove_all(dir_);
   }
 
@@ -269,14 +247,9 @@ class ReportChromium : public ::testing::Test {
         << "}]\n"
         << "database: {sqlite: " << path("verifier.db") << "}\n"
         << "verifier_key: " << path("ear-key.pem") << "\n";
-    std::string log = path("verifier.log"), config = path("verifier.yaml");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    char* argv[] = {binary.data(), const_cast<char*>("--config"), config.data(), nullptr};
-    ASSERT_EQ(posix_spawn(&pid_, binary.c_str(), &fa, nullptr, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
+    std::string log = path("verifier.log");
+    pid_ = bulwark::testing::spawnLogged({binary, "--config", path("verifier.yaml")}, {}, log);
+    ASSERT_GT(pid_, 0) << "cannot start " << binary;
     std::regex port_re(R"re("msg":"listening".*"port":([0-9]+))re");
     for (int i = 0; i < 100 && port_ == 0; ++i) {
       std::this_thread::sleep_for(100ms);
