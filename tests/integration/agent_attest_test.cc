@@ -5,10 +5,8 @@
 // (checked on the wire, and the CLI recovers with a fresh one); `run` as a
 // daemon talks sd_notify (READY, WATCHDOG, STOPPING) to a real notify socket
 // and exits cleanly on SIGTERM.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -37,8 +35,6 @@
 #include "tests/support/fleet.h"
 #include "tests/support/swtpm.h"
 
-extern char** environ;
-
 namespace bulwark::agent {
 namespace {
 
@@ -54,12 +50,8 @@ std::string readText(const std::string& path) {
 }
 
 // Process helpers shared with the other harnesses (tests/support/fleet.h).
+using testing::bulwarkBinary;
 using testing::spawnLogged;
-std::string binary(const std::string& name) { return testing::bulwarkBinary(name); }
-pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
-            const std::string& log) {
-  return spawnLogged(argv, extra_env, log);
-}
 
 int waitExit(pid_t pid, std::chrono::milliseconds within) {
   auto end = std::chrono::steady_clock::now() + within;
@@ -137,7 +129,8 @@ class Verifier {
         << "enrollment: {ek_ca: [" << root_ca_ << "], ek_intermediates: [" << issuer_ca_
         << "], auto_approve: true}\n"
         << "appraisal: {pcr_bank: sha256}\n";
-    pid_ = spawn({binary("bulwark-verifier"), "--config", dir_ + "/verifier.yaml"}, {}, log_);
+    pid_ = spawnLogged({bulwarkBinary("bulwark-verifier"), "--config", dir_ + "/verifier.yaml"}, {},
+                       log_);
     std::regex port_re(R"re("msg":"listening".*"port":([0-9]+))re");
     int seen = 0;
     for (int i = 0; i < 200 && seen == 0 && pid_ > 0; ++i) {
@@ -190,7 +183,7 @@ class AgentAttest : public ::testing::Test {
   std::string stateDir() const { return dir_ + "/state"; }
   std::string measuredFile() const { return dir_ + "/measured.conf"; }
   testing::CommandResult agent(const std::string& args) const {
-    return runCommand(binary("bulwark-agent") + " --config " + config() + " " + args);
+    return runCommand(bulwarkBinary("bulwark-agent") + " --config " + config() + " " + args);
   }
 
   std::string dir_;
@@ -348,8 +341,9 @@ TEST_F(AgentAttest, DaemonNotifiesAndStopsOnSigterm) {
   NotifySocket notify(dir_ + "/notify.sock");
   ASSERT_TRUE(notify.bound());
   std::string log = dir_ + "/run.log";
-  pid_t pid = spawn({binary("bulwark-agent"), "--config", config(), "run", "--interval", "1"},
-                    {"NOTIFY_SOCKET=" + dir_ + "/notify.sock", "WATCHDOG_USEC=400000"}, log);
+  pid_t pid =
+      spawnLogged({bulwarkBinary("bulwark-agent"), "--config", config(), "run", "--interval", "1"},
+                  {"NOTIFY_SOCKET=" + dir_ + "/notify.sock", "WATCHDOG_USEC=400000"}, log);
   ASSERT_GT(pid, 0);
   EXPECT_TRUE(notify.await("READY=1", 20s)) << notify.seen() << readText(log);
   std::this_thread::sleep_for(2500ms);  // a few more cycles at 1 s, watchdog every 200 ms
@@ -377,10 +371,14 @@ TEST_F(AgentAttest, DaemonNotifiesAndStopsOnSigterm) {
   EXPECT_EQ(text.find("sending whole logs"), std::string::npos) << text;
 }
 
-bool awaitLog(const std::string& path, const std::string& want, std::chrono::seconds within) {
+// Waits until `want` is in the log at `path` (after the first `after`, if given).
+bool awaitLog(const std::string& path, const std::string& want, std::chrono::seconds within,
+              const std::string& after = "") {
   auto end = std::chrono::steady_clock::now() + within;
   while (std::chrono::steady_clock::now() < end) {
-    if (readText(path).find(want) != std::string::npos) return true;
+    std::string text = readText(path);
+    std::size_t from = text.find(after);
+    if (from != std::string::npos && text.find(want, from) != std::string::npos) return true;
     std::this_thread::sleep_for(100ms);
   }
   return false;
@@ -394,8 +392,8 @@ TEST_F(AgentAttest, DaemonRidesOutAVerifierRestart) {
   verifier_->post("/v1/policy/learn/node-1", "{}");
   verifier_->post("/v1/policy/approve", R"({"node":"node-1"})");
   std::string log = dir_ + "/run.log";
-  pid_t pid =
-      spawn({binary("bulwark-agent"), "--config", config(), "run", "--interval", "1"}, {}, log);
+  pid_t pid = spawnLogged(
+      {bulwarkBinary("bulwark-agent"), "--config", config(), "run", "--interval", "1"}, {}, log);
   ASSERT_GT(pid, 0);
   ASSERT_TRUE(awaitLog(log, "verdict affirming", 20s)) << readText(log);
   verifier_->stop();
@@ -448,8 +446,8 @@ TEST_F(AgentAttest, DaemonSendsTheWholeLogToAVerifierRestoredFromABackup) {
   ASSERT_TRUE(verifier_->restart()) << verifier_->log();
 
   std::string log = dir_ + "/run.log";
-  pid_t pid =
-      spawn({binary("bulwark-agent"), "--config", config(), "run", "--interval", "60"}, {}, log);
+  pid_t pid = spawnLogged(
+      {bulwarkBinary("bulwark-agent"), "--config", config(), "run", "--interval", "60"}, {}, log);
   ASSERT_GT(pid, 0);
   ASSERT_TRUE(awaitLog(log, "verdict affirming", 20s)) << readText(log);
   std::ofstream(measuredFile()) << "setting = 2\n";  // a new record: the cursor moves past it
@@ -462,7 +460,9 @@ TEST_F(AgentAttest, DaemonSendsTheWholeLogToAVerifierRestoredFromABackup) {
   std::ofstream(measuredFile()) << "setting = 3\n";
   EXPECT_TRUE(awaitLog(log, "sending whole logs", 30s)) << readText(log);
   std::ofstream(measuredFile()) << "setting = 4\n";
-  std::this_thread::sleep_for(3s);  // the next triggered cycle ships from the new cursor
+  // The next triggered cycle ships from the cursor the whole log left.
+  EXPECT_TRUE(awaitLog(log, "sending logs incrementally", 30s, "sending whole logs"))
+      << readText(log);
   ::kill(pid, SIGTERM);
   EXPECT_EQ(waitExit(pid, 20s), 0) << readText(log);
   std::string text = readText(log);
