@@ -7,7 +7,6 @@
 // "ERROR ..." (stderr) when the inputs cannot be read or the verifier cannot be asked.
 // The connection options are the global ones cmd_nodes.cc declares (--verifier, --token
 // or $BULWARK_TOKEN, --cacert, --cert, --key).
-#include <charconv>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -49,13 +48,9 @@ int exportBundle(CLI::App& app, const ExportOptions& o) {
   h.client_cert = globalOption(app, "--cert");
   h.client_key = globalOption(app, "--key");
   h.token = globalOption(app, "--token");
-  if (std::string t = globalOption(app, "--timeout"); !t.empty()) {
-    int seconds = 0;
-    auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), seconds);
-    if (ec != std::errc() || end != t.data() + t.size() || seconds <= 0) {
-      return errorOut("--timeout: not a positive number of seconds");
-    }
-    h.timeout = std::chrono::seconds(seconds);
+  // CLI11 already checked the global --timeout (cmd_nodes.cc: 1..3600 seconds).
+  if (const CLI::Option* t = app.get_option_no_throw("--timeout"); t && t->count() > 0) {
+    h.timeout = std::chrono::seconds(t->as<int>());
   }
   auto client = HttpClient::create(h);
   if (!client) return errorOut(client.error().toString());
