@@ -82,10 +82,9 @@ class Replica {
   std::string log() const { return dir_ + "/" + name_ + ".log"; }
   std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
   std::unique_ptr<ctl::HttpClient> client(const std::string& token, bool agent = false) const {
-    auto c =
-        ctl::HttpClient::create({"https://127.0.0.1:" + std::to_string(port_), dir_ + "/ca.pem",
-                                 agent ? dir_ + "/agent.pem" : "", agent ? dir_ + "/agent.key" : "",
-                                 token, std::chrono::seconds(30)});
+    auto c = ctl::HttpClient::create({url(), dir_ + "/ca.pem", agent ? dir_ + "/agent.pem" : "",
+                                      agent ? dir_ + "/agent.key" : "", token,
+                                      std::chrono::seconds(30)});
     EXPECT_TRUE(c.has_value()) << (c ? "" : c.error().toString());
     return c ? std::move(*c) : nullptr;
   }
