@@ -17,17 +17,11 @@ namespace bulwark::attest {
 namespace {
 
 using nlohmann::json;
+using testing::entries;
+using testing::parseText;
+using testing::subjects;
 
 const HashAlg kBanks[] = {HashAlg::kSha1, HashAlg::kSha256};
-
-std::vector<BatchEntry> entries(int n, const std::string& tag = "f") {
-  std::vector<BatchEntry> out;
-  for (int i = 0; i < n; ++i) {
-    std::string s = tag + std::to_string(i);
-    out.push_back({"file", "/etc/" + s + ".conf", sha256(asBytes(s))});
-  }
-  return out;
-}
 
 std::string canonical(const json& c) { return canonicalContent(c).value(); }
 
@@ -46,25 +40,12 @@ std::string logOf(const std::vector<json>& contents) {
   return text;
 }
 
-CelLog parse(const std::string& text) {
-  auto log = parseCel(testing::view(text));
-  EXPECT_TRUE(log.has_value()) << log.error().toString();
-  return log.value_or(CelLog{});
-}
-
-std::vector<std::string> subjects(const std::vector<BatchEntry>& es) {
-  std::vector<std::string> out;
-  for (const auto& e : es) out.push_back(e.subject);
-  return out;
-}
-
 // tests/fuzz/corpus/cel_fuzz/parts.log was written by Python (json.dumps with
 // sort_keys, hashlib): an orphaned part, a recovery record, two parts and their
 // batch, a single batch. Our canonical hashes must agree with it.
 TEST(BulwarkParts, IndependentSampleChecksCleanAndAttestsCommittedParts) {
   // testdataPath is <source>/tests/testdata/cel/<name> (BULWARK_SOURCE_DIR or this tree).
-  CelLog log =
-      parse(testing::readText(testing::testdataPath("../../fuzz/corpus/cel_fuzz/parts.log")));
+  CelLog log = testing::parseFile(testing::testdataPath("../../fuzz/corpus/cel_fuzz/parts.log"));
   ASSERT_EQ(log.records.size(), 7u);
   auto found = checkBulwarkRecords(log);
   EXPECT_TRUE(found.empty()) << found.front().reason;
@@ -136,7 +117,7 @@ TEST(BulwarkParts, PartsAndBatchCheckCleanAndAttestEveryEntry) {
   ASSERT_GE(records->size(), 3u);
   std::vector<json> contents{makeBatchContent(first)};
   contents.insert(contents.end(), records->begin(), records->end());
-  CelLog log = parse(logOf(contents));
+  CelLog log = parseText(logOf(contents));
   EXPECT_TRUE(checkBulwarkRecords(log).empty());
   std::vector<BatchEntry> want = first;
   want.insert(want.end(), many.begin(), many.end());
@@ -223,7 +204,7 @@ std::vector<TamperCase> tamperCases() {
 TEST(BulwarkParts, EveryTamperingIsAFindingAndAttestsNoPartEntry) {
   for (const auto& c : tamperCases()) {
     SCOPED_TRACE(c.name);
-    CelLog log = parse(c.log);
+    CelLog log = parseText(c.log);
     auto found = checkBulwarkRecords(log);
     ASSERT_FALSE(found.empty());
     bool matched = false;
@@ -255,7 +236,7 @@ TEST(BulwarkParts, OrphanedPartsAttestNothingAndAreNoFinding) {
   for (const auto& [name, contents] :
        {std::pair{"recovered", crashed}, std::pair{"at_end_of_log", orphans}}) {
     SCOPED_TRACE(name);
-    CelLog log = parse(logOf(contents));
+    CelLog log = parseText(logOf(contents));
     EXPECT_TRUE(checkBulwarkRecords(log).empty()) << checkBulwarkRecords(log).front().reason;
     auto got = loggedBatchEntries(log);
     if (std::string(name) == "recovered") {
@@ -271,7 +252,7 @@ TEST(BulwarkParts, NoActionBatchAttestsNothing) {
   auto records = makeBatchRecords(entries(30, "m"), 700).value();
   std::string text = logOf(std::vector<json>(records.begin(), records.end() - 1)) +
                      formatCelRecord(15, {}, kBulwarkContentType, canonical(records.back()));
-  CelLog log = parse(text);
+  CelLog log = parseText(text);
   EXPECT_FALSE(checkBulwarkRecords(log).empty());
   EXPECT_TRUE(loggedBatchEntries(log).empty());
 }

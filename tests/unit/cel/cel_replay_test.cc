@@ -11,6 +11,7 @@
 namespace bulwark::attest {
 namespace {
 
+using testing::parseText;
 using testing::rec;
 using testing::sha1Hex;
 using testing::sha256Hex;
@@ -27,12 +28,6 @@ std::string format(const CelReplay& replay) {
     }
   }
   return out;
-}
-
-CelLog parsed(const std::string& text) {
-  auto log = parseCel(view(text));
-  EXPECT_TRUE(log.has_value()) << log.error().toString();
-  return log.value_or(CelLog{});
 }
 
 std::string record(unsigned pcr, const std::string& digests) {
@@ -56,12 +51,12 @@ TEST(CelReplay, MatchesIndependentReplayOfSamples) {
         testing::readText(testing::testdataPath(std::string(name) + ".expected"));
     ASSERT_FALSE(log.empty());
     ASSERT_FALSE(expected.empty());
-    EXPECT_EQ(format(replayCel(parsed(log))), expected);
+    EXPECT_EQ(format(replayCel(parseText(log))), expected);
   }
 }
 
 TEST(CelReplay, ExtendMathFromZero) {
-  CelReplay r = replayCel(parsed(record(15, only256("a")) + record(15, only256("b"))));
+  CelReplay r = replayCel(parseText(record(15, only256("a")) + record(15, only256("b"))));
   Bytes pcr(32, 0);
   pcr = pcrExtend(HashAlg::kSha256, pcr, sha256(asBytes("a")));
   pcr = pcrExtend(HashAlg::kSha256, pcr, sha256(asBytes("b")));
@@ -73,7 +68,7 @@ TEST(CelReplay, ExtendMathFromZero) {
 
 TEST(CelReplay, MissingBankFailsOnlyThatBank) {
   std::string first = record(15, both("a"));
-  CelReplay r = replayCel(parsed(first + record(15, only256("b"))));
+  CelReplay r = replayCel(parseText(first + record(15, only256("b"))));
   ASSERT_EQ(r.banks.size(), 2u);
   ASSERT_FALSE(r.banks.at(HashAlg::kSha1).has_value());
   EXPECT_NE(r.banks.at(HashAlg::kSha1)
@@ -88,23 +83,23 @@ TEST(CelReplay, MissingBankFailsOnlyThatBank) {
 TEST(CelReplay, RequestedBankAbsentFromLogIsAnError) {
   CelReplayOptions opts;
   opts.banks = {HashAlg::kSha384};
-  CelReplay r = replayCel(parsed(record(15, only256("a"))), opts);
+  CelReplay r = replayCel(parseText(record(15, only256("a"))), opts);
   ASSERT_EQ(r.banks.size(), 1u);
   EXPECT_FALSE(r.banks.at(HashAlg::kSha384).has_value());
 }
 
 TEST(CelReplay, UnknownAlgOnlyRecordStillCountsAsExtend) {
   std::string sm3 = "{\"hashAlg\":\"sm3_256\",\"digest\":\"" + sha256Hex("z") + "\"}";
-  CelReplay r = replayCel(parsed(record(15, only256("a")) + record(15, sm3)));
+  CelReplay r = replayCel(parseText(record(15, only256("a")) + record(15, sm3)));
   EXPECT_FALSE(r.banks.at(HashAlg::kSha256).has_value());
 }
 
 TEST(CelReplay, SkipsNoActionAndNvRecords) {
   std::string nv = rec("{\"nv_index\":5,\"digests\":[" + only256("nv") +
                        "],\"content_type\":\"systemd\",\"content\":{}}");
-  CelReplay plain = replayCel(parsed(record(15, only256("a")) + record(15, only256("b"))));
-  CelReplay mixed = replayCel(parsed(record(15, "") + record(15, only256("a")) + nv +
-                                     record(15, "") + record(15, only256("b"))));
+  CelReplay plain = replayCel(parseText(record(15, only256("a")) + record(15, only256("b"))));
+  CelReplay mixed = replayCel(parseText(record(15, "") + record(15, only256("a")) + nv +
+                                        record(15, "") + record(15, only256("b"))));
   EXPECT_EQ(format(mixed), format(plain));
   EXPECT_EQ(mixed.no_action_records, 2u);
   EXPECT_EQ(mixed.nv_records, 1u);
@@ -114,20 +109,20 @@ TEST(CelReplay, SkipsNoActionAndNvRecords) {
 TEST(CelReplay, InitialValuesChainLogs) {
   std::string a = record(15, both("a")) + record(11, both("b"));
   std::string b = record(15, both("c"));
-  CelReplay whole = replayCel(parsed(a + b));
-  CelReplay head = replayCel(parsed(a));
+  CelReplay whole = replayCel(parseText(a + b));
+  CelReplay head = replayCel(parseText(a));
   CelReplayOptions opts;
   for (const auto& [alg, values] : head.banks) {
     ASSERT_TRUE(values.has_value());
     for (const auto& [pcr, v] : *values) opts.initial[{alg, pcr}] = v;
   }
-  EXPECT_EQ(format(replayCel(parsed(b), opts)), format(whole));
+  EXPECT_EQ(format(replayCel(parseText(b), opts)), format(whole));
 }
 
 TEST(CelReplay, BadInitialValueIsAnError) {
   CelReplayOptions opts;
   opts.initial[{HashAlg::kSha256, 15}] = Bytes(20, 0);
-  CelReplay r = replayCel(parsed(record(15, only256("a"))), opts);
+  CelReplay r = replayCel(parseText(record(15, only256("a"))), opts);
   ASSERT_FALSE(r.banks.at(HashAlg::kSha256).has_value());
   EXPECT_EQ(r.banks.at(HashAlg::kSha256).error().code(), ErrorCode::kInvalidArgument);
 }
@@ -141,7 +136,7 @@ TEST(CelReplay, ResetValues) {
        {Case{0, 0}, Case{15, 0}, Case{16, 0}, Case{17, 0xff}, Case{22, 0xff}, Case{23, 0}}) {
     SCOPED_TRACE(c.pcr);
     EXPECT_EQ(pcrResetValue(HashAlg::kSha384, c.pcr), Bytes(48, c.fill));
-    CelReplay r = replayCel(parsed(record(c.pcr, only256("a"))));
+    CelReplay r = replayCel(parseText(record(c.pcr, only256("a"))));
     EXPECT_EQ(r.banks.at(HashAlg::kSha256)->at(c.pcr),
               pcrExtend(HashAlg::kSha256, Bytes(32, c.fill), sha256(asBytes("a"))));
   }

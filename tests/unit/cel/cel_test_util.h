@@ -107,11 +107,30 @@ inline std::string readText(const std::string& path) {
 
 inline ByteView view(const std::string& s) { return asBytes(s); }
 
-// A log file as the verifier would parse it (an empty log when it does not parse).
-inline CelLog parseFile(const std::string& path) {
-  auto log = parseCel(view(readText(path)));
+// Log text as the verifier would parse it (an empty log when it does not parse).
+inline CelLog parseText(const std::string& text) {
+  auto log = parseCel(view(text));
   EXPECT_TRUE(log.has_value()) << log.error().toString();
   return log.value_or(CelLog{});
+}
+
+// A log file as the verifier would parse it (an empty log when it does not parse).
+inline CelLog parseFile(const std::string& path) { return parseText(readText(path)); }
+
+// `n` distinct entries: /etc/<tag><i>.conf with digest SHA-256("<tag><i>").
+inline std::vector<BatchEntry> entries(int n, const std::string& tag = "f") {
+  std::vector<BatchEntry> out;
+  for (int i = 0; i < n; ++i) {
+    std::string s = tag + std::to_string(i);
+    out.push_back({"file", "/etc/" + s + ".conf", sha256(asBytes(s))});
+  }
+  return out;
+}
+
+inline std::vector<std::string> subjects(const std::vector<BatchEntry>& es) {
+  std::vector<std::string> out;
+  for (const auto& e : es) out.push_back(e.subject);
+  return out;
 }
 
 // Permission bits of a file, including the writer's in-progress mark (S_ISVTX).

@@ -21,26 +21,19 @@
 namespace bulwark::attest {
 namespace {
 
+using testing::entries;
 using testing::FakePcrExtender;
-using testing::FileSizeLimitScope;
-using testing::TempDir;
 using testing::fileMode;
+using testing::FileSizeLimitScope;
 using testing::limitFileSize;
 using testing::parseFile;
 using testing::replayWithLostExtend;
 using testing::runCrashingChild;
+using testing::subjects;
+using testing::TempDir;
 
 const std::string kBoot = "6f1d2c3b4a5948e7b6c5d4e3f2a1b0c9";
 constexpr std::size_t kCap = 700;  // canonical bytes per record: ~5 entries
-
-std::vector<BatchEntry> entries(int n, const std::string& tag) {
-  std::vector<BatchEntry> out;
-  for (int i = 0; i < n; ++i) {
-    std::string s = tag + std::to_string(i);
-    out.push_back({"file", "/etc/" + s + ".conf", sha256(asBytes(s))});
-  }
-  return out;
-}
 
 CelWriter makeWriter(const std::string& path, PcrExtender& extender) {
   CelWriterOptions opts;
@@ -50,12 +43,6 @@ CelWriter makeWriter(const std::string& path, PcrExtender& extender) {
   auto w = CelWriter::create(opts, extender);
   EXPECT_TRUE(w.has_value()) << w.error().toString();
   return std::move(*w);
-}
-
-std::vector<std::string> subjects(const std::vector<BatchEntry>& es) {
-  std::vector<std::string> out;
-  for (const auto& e : es) out.push_back(e.subject);
-  return out;
 }
 
 // The replay of every bank, with `lost` (per bank) extended right before record

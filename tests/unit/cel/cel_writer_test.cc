@@ -19,13 +19,13 @@ namespace bulwark::attest {
 namespace {
 
 using testing::FakePcrExtender;
-using testing::FileSizeLimitScope;
-using testing::TempDir;
 using testing::fileMode;
+using testing::FileSizeLimitScope;
 using testing::limitFileSize;
 using testing::parseFile;
 using testing::replayWithLostExtend;
 using testing::runCrashingChild;
+using testing::TempDir;
 using testing::view;
 
 const std::string kBoot = "6f1d2c3b4a5948e7b6c5d4e3f2a1b0c9";  // same as make_samples.py
