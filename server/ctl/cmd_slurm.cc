@@ -396,10 +396,11 @@ Asked askVerifier(const Settings& s, const std::string& node) {
   return {v};
 }
 
-// Bounds the whole verifier conversation. HttpClient's per-request timeout does not cover
-// every synchronous Beast/Asio step, and a verifier that accepts connections and then
-// stalls must not keep the check running until slurmd kills it after 60 s: that would
-// leave the node schedulable (fail open). The worker thread is abandoned on timeout;
+// Bounds the whole verifier conversation. HttpClient's timeout applies per step (name
+// resolution is synchronous and unbounded; connect, handshake, send and receive each get
+// the full timeout) and there may be two requests, so a verifier that answers slowly
+// step by step must not keep the check running until slurmd kills it after 60 s: that
+// would leave the node schedulable (fail open). The worker thread is abandoned on timeout;
 // it holds only its own copies and dies with the process.
 Asked askVerifierWithin(const Settings& s, const std::string& node) {
   auto promise = std::make_shared<std::promise<Asked>>();
