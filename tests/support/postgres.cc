@@ -1,15 +1,10 @@
 #include "tests/support/postgres.h"
 
-#include "tests/support/net.h"
-
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +13,8 @@
 #include <filesystem>
 #include <thread>
 #include <vector>
+
+#include "tests/support/net.h"
 
 namespace bulwark::testing {
 
@@ -38,7 +35,6 @@ std::string findBinDir() {
   }
   return best;
 }
-
 
 struct SpawnSpec {
   std::vector<std::string> argv;

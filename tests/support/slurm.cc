@@ -1,10 +1,6 @@
 #include "tests/support/slurm.h"
 
-#include "tests/support/net.h"
-
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +10,7 @@
 #include <thread>
 
 #include "tests/support/fleet.h"  // spawnLogged, stopProcess, readText
+#include "tests/support/net.h"
 
 namespace bulwark::testing {
 
@@ -21,7 +18,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace {
-
 
 std::string shortHostname() {
   char buf[256] = {};
