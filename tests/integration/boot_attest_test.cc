@@ -14,21 +14,22 @@
 // boot policy and the node's log it needs, so the order does not matter.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
-#include <sstream>
-#include <algorithm>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "attest/core/bytes.h"
 #include "attest/eventlog/event_log.h"
 #include "attest/eventlog/event_types.h"
 #include "tests/support/fleet.h"
+#include "tests/support/suite_resource.h"
 
 namespace bulwark::testing {
 namespace {
@@ -101,9 +102,8 @@ std::map<int, std::string> readPcrs(const Swtpm& tpm) {
 class BootAttest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto fleet = Fleet::create({.appraisal_extra = "boot_pcrs: true"});
-    ASSERT_TRUE(fleet.has_value()) << fleet.error().toString();
-    fleet_ = std::move(*fleet).release();
+    fleet_.start(Fleet::create({.appraisal_extra = "boot_pcrs: true"}));
+    ASSERT_TRUE(fleet_) << fleet_.error();
     bootNode("boot-1", "rhel8_uefi");
     bootNode("boot-3", "ubuntu_2104_no_secure_boot");
     ASSERT_TRUE(fleet_->addNode("boot-2").has_value());  // fresh swtpm: nothing extended
@@ -121,11 +121,8 @@ class BootAttest : public ::testing::Test {
       ASSERT_TRUE(approved.has_value()) << approved.error().toString();
     }
   }
-  static void TearDownTestSuite() {
-    delete fleet_;
-    fleet_ = nullptr;
-  }
-  void SetUp() override { ASSERT_NE(fleet_, nullptr); }
+  static void TearDownTestSuite() { fleet_.stop(); }
+  void SetUp() override { ASSERT_TRUE(fleet_) << fleet_.error(); }
 
   // Extends `log` into a new node's swtpm and ships it; the read-back must equal the
   // upstream expected PCRs (else the test setup, not Bulwark, is wrong).
@@ -199,7 +196,7 @@ class BootAttest : public ::testing::Test {
     return path;
   }
 
-  static inline Fleet* fleet_ = nullptr;
+  static inline SuiteResource<Fleet> fleet_;
   static inline std::string current_extra_ = "boot_pcrs: true";
 };
 
