@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "tests/support/fleet.h"
+#include "tests/support/net.h"
 
 namespace bulwark::testing {
 namespace {
@@ -252,18 +253,8 @@ TEST_F(SlurmHealthcheck, StalledVerifierFailsClosedInTime) {
 // Something else answers at the verifier's address with a valid certificate (a
 // misrouted load balancer, a default page): HTTP 200 that is not a verdict is not trust.
 TEST_F(SlurmHealthcheck, ForeignTlsServerIsNotTrust) {
-  int port = 0;
-  {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-    port = ntohs(addr.sin_port);
-    ::close(fd);
-  }
+  const int port = freeLoopbackPort();
+  ASSERT_GT(port, 0);
   // openssl s_server -www answers every GET with 200 and an HTML status page.
   std::string log = fleet_->dir() + "/s_server.log";
   pid_t server = spawnLogged(
