@@ -15,7 +15,9 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-$ROOT/build-release}" && pwd)
-NODES=${NODES:-64} CONCURRENCY=${CONCURRENCY:-16} SECONDS_=${SECONDS:-20} EVENTS=${EVENTS:-50}
+# SECONDS is also bash's own clock (always set, 0 at start): only an exported one is the user's.
+SECONDS_=$(printenv SECONDS || echo 20)
+NODES=${NODES:-64} CONCURRENCY=${CONCURRENCY:-16} EVENTS=${EVENTS:-50}
 MEM_NODES=${MEM_NODES:-10000} THREADS=${THREADS:-2} AK=${AK:-ecc}
 VERIFIER=$BUILD/bin/bulwark-verifier LOAD=$BUILD/bench/verifier_load
 for b in "$VERIFIER" "$LOAD"; do [ -x "$b" ] || { echo "missing $b (build it)" >&2; exit 2; }; done
