@@ -64,12 +64,12 @@ bulwark::v1::AttestResponse attestResponse(const Appraiser& a, const AttestOutco
   out.set_next_nonce(toString(o.next.nonce));
   out.set_nonce_expires_unix_ms(o.next.expires_at);
   fillSelection(a, out.mutable_pcr_bank(), out.mutable_pcr_selection());
-  for (const CopyState& c : o.cursors) {
+  if (o.cursor) {
     auto* cursor = out.add_log_cursors();
-    cursor->set_source(c.source);
-    cursor->set_offset(c.offset);
-    cursor->set_entries(c.entries);
-    cursor->set_prefix_sha256(toString(c.sha256));
+    cursor->set_source(o.cursor->source);
+    cursor->set_offset(o.cursor->offset);
+    cursor->set_entries(o.cursor->entries);
+    cursor->set_prefix_sha256(toString(o.cursor->sha256));
   }
   return out;
 }

@@ -212,7 +212,7 @@ ApiResult<std::vector<MeasurementAcknowledgment>> Appraiser::acknowledgments(
 ApiResult<AppraisalRecord> Appraiser::record(const NodeRecord& node, const ParsedEvidence& ev,
                                              const PipelineResult& result, Millis now,
                                              Millis fresh_until, std::int64_t policy_version,
-                                             ByteView evidence, std::span<const LogCopy> copies,
+                                             ByteView evidence, const LogCopy* copy,
                                              const NonceTurn* turn) {
   AppraisalRecord r;
   r.node = node.name;
@@ -237,7 +237,7 @@ ApiResult<AppraisalRecord> Appraiser::record(const NodeRecord& node, const Parse
   r.ear = std::move(*jws);
   Result<AppraisalRecord> stored = AppraisalRecord{};
   if (turn != nullptr) {
-    auto attested = store_.recordAttestation(turn->used, now, r, evidence, copies, turn->next);
+    auto attested = store_.recordAttestation(turn->used, now, r, evidence, copy, turn->next);
     if (attested && !*attested) {
       // Another request used this nonce since it was checked: nothing was stored.
       return apiFail(409, nonceCode(attested->error()), nonceDetail(attested->error()));
@@ -245,7 +245,7 @@ ApiResult<AppraisalRecord> Appraiser::record(const NodeRecord& node, const Parse
     stored = attested ? Result<AppraisalRecord>(std::move(**attested))
                       : Result<AppraisalRecord>(std::unexpected(attested.error()));
   } else {
-    stored = store_.recordAppraisal(r, evidence, copies);
+    stored = store_.recordAppraisal(r, evidence, copy);
   }
   if (!stored) {
     if (stored.error().code() == ErrorCode::kInvalidArgument) {
@@ -333,7 +333,7 @@ ApiResult<AttestOutcome> Appraiser::attest(const AgentIdentity& who, ByteView ev
   if (!ak) return std::unexpected(ak.error());
   PipelineInput in = inputFor(*node, *ev, **ak, **pol);
   in.acknowledged = &*acks;
-  in.copies = plan->resume.empty() ? nullptr : &plan->resume;
+  in.resume = plan->resume;
   in.memo = plan->memo;
   PipelineResult result = runPipeline(std::move(ledger), in);
   concludeLogs(*node, *ev, result, (*pol)->version(), *acks, *plan);
@@ -342,7 +342,7 @@ ApiResult<AttestOutcome> Appraiser::attest(const AgentIdentity& who, ByteView ev
   if (!next) return std::unexpected(next.error());
   NonceTurn turn{asBytes(ev->report.nonce()), *next};
   auto rec = record(*node, *ev, result, now, now + options_.freshness_ttl.count() * 1000,
-                    (*pol)->version(), evidence, plan->writes, &turn);
+                    (*pol)->version(), evidence, plan->write ? &*plan->write : nullptr, &turn);
   if (!rec) {
     forgetLogs(node->name);
     return std::unexpected(rec.error());
@@ -355,7 +355,7 @@ ApiResult<AttestOutcome> Appraiser::attest(const AgentIdentity& who, ByteView ev
   }
   return AttestOutcome{std::move(*rec), std::move(result.verdict),
                        NonceGrant{std::move(next->value), next->expires_at},
-                       std::move(plan->cursors)};
+                       plan->after ? plan->after->copy : std::nullopt};
 }
 
 ApiResult<bool> Appraiser::reappraise(const std::string& name) {

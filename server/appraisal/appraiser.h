@@ -57,9 +57,9 @@ struct AttestOutcome {
   AppraisalRecord record;  // as stored (id set)
   Verdict verdict;
   NonceGrant next;
-  // The node's logs the verifier now holds verified copies of (AttestResponse.log_cursors);
-  // empty when the logs did not replay, so the agent sends them whole next time.
-  std::vector<CopyState> cursors;
+  // The node's log the verifier now holds a verified copy of (AttestResponse.log_cursors);
+  // none when the logs did not replay, so the agent sends them whole next time.
+  std::optional<CopyState> cursor;
 };
 
 // What re-approving an enrolled node did (POST /v1/nodes/{name}/approve, docs/api.md).
@@ -114,30 +114,28 @@ class Appraiser {
   std::string metricsText() const;
 
  private:
-  struct Prepared;
-  // The verified log copies of one node as this replica last saw them (appraiser_logs.cc).
+  // The verified log copy of one node as this replica last saw it (appraiser_logs.cc).
   struct NodeLogs {
-    Bytes ak_name;                              // the enrollment they belong to
+    Bytes ak_name;  // the enrollment it belongs to
     Millis enrolled_at = 0;
-    std::vector<CopyState> copies;              // ordered by source
-    std::shared_ptr<const LogPolicyMemo> memo;  // for exactly these copies, or null
+    std::optional<CopyState> copy;
+    std::shared_ptr<const LogPolicyMemo> memo;  // for exactly this copy, or null
   };
   using NodeLogsPtr = std::shared_ptr<const NodeLogs>;
-  // How incremental evidence is appraised: from the copies (fast path, `memo` set) or
-  // expanded into whole logs.
+  // How evidence with a kept log is appraised: resumed from the copy (fast path:
+  // `resume` and `memo` set) or whole (expanded when shipped incrementally).
   struct LogPlan {
-    NodeLogsPtr known;                          // cached/stored copies of the node
-    std::map<std::size_t, CopyState> resume;    // by ParsedLog::index (fast path)
-    const LogPolicyMemo* memo = nullptr;        // fast path
-    std::vector<LogCopy> writes;                // new copies to store with the appraisal
-    std::vector<CopyState> cursors;             // what the node's copies are afterwards
-    NodeLogsPtr after;                          // the cache entry afterwards
+    NodeLogsPtr known;                    // the node's copy as cached or stored
+    const CopyState* resume = nullptr;    // fast path: known->copy
+    const LogPolicyMemo* memo = nullptr;  // fast path: known->memo
+    std::optional<LogCopy> write;         // new copy to store with the appraisal
+    NodeLogsPtr after;                    // the cache entry afterwards (its copy: the cursor)
   };
   ApiResult<NodeLogsPtr> nodeLogs(const NodeRecord& node, bool reload);
   ApiResult<LogPlan> prepareLogs(const NodeRecord& node, ParsedEvidence& ev,
                                  std::int64_t policy_version,
                                  const std::vector<MeasurementAcknowledgment>& acks);
-  ApiResult<bool> resumable(const NodeRecord& node, const ParsedEvidence& ev, LogPlan& plan);
+  ApiResult<bool> resumable(const NodeRecord& node, const ParsedLog& log, LogPlan& plan);
   void concludeLogs(const NodeRecord& node, const ParsedEvidence& ev, const PipelineResult& result,
                     std::int64_t policy_version, const std::vector<MeasurementAcknowledgment>& acks,
                     LogPlan& plan);
@@ -162,7 +160,7 @@ class Appraiser {
   ApiResult<AppraisalRecord> record(const NodeRecord& node, const ParsedEvidence& ev,
                                     const PipelineResult& result, Millis now, Millis fresh_until,
                                     std::int64_t policy_version, ByteView evidence,
-                                    std::span<const LogCopy> copies = {},
+                                    const LogCopy* copy = nullptr,
                                     const NonceTurn* turn = nullptr);
   ApiResult<NonceRecord> makeNonce(const std::string& node);
   PipelineResult run(CheckLedger ledger, const NodeRecord& node, const ParsedEvidence& ev,

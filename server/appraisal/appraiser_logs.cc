@@ -1,7 +1,7 @@
-// Appraiser: incremental logs (log_copies.h, docs/api.md "Incremental logs"). Which
-// copies a node has (cached per replica, read from the Store on a miss or a mismatch),
-// whether evidence resumes from them with the policy memo or is expanded into whole
-// logs, and which copies an appraisal leaves behind.
+// Appraiser: incremental logs (log_copies.h, docs/api.md "Incremental logs"). The copy a
+// node has (cached per replica, read from the Store on a miss or a mismatch), whether
+// evidence resumes from it with the policy memo or is expanded into whole logs, and the
+// copy an appraisal leaves behind.
 #include <algorithm>
 
 #include "attest/cel/bulwark_content.h"
@@ -14,20 +14,11 @@ namespace {
 // Bounds the per-replica cache (a few hundred bytes per node plus its memo).
 constexpr std::size_t kMaxCachedNodes = 200000;
 
-const CopyState* findCopy(const std::vector<CopyState>& copies, const std::string& source) {
-  for (const CopyState& c : copies) {
-    if (c.source == source) return &c;
-  }
-  return nullptr;
-}
-
-bool bySource(const CopyState& a, const CopyState& b) { return a.source < b.source; }
-
-// Bulwark records in a log the verifier keeps no copy of: their entries are not behind
-// any copy, so a memo keyed by the copies would not cover them.
-bool uncoveredEntries(const ParsedEvidence& ev) {
+// Bulwark records in a CEL log other than the kept one: their entries are not behind
+// the copy, so a memo keyed by the copy would not cover them.
+bool uncoveredEntries(const ParsedEvidence& ev, std::size_t kept) {
   for (const ParsedLog& l : ev.logs) {
-    if (!l.cel || keepsCopy(l)) continue;
+    if (!l.cel || l.index == kept) continue;
     for (const attest::CelRecord& r : l.cel->records) {
       if (r.content_type == attest::kBulwarkContentType) return true;
     }
@@ -42,7 +33,7 @@ void Appraiser::forgetLogs(const std::string& node) {
 }
 
 // A cached entry is used only by the enrollment it was made for: a re-enrolled node
-// starts again from the Store, which dropped its copies.
+// starts again from the Store, which dropped its copy.
 ApiResult<Appraiser::NodeLogsPtr> Appraiser::nodeLogs(const NodeRecord& node, bool reload) {
   if (!reload) {
     std::lock_guard lock(mu_);
@@ -51,16 +42,16 @@ ApiResult<Appraiser::NodeLogsPtr> Appraiser::nodeLogs(const NodeRecord& node, bo
         it->second->enrolled_at == node.enrolled_at)
       return it->second;
   }
-  auto rows = store_.logCopies(node.name, false);
-  if (!rows) return std::unexpected(fromStoreError(rows.error(), "node-unknown"));
+  auto row = store_.logCopy(node.name, false);
+  if (!row) return std::unexpected(fromStoreError(row.error(), "node-unknown"));
   auto fresh = std::make_shared<NodeLogs>();
   fresh->ak_name = node.ak_name;
   fresh->enrolled_at = node.enrolled_at;
-  for (const LogCopy& row : *rows) {
-    auto state = copyStateOf(row);
+  if (*row) {
+    auto state = copyStateOf(**row);
     if (!state)
       return apiFail(500, "internal-error", "node " + node.name + ": " + state.error().message());
-    fresh->copies.push_back(std::move(*state));
+    fresh->copy = std::move(*state);
   }
   std::lock_guard lock(mu_);
   if (node_logs_.size() >= kMaxCachedNodes) node_logs_.clear();
@@ -68,27 +59,18 @@ ApiResult<Appraiser::NodeLogsPtr> Appraiser::nodeLogs(const NodeRecord& node, bo
   return NodeLogsPtr(fresh);
 }
 
-// Whether every incremental log of `ev` continues a copy of this node exactly; fills
-// plan.resume. Another replica may have moved a copy on: a mismatch reloads once.
-ApiResult<bool> Appraiser::resumable(const NodeRecord& node, const ParsedEvidence& ev,
-                                     LogPlan& plan) {
+// Whether the incremental log of `ev` continues the node's copy exactly (sets
+// plan.known). Another replica may have moved the copy on: a mismatch reloads once.
+ApiResult<bool> Appraiser::resumable(const NodeRecord& node, const ParsedLog& log, LogPlan& plan) {
   HashAlg bank = options_.selection.banks()[0].alg;
   for (bool reload : {false, true}) {
     auto known = nodeLogs(node, reload);
     if (!known) return std::unexpected(known.error());
     plan.known = *known;
-    plan.resume.clear();
-    bool all = true;
-    for (const ParsedLog& l : ev.logs) {
-      if (!l.incremental()) continue;
-      const CopyState* c = findCopy(plan.known->copies, l.source);
-      if (c == nullptr || c->offset != l.offset || c->entries != l.entries_before || c->bank != bank) {
-        all = false;
-        break;
-      }
-      plan.resume.emplace(l.index, *c);
-    }
-    if (all) return true;
+    const std::optional<CopyState>& c = plan.known->copy;
+    if (c && c->source == log.source && c->offset == log.offset &&
+        c->entries == log.entries_before && c->bank == bank)
+      return true;
   }
   return false;
 }
@@ -99,37 +81,36 @@ ApiResult<Appraiser::LogPlan> Appraiser::prepareLogs(
     const NodeRecord& node, ParsedEvidence& ev, std::int64_t policy_version,
     const std::vector<MeasurementAcknowledgment>& acks) {
   LogPlan plan;
-  bool keeps = std::any_of(ev.logs.begin(), ev.logs.end(), keepsCopy);
-  if (!keeps) return plan;
-  if (!ev.incremental()) {
+  if (!std::any_of(ev.logs.begin(), ev.logs.end(), keepsCopy)) return plan;
+  auto incremental = std::find_if(ev.logs.begin(), ev.logs.end(),
+                                  [](const ParsedLog& l) { return l.incremental(); });
+  if (incremental == ev.logs.end()) {
     auto known = nodeLogs(node, false);  // to tell an unchanged log from a new one
     if (!known) return std::unexpected(known.error());
     plan.known = *known;
     return plan;
   }
-  auto ok = resumable(node, ev, plan);
+  // One copy per node, of the first log that keeps one (concludeLogs): only that log can
+  // resume from it (a second incremental log makes expansion refuse the evidence).
+  bool one = std::count_if(ev.logs.begin(), ev.logs.end(),
+                           [](const ParsedLog& l) { return l.incremental(); }) == 1 &&
+             std::find_if(ev.logs.begin(), ev.logs.end(), keepsCopy) == incremental;
+  auto ok = resumable(node, *incremental, plan);
   if (!ok) return std::unexpected(ok.error());
-  if (*ok) {
-    bool nothing_new = ev.logged.empty();
-    for (const ParsedLog& l : ev.logs) {
-      if (keepsCopy(l) && !appendsNothing(l)) nothing_new = false;
-    }
-    std::vector<CopyState> states;
-    for (const auto& [index, c] : plan.resume) states.push_back(c);
-    std::sort(states.begin(), states.end(), bySource);
-    if (nothing_new && plan.known->memo &&
-        plan.known->memo->key == memoKey(node.name, states, policy_version, acks, ev.measurements)) {
-      plan.memo = plan.known->memo.get();  // plan.known keeps it alive
-      ++resumed_;
-      return plan;
-    }
+  // Nothing appended, no entries from another log, and the memo is for these inputs.
+  if (*ok && one && ev.logged.empty() && appendsNothing(*incremental) && plan.known->memo &&
+      plan.known->memo->key ==
+          memoKey(node.name, *plan.known->copy, policy_version, acks, ev.measurements)) {
+    plan.resume = &*plan.known->copy;  // plan.known keeps copy and memo alive
+    plan.memo = plan.known->memo.get();
+    ++resumed_;
+    return plan;
   }
   // Something was appended, the policy inputs moved, or this replica lacks the copy:
-  // appraise the whole logs (the Store has the copies' bytes).
-  plan.resume.clear();
-  auto copies = store_.logCopies(node.name, true);
-  if (!copies) return std::unexpected(fromStoreError(copies.error(), "node-unknown"));
-  if (auto r = expandEvidence(ev, *copies); !r) {
+  // appraise the whole logs (the Store has the copy's bytes).
+  auto copy = store_.logCopy(node.name, true);
+  if (!copy) return std::unexpected(fromStoreError(copy.error(), "node-unknown"));
+  if (auto r = expandEvidence(ev, *copy ? &**copy : nullptr); !r) {
     forgetLogs(node.name);
     return apiFail(409, "log-prefix-unknown",
                    r.error().message() + " (the nonce was not used: send the whole log with it)");
@@ -142,45 +123,47 @@ void Appraiser::concludeLogs(const NodeRecord& node, const ParsedEvidence& ev,
                              const PipelineResult& result, std::int64_t policy_version,
                              const std::vector<MeasurementAcknowledgment>& acks, LogPlan& plan) {
   // Nothing verified: no copy moves, no cursor is handed out (the agent sends whole logs).
-  if (!result.logs_passed || !std::any_of(ev.logs.begin(), ev.logs.end(), keepsCopy)) return;
-  HashAlg bank = options_.selection.banks()[0].alg;
-  std::int64_t reset = result.counters ? result.counters->reset_count : 0;
+  if (!result.logs_passed) return;
+  // One copy per node: the first log that qualifies (an agent naming new logs cannot
+  // grow the verifier's storage).
+  auto kept = std::find_if(ev.logs.begin(), ev.logs.end(), keepsCopy);
+  if (kept == ev.logs.end()) return;
+  const ParsedLog& l = *kept;
   auto after = std::make_shared<NodeLogs>();
   after->ak_name = node.ak_name;
   after->enrolled_at = node.enrolled_at;
-  for (const ParsedLog& l : ev.logs) {
-    // One copy per node (the agent's measurement log; the Store keeps no other), so an
-    // agent cannot grow the verifier's storage by naming new logs.
-    if (!keepsCopy(l) || !after->copies.empty()) continue;
-    if (l.incremental()) {  // resumed: the copy is unchanged
-      after->copies.push_back(plan.resume.at(l.index));
-      continue;
-    }
+  if (l.incremental()) {  // resumed: the copy is unchanged, and so is its memo
+    after->copy = *plan.resume;
+    after->memo = plan.known->memo;
+  } else {
     std::string_view bytes = completeBytes(ev, l);
     auto chain = result.log_chains.find(l.index);
     // Too large to keep, or it did not start from reset PCRs (checkLogs): shipped whole.
-    if (bytes.size() > kMaxLogCopy || chain == result.log_chains.end()) continue;
-    CopyState state{l.source, bytes.size(), l.cel->records.size(), sha256(asBytes(bytes)), reset, bank,
+    if (bytes.size() > kMaxLogCopy || chain == result.log_chains.end()) return;
+    HashAlg bank = options_.selection.banks()[0].alg;
+    CopyState state{l.source, bytes.size(), l.cel->records.size(), sha256(asBytes(bytes)), bank,
                     chain->second};
-    const CopyState* old = plan.known ? findCopy(plan.known->copies, l.source) : nullptr;
-    if (old == nullptr || old->offset != state.offset || old->sha256 != state.sha256) {
-      plan.writes.push_back(LogCopy{node.name, l.source, reset,
-                                    static_cast<std::int64_t>(state.entries),
-                                    static_cast<std::int64_t>(state.offset), state.sha256,
-                                    std::string(hashAlgName(bank)), formatChain(state.chain),
-                                    std::string(bytes), 0});
+    const auto& old = plan.known ? plan.known->copy : std::nullopt;
+    if (!old || old->source != state.source || old->offset != state.offset ||
+        old->sha256 != state.sha256) {
+      plan.write = LogCopy{node.name,
+                           l.source,
+                           result.counters ? result.counters->reset_count : 0,
+                           static_cast<std::int64_t>(state.entries),
+                           static_cast<std::int64_t>(state.offset),
+                           state.sha256,
+                           std::string(hashAlgName(bank)),
+                           formatChain(state.chain),
+                           std::string(bytes),
+                           0};
     }
-    after->copies.push_back(std::move(state));
+    after->copy = std::move(state);
+    if (result.memo && !uncoveredEntries(ev, l.index)) {
+      auto memo = std::make_shared<LogPolicyMemo>(*result.memo);
+      memo->key = memoKey(node.name, *after->copy, policy_version, acks, ev.measurements);
+      after->memo = std::move(memo);
+    }
   }
-  std::sort(after->copies.begin(), after->copies.end(), bySource);
-  if (plan.memo != nullptr) {
-    after->memo = plan.known->memo;
-  } else if (result.memo && !uncoveredEntries(ev)) {
-    auto memo = std::make_shared<LogPolicyMemo>(*result.memo);
-    memo->key = memoKey(node.name, after->copies, policy_version, acks, ev.measurements);
-    after->memo = std::move(memo);
-  }
-  plan.cursors = after->copies;
   plan.after = std::move(after);
 }
 
@@ -199,9 +182,9 @@ std::string Appraiser::metricsText() const {
 
 ApiResult<void> Appraiser::expandStored(const std::string& node, ParsedEvidence& ev) {
   if (!ev.incremental()) return {};
-  auto copies = store_.logCopies(node, true);
-  if (!copies) return std::unexpected(fromStoreError(copies.error(), "node-unknown"));
-  if (auto r = expandEvidence(ev, *copies, true); !r) {
+  auto copy = store_.logCopy(node, true);
+  if (!copy) return std::unexpected(fromStoreError(copy.error(), "node-unknown"));
+  if (auto r = expandEvidence(ev, *copy ? &**copy : nullptr, true); !r) {
     return apiFail(409, "no-evidence",
                    "node " + node + "'s latest evidence continues a log copy the verifier no "
                    "longer holds: " + r.error().message());

@@ -92,12 +92,6 @@ Result<void> parsePcrs(const bulwark::v1::Quote& q, ParsedEvidence& out) {
   return {};
 }
 
-// Bulwark batch entries of one parsed CEL log (attest/cel decides which records count).
-void collectBatchEntries(const attest::CelLog& log, std::vector<MeasurementEntry>& out) {
-  for (auto& e : attest::loggedBatchEntries(log))
-    out.push_back({std::move(e.kind), std::move(e.subject), std::move(e.sha256)});
-}
-
 // Positions of a log shipped from `offset` become positions in the whole log.
 void rebaseCel(attest::CelLog& log, std::uint64_t offset, std::uint64_t entries_before) {
   for (attest::CelRecord& r : log.records) {
@@ -139,7 +133,6 @@ Result<void> parseLog(const EventLog& in, std::size_t index, const EvidenceLimit
                               ": " + cel.error().message());
       }
       rebaseCel(*cel, log.offset, log.entries_before);
-      collectBatchEntries(*cel, out.logged);
       log.cel = std::move(*cel);
       break;
     }
@@ -241,6 +234,7 @@ Result<void> parseReport(const EvidenceLimits& limits, ParsedEvidence& out) {
   for (int i = 0; i < r.logs_size(); ++i) {
     if (auto l = parseLog(r.logs(i), static_cast<std::size_t>(i), limits, out); !l) return l;
   }
+  collectLogged(out);
   if (auto m = parseMeasurements(r, limits, out); !m) return m;
   return parseContainers(r, limits);
 }
@@ -256,6 +250,15 @@ bool isNodeName(std::string_view s) {
 
 bool isKnownMeasurementKind(std::string_view kind) {
   return std::find(kKinds.begin(), kKinds.end(), kind) != kKinds.end();
+}
+
+void collectLogged(ParsedEvidence& ev) {
+  ev.logged.clear();
+  for (const ParsedLog& log : ev.logs) {
+    if (!log.cel) continue;
+    for (auto& e : attest::loggedBatchEntries(*log.cel))
+      ev.logged.push_back({std::move(e.kind), std::move(e.subject), std::move(e.sha256)});
+  }
 }
 
 bool ParsedEvidence::incremental() const {

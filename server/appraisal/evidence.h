@@ -94,6 +94,10 @@ struct ParsedEvidence {
   bool incremental() const;  // any log shipped from an offset
 };
 
+// ev.logged from the Bulwark batch entries of ev's CEL logs, in log order (attest/cel
+// decides which records count).
+void collectLogged(ParsedEvidence& ev);
+
 // kMalformed with "<field>: <problem>" for anything that does not decode; kUnsupported
 // for a bank or algorithm Bulwark does not implement.
 [[nodiscard]] Result<ParsedEvidence> parseEvidence(ByteView bytes,

@@ -42,7 +42,6 @@ Result<CopyState> copyStateOf(const LogCopy& copy) {
                    static_cast<std::uint64_t>(copy.bytes),
                    static_cast<std::uint64_t>(copy.entries),
                    copy.sha256,
-                   copy.reset_count,
                    *bank,
                    std::move(*chain)};
 }
@@ -73,16 +72,12 @@ std::string_view completeBytes(const ParsedEvidence& ev, const ParsedLog& log) {
   return bytes.substr(0, log.cel ? log.cel->complete_bytes : 0);
 }
 
-Result<void> expandEvidence(ParsedEvidence& ev, std::span<const LogCopy> copies,
-                            bool stored_evidence) {
+Result<void> expandEvidence(ParsedEvidence& ev, const LogCopy* copy, bool stored_evidence) {
   bool expanded = false;
   for (ParsedLog& log : ev.logs) {
     if (!log.incremental()) continue;
-    const LogCopy* copy = nullptr;
-    for (const LogCopy& c : copies) {
-      if (c.source == log.source) copy = &c;
-    }
-    bool fits = copy != nullptr && copy->content.size() == static_cast<std::uint64_t>(copy->bytes) &&
+    bool fits = copy != nullptr && copy->source == log.source &&
+                copy->content.size() == static_cast<std::uint64_t>(copy->bytes) &&
                 (stored_evidence ? copy->content.size() >= log.offset
                                  : copy->content.size() == log.offset &&
                                        static_cast<std::uint64_t>(copy->entries) == log.entries_before);
@@ -114,17 +109,11 @@ Result<void> expandEvidence(ParsedEvidence& ev, std::span<const LogCopy> copies,
     log.entries_before = 0;
     expanded = true;
   }
-  if (!expanded) return {};
-  ev.logged.clear();
-  for (const ParsedLog& log : ev.logs) {
-    if (!log.cel) continue;
-    for (auto& e : attest::loggedBatchEntries(*log.cel))
-      ev.logged.push_back({std::move(e.kind), std::move(e.subject), std::move(e.sha256)});
-  }
+  if (expanded) collectLogged(ev);
   return {};
 }
 
-Bytes memoKey(const std::string& node, std::span<const CopyState> copies,
+Bytes memoKey(const std::string& node, const CopyState& copy,
               std::int64_t policy_version, std::span<const MeasurementAcknowledgment> acks,
               std::span<const MeasurementEntry> reported) {
   Hasher h(HashAlg::kSha256);
@@ -139,13 +128,10 @@ Bytes memoKey(const std::string& node, std::span<const CopyState> copies,
   };
   auto number = [&field](std::uint64_t v) { field(std::to_string(v)); };
   field(node);
-  number(copies.size());
-  for (const CopyState& c : copies) {
-    field(c.source);
-    number(c.offset);
-    number(c.entries);
-    bytes(c.sha256);
-  }
+  field(copy.source);
+  number(copy.offset);
+  number(copy.entries);
+  bytes(copy.sha256);
   number(static_cast<std::uint64_t>(policy_version));
   number(acks.size());
   for (const auto& a : acks) {

@@ -29,7 +29,6 @@ struct CopyState {
   std::uint64_t offset = 0;   // bytes verified (a record boundary)
   std::uint64_t entries = 0;  // records verified
   Bytes sha256;               // of those bytes
-  std::int64_t reset_count = 0;
   HashAlg bank = HashAlg::kSha256;
   std::map<std::uint32_t, Bytes> chain;  // PCRs the log extended → value after it
 };
@@ -43,14 +42,14 @@ std::string formatChain(const std::map<std::uint32_t, Bytes>& chain);
 // CEL logs, firmware and IMA logs keep travelling whole).
 bool keepsCopy(const ParsedLog& log);
 
-// Makes every incremental log of `ev` whole: the copy of the same source (with content)
-// followed by the shipped bytes, reparsed; ev.logged is rebuilt. kNotFound naming the log
-// when no copy ends exactly at its offset (→ 409 log-prefix-unknown); kMalformed when
-// the joined bytes do not parse (the shipped bytes do not continue the copy).
-// With `stored_evidence` (re-appraisal of the node's latest stored evidence, which
-// advanced the copy past its own offset) the copy may be longer: its first `offset`
-// bytes are used.
-[[nodiscard]] Result<void> expandEvidence(ParsedEvidence& ev, std::span<const LogCopy> copies,
+// Makes the incremental log of `ev` whole: the node's copy (with content, or null when it
+// has none) followed by the shipped bytes, reparsed; ev.logged is rebuilt. kNotFound
+// naming the log when the copy is not of its source or does not end exactly at its offset
+// (→ 409 log-prefix-unknown); kMalformed when the joined bytes do not parse (the shipped
+// bytes do not continue the copy). With `stored_evidence` (re-appraisal of the node's
+// latest stored evidence, which advanced the copy past its own offset) the copy may be
+// longer: its first `offset` bytes are used.
+[[nodiscard]] Result<void> expandEvidence(ParsedEvidence& ev, const LogCopy* copy,
                                           bool stored_evidence = false);
 
 // Bytes of a whole (shipped whole or expanded) CEL log up to its last complete record:
@@ -74,9 +73,9 @@ struct LogPolicyMemo {
 };
 
 // Everything the memoized stages read besides the logged entries themselves: the node,
-// the copies the entries come from (source, offset, records, digest), the policy
-// version, the node's acknowledgments and the report's own measurements.
-Bytes memoKey(const std::string& node, std::span<const CopyState> copies,
+// the copy the entries come from (source, offset, records, digest), the policy version,
+// the node's acknowledgments and the report's own measurements.
+Bytes memoKey(const std::string& node, const CopyState& copy,
               std::int64_t policy_version, std::span<const MeasurementAcknowledgment> acks,
               std::span<const MeasurementEntry> reported);
 

@@ -40,12 +40,12 @@ struct PipelineInput {
   // Superseded measurements an operator accepted for this node (re-approval,
   // docs/verifier.md "Superseded entries"); only entries naming the report's node count.
   const std::vector<MeasurementAcknowledgment>* acknowledged = nullptr;
-  // Incremental logs resume from the verifier's copies (log_copies.h), by
-  // ParsedLog::index; with `memo`, the policy stages over the logged measurements are
-  // replayed instead of evaluated. Fail closed: an incremental log without its copy fails
-  // the log check, incremental evidence without a memo the measurement check (the
-  // Appraiser expands such evidence instead).
-  const std::map<std::size_t, CopyState>* copies = nullptr;
+  // The incremental log resumes from the verifier's copy (log_copies.h); with `memo`, the
+  // policy stages over the logged measurements are replayed instead of evaluated. Fail
+  // closed: an incremental log that does not continue `resume` fails the log check,
+  // incremental evidence without a memo the measurement check (the Appraiser expands
+  // such evidence instead).
+  const CopyState* resume = nullptr;
   const LogPolicyMemo* memo = nullptr;
 };
 

@@ -64,17 +64,15 @@ void replayFirmware(CappedFailures& out, const ParsedLog& log, std::uint32_t mas
 // records, then the shipped records on top (log_copies.h).
 const CopyState* copyFor(CappedFailures& out, const ParsedLog& log, const PipelineInput& in,
                          LogReplayState& st) {
-  const CopyState* copy = nullptr;
-  if (in.copies != nullptr) {
-    if (auto it = in.copies->find(log.index); it != in.copies->end()) copy = &it->second;
-  }
-  if (copy == nullptr || copy->bank != st.bank || copy->offset != log.offset ||
-      copy->entries != log.entries_before) {
+  const CopyState* copy = in.resume;
+  if (copy == nullptr || copy->source != log.source || copy->bank != st.bank ||
+      copy->offset != log.offset || copy->entries != log.entries_before) {
     out.add(makeReason("log-prefix-unknown", TrustClaim::kExecutables,
                        ar4si::kCryptoValidationFailed,
                        log.label() + " is shipped from offset " + std::to_string(log.offset) +
                            " but the verifier holds no verified copy ending there"));
     st.failed = true;
+    return nullptr;
   }
   return copy;
 }

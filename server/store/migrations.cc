@@ -130,11 +130,11 @@ CREATE TABLE node_acknowledgments (
 );
 )sql";
 
-// Version 3: verified copies of nodes' incremental logs (docs/api.md "Incremental
-// logs"), one row per (node, source), replaced as the log grows.
+// Version 3: the verified copy of each node's measurement log (docs/api.md "Incremental
+// logs"), one row per node, replaced as the log grows.
 constexpr std::string_view kV3 = R"sql(
 CREATE TABLE log_copies (
-  node TEXT NOT NULL REFERENCES nodes (name) ON DELETE CASCADE,
+  node TEXT PRIMARY KEY REFERENCES nodes (name) ON DELETE CASCADE,
   source TEXT NOT NULL,
   reset_count BIGINT NOT NULL,
   entries BIGINT NOT NULL,
@@ -143,8 +143,7 @@ CREATE TABLE log_copies (
   bank TEXT NOT NULL,
   chain TEXT NOT NULL,
   content {{BLOB}} NOT NULL,
-  updated_at BIGINT NOT NULL,
-  PRIMARY KEY (node, source)
+  updated_at BIGINT NOT NULL
 );
 )sql";
 

@@ -32,7 +32,7 @@ class SqlStore : public Store {
 
   Result<AppraisalRecord> recordAppraisal(const AppraisalRecord& appraisal,
                                           std::optional<ByteView> evidence = std::nullopt,
-                                          std::span<const LogCopy> copies = {}) override;
+                                          const LogCopy* copy = nullptr) override;
   Result<AppraisalRecord> latestAppraisal(std::string_view node) override;
   Result<std::vector<AppraisalRecord>> appraisalHistory(std::string_view node,
                                                         const HistoryQuery& query) override;
@@ -40,8 +40,8 @@ class SqlStore : public Store {
   Result<StoredEvidence> latestEvidence(std::string_view node) override;
   Result<std::expected<AppraisalRecord, NonceRejection>> recordAttestation(
       ByteView nonce, Millis now, const AppraisalRecord& appraisal, ByteView evidence,
-      std::span<const LogCopy> copies, const NonceRecord& next) override;
-  Result<std::vector<LogCopy>> logCopies(std::string_view node, bool with_content) override;
+      const LogCopy* copy, const NonceRecord& next) override;
+  Result<std::optional<LogCopy>> logCopy(std::string_view node, bool with_content) override;
 
   Result<std::int64_t> acknowledgeMeasurements(std::string_view node,
                                                std::span<const MeasurementDigest> entries,
@@ -77,8 +77,7 @@ class SqlStore : public Store {
  private:
   // recordAppraisal's writes, inside the caller's transaction.
   Result<AppraisalRecord> recordIn(SqlConnection& conn, const AppraisalRecord& appraisal,
-                                   std::optional<ByteView> evidence,
-                                   std::span<const LogCopy> copies);
+                                   std::optional<ByteView> evidence, const LogCopy* copy);
   Result<PolicyChange> setReferenceState(const ReferenceFilter& filter, ReferenceState target,
                                          std::string_view approved_by, Millis now);
 

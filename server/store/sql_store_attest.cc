@@ -166,18 +166,18 @@ Result<void> validateLogCopy(const AppraisalRecord& a, const LogCopy& c) {
 constexpr std::string_view kUpsertLogCopySql =
     "INSERT INTO log_copies (node, source, reset_count, entries, bytes, sha256, bank, chain, "
     "content, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-    "ON CONFLICT (node, source) DO UPDATE SET reset_count = excluded.reset_count, "
+    "ON CONFLICT (node) DO UPDATE SET source = excluded.source, "
+    "reset_count = excluded.reset_count, "
     "entries = excluded.entries, bytes = excluded.bytes, sha256 = excluded.sha256, "
     "bank = excluded.bank, chain = excluded.chain, content = excluded.content, "
     "updated_at = excluded.updated_at WHERE log_copies.updated_at <= excluded.updated_at";
 
 Result<void> validateRecord(const AppraisalRecord& a, std::optional<ByteView> evidence,
-                            std::span<const LogCopy> copies) {
+                            const LogCopy* copy) {
   if (auto ok = validateAppraisal(a); !ok) return std::unexpected(ok.error());
-  for (const LogCopy& c : copies) {
-    if (auto ok = validateLogCopy(a, c); !ok) return std::unexpected(ok.error());
+  if (copy != nullptr) {
+    if (auto ok = validateLogCopy(a, *copy); !ok) return std::unexpected(ok.error());
   }
-  if (copies.size() > 1) return fail(ErrorCode::kInternal, "log copy: one per node", "store");
   if (evidence) {
     if (auto ok = validateEvidence(*evidence); !ok) return std::unexpected(ok.error());
     if (!constantTimeEqual(sha256(*evidence), a.evidence_digest)) {
@@ -190,16 +190,16 @@ Result<void> validateRecord(const AppraisalRecord& a, std::optional<ByteView> ev
 
 Result<AppraisalRecord> SqlStore::recordAppraisal(const AppraisalRecord& a,
                                                   std::optional<ByteView> evidence,
-                                                  std::span<const LogCopy> copies) {
-  if (auto ok = validateRecord(a, evidence, copies); !ok) return std::unexpected(ok.error());
-  return inTransaction(*pool_, [&](SqlConnection& conn) { return recordIn(conn, a, evidence, copies); });
+                                                  const LogCopy* copy) {
+  if (auto ok = validateRecord(a, evidence, copy); !ok) return std::unexpected(ok.error());
+  return inTransaction(*pool_, [&](SqlConnection& conn) { return recordIn(conn, a, evidence, copy); });
 }
 
 Result<std::expected<AppraisalRecord, NonceRejection>> SqlStore::recordAttestation(
     ByteView nonce, Millis now, const AppraisalRecord& a, ByteView evidence,
-    std::span<const LogCopy> copies, const NonceRecord& next) {
+    const LogCopy* copy, const NonceRecord& next) {
   using Out = std::expected<AppraisalRecord, NonceRejection>;
-  if (auto ok = validateRecord(a, evidence, copies); !ok) return std::unexpected(ok.error());
+  if (auto ok = validateRecord(a, evidence, copy); !ok) return std::unexpected(ok.error());
   if (auto ok = validateNonce(next); !ok) return std::unexpected(ok.error());
   if (next.node != a.node) return fail(ErrorCode::kInvalidArgument, "next nonce for another node", "store");
   if (nonce.size() < kMinNonce || nonce.size() > kMaxNonce) return Out(std::unexpected(NonceRejection::kUnknown));
@@ -208,7 +208,7 @@ Result<std::expected<AppraisalRecord, NonceRejection>> SqlStore::recordAttestati
     auto used = useNonce(conn, a.node, value, now);
     if (!used) return std::unexpected(used.error());
     if (!*used) return Out(std::unexpected(used->error()));  // nothing written
-    auto stored = recordIn(conn, a, evidence, copies);
+    auto stored = recordIn(conn, a, evidence, copy);
     if (!stored) return std::unexpected(stored.error());
     auto issued = conn.query(
         "INSERT INTO nonces (value, node, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
@@ -220,47 +220,42 @@ Result<std::expected<AppraisalRecord, NonceRejection>> SqlStore::recordAttestati
 
 Result<AppraisalRecord> SqlStore::recordIn(SqlConnection& conn, const AppraisalRecord& a,
                                            std::optional<ByteView> evidence,
-                                           std::span<const LogCopy> copies) {
-  {
-    if (auto ok = requireAppraisable(conn, a.node); !ok) return std::unexpected(ok.error());
-    std::string status(appraisalStatusName(a.status));
-    auto inserted =
-        conn.query(kInsertAppraisalSql,
-                   {a.node, a.appraised_at, status, a.reasons_json, a.trust_vector_json, a.ear,
-                    a.evidence_digest, a.fresh_until, sqlOptional(a.reset_count),
-                    sqlOptional(a.restart_count), sqlOptional(a.clock), a.policy_version});
-    if (!inserted) return std::unexpected(inserted.error());
-    AppraisalRecord stored = a;
-    stored.id = inserted->rows.empty() ? 0 : inserted->rows[0].integer(0);
-    bool affirming = a.status == AppraisalStatus::kAffirming;
-    std::string state(nodeStateName(affirming ? NodeState::kTrusted : NodeState::kUntrusted));
-    auto moved = conn.query(updateNodeSql(),
-                            {a.node, stored.id, a.appraised_at, state, sqlOptional(a.reset_count),
-                             sqlOptional(a.restart_count), sqlOptional(a.clock)});
-    if (!moved) return std::unexpected(moved.error());
-    if (moved->rows.empty()) {  // revoked by another replica since requireAppraisable
-      return fail(ErrorCode::kInvalidArgument, "node '" + a.node + "' accepts no appraisal",
-                  "store");
-    }
-    if (evidence) {
-      Bytes bytes(evidence->begin(), evidence->end());
-      auto kept = conn.query(kUpsertEvidenceSql,
-                             {a.node, a.appraised_at, a.evidence_digest, std::move(bytes)});
-      if (!kept) return std::unexpected(kept.error());
-    }
-    for (const LogCopy& c : copies) {
-      // One copy per node: the log it replaces under another source goes.
-      auto others = conn.query("DELETE FROM log_copies WHERE node = $1 AND source <> $2",
-                               {c.node, c.source});
-      if (!others) return std::unexpected(others.error());
-      auto kept = conn.query(kUpsertLogCopySql,
-                             {c.node, c.source, c.reset_count, c.entries, c.bytes, c.sha256,
-                              c.bank, c.chain, Bytes(c.content.begin(), c.content.end()),
-                              a.appraised_at});
-      if (!kept) return std::unexpected(kept.error());
-    }
-    return stored;
+                                           const LogCopy* copy) {
+  if (auto ok = requireAppraisable(conn, a.node); !ok) return std::unexpected(ok.error());
+  std::string status(appraisalStatusName(a.status));
+  auto inserted =
+      conn.query(kInsertAppraisalSql,
+                 {a.node, a.appraised_at, status, a.reasons_json, a.trust_vector_json, a.ear,
+                  a.evidence_digest, a.fresh_until, sqlOptional(a.reset_count),
+                  sqlOptional(a.restart_count), sqlOptional(a.clock), a.policy_version});
+  if (!inserted) return std::unexpected(inserted.error());
+  AppraisalRecord stored = a;
+  stored.id = inserted->rows.empty() ? 0 : inserted->rows[0].integer(0);
+  bool affirming = a.status == AppraisalStatus::kAffirming;
+  std::string state(nodeStateName(affirming ? NodeState::kTrusted : NodeState::kUntrusted));
+  auto moved = conn.query(updateNodeSql(),
+                          {a.node, stored.id, a.appraised_at, state, sqlOptional(a.reset_count),
+                           sqlOptional(a.restart_count), sqlOptional(a.clock)});
+  if (!moved) return std::unexpected(moved.error());
+  if (moved->rows.empty()) {  // revoked by another replica since requireAppraisable
+    return fail(ErrorCode::kInvalidArgument, "node '" + a.node + "' accepts no appraisal",
+                "store");
   }
+  if (evidence) {
+    Bytes bytes(evidence->begin(), evidence->end());
+    auto kept = conn.query(kUpsertEvidenceSql,
+                           {a.node, a.appraised_at, a.evidence_digest, std::move(bytes)});
+    if (!kept) return std::unexpected(kept.error());
+  }
+  if (copy != nullptr) {
+    const LogCopy& c = *copy;
+    auto kept = conn.query(kUpsertLogCopySql,
+                           {c.node, c.source, c.reset_count, c.entries, c.bytes, c.sha256,
+                            c.bank, c.chain, Bytes(c.content.begin(), c.content.end()),
+                            a.appraised_at});
+    if (!kept) return std::unexpected(kept.error());
+  }
+  return stored;
 }
 
 Result<AppraisalRecord> SqlStore::latestAppraisal(std::string_view node) {
@@ -348,26 +343,23 @@ Result<StoredEvidence> SqlStore::latestEvidence(std::string_view node) {
   });
 }
 
-Result<std::vector<LogCopy>> SqlStore::logCopies(std::string_view node, bool with_content) {
+Result<std::optional<LogCopy>> SqlStore::logCopy(std::string_view node, bool with_content) {
   if (auto ok = validateNodeName(node); !ok) return std::unexpected(ok.error());
-  return withConnection(*pool_, [&](SqlConnection& conn) -> Result<std::vector<LogCopy>> {
+  return withConnection(*pool_, [&](SqlConnection& conn) -> Result<std::optional<LogCopy>> {
     std::string sql = std::string("SELECT node, source, reset_count, entries, bytes, sha256, bank, "
                                   "chain, updated_at") +
-                      (with_content ? ", content" : "") +
-                      " FROM log_copies WHERE node = $1 ORDER BY source";
+                      (with_content ? ", content" : "") + " FROM log_copies WHERE node = $1";
     auto r = conn.query(sql, {std::string(node)});
     if (!r) return std::unexpected(r.error());
-    std::vector<LogCopy> out;
-    for (const SqlRow& row : r->rows) {
-      LogCopy c{row.text(0), row.text(1), row.integer(2), row.integer(3), row.integer(4),
-                row.blob(5),  row.text(6),  row.text(7),    {},             row.integer(8)};
-      if (with_content) {
-        Bytes content = row.blob(9);
-        c.content.assign(content.begin(), content.end());
-      }
-      out.push_back(std::move(c));
+    if (r->rows.empty()) return std::optional<LogCopy>();
+    const SqlRow& row = r->rows[0];
+    LogCopy c{row.text(0), row.text(1), row.integer(2), row.integer(3), row.integer(4),
+              row.blob(5),  row.text(6),  row.text(7),    {},             row.integer(8)};
+    if (with_content) {
+      Bytes content = row.blob(9);
+      c.content.assign(content.begin(), content.end());
     }
-    return out;
+    return std::optional<LogCopy>(std::move(c));
   });
 }
 

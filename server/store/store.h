@@ -102,12 +102,12 @@ class Store {
   // appraised_at, it also becomes the node's latest verdict, sets the node's counters,
   // and the state: affirming → trusted, otherwise untrusted. Returns the stored record (id set).
   // kNotFound for an unknown node; kInvalidArgument if the node is enrolling or revoked.
-  // `copies` (at most one: the node's verified measurement log, LogCopy) is upserted in
-  // the same transaction, replacing any copy of another source, so a stored verdict and
-  // the log state it was judged on never diverge. A bad copy is kInternal.
+  // `copy` (the node's verified measurement log, LogCopy) replaces the node's copy in the
+  // same transaction, so a stored verdict and the log state it was judged on never
+  // diverge. A bad copy is kInternal.
   [[nodiscard]] virtual Result<AppraisalRecord> recordAppraisal(
       const AppraisalRecord& appraisal, std::optional<ByteView> evidence = std::nullopt,
-      std::span<const LogCopy> copies = {}) = 0;
+      const LogCopy* copy = nullptr) = 0;
   // kNotFound if the node is unknown or has no (current) verdict.
   [[nodiscard]] virtual Result<AppraisalRecord> latestAppraisal(std::string_view node) = 0;
   // Newest first. kNotFound for an unknown node; empty for a node without history.
@@ -120,14 +120,14 @@ class Store {
   [[nodiscard]] virtual Result<StoredEvidence> latestEvidence(std::string_view node) = 0;
   // One POST /v1/attest in ONE transaction: consumes `nonce` exactly as consumeNonce (a
   // rejection stores nothing and is the inner unexpected), records the appraisal with its
-  // evidence and log copies as recordAppraisal, and issues `next`. So a stored verdict
+  // evidence and log copy as recordAppraisal, and issues `next`. So a stored verdict
   // always consumed its nonce, and an attestation costs one commit.
   [[nodiscard]] virtual Result<std::expected<AppraisalRecord, NonceRejection>> recordAttestation(
       ByteView nonce, Millis now, const AppraisalRecord& appraisal, ByteView evidence,
-      std::span<const LogCopy> copies, const NonceRecord& next) = 0;
-  // The node's verified log copies ordered by source (empty for a node without any);
-  // `with_content` false leaves LogCopy::content empty (the hot path needs only cursors).
-  [[nodiscard]] virtual Result<std::vector<LogCopy>> logCopies(std::string_view node,
+      const LogCopy* copy, const NonceRecord& next) = 0;
+  // The node's verified log copy (none before its first verified log); `with_content`
+  // false leaves LogCopy::content empty (the hot path needs only the cursor).
+  [[nodiscard]] virtual Result<std::optional<LogCopy>> logCopy(std::string_view node,
                                                                bool with_content) = 0;
 
   // ---- measurement acknowledgments (node re-approval) ----

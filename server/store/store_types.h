@@ -135,9 +135,9 @@ struct HistoryQuery {
 };
 inline constexpr std::size_t kMaxHistoryLimit = 10000;
 
-// The verifier's verified copy of one of a node's incremental CEL logs (docs/api.md
-// "Incremental logs"): the first `bytes` bytes of the log, replayed against a quote.
-// One row per (node, source); replaced as the log grows, dropped on re-enrollment.
+// The verifier's verified copy of a node's measurement log (docs/api.md "Incremental
+// logs"): the first `bytes` bytes of the log, replayed against a quote. One per node;
+// replaced as the log grows, dropped on re-enrollment.
 struct LogCopy {
   std::string node;
   std::string source;            // EventLog.source

@@ -136,7 +136,7 @@ void BM_Pipeline(benchmark::State& state) {
 
 // The verified state a whole-log appraisal leaves (what the Appraiser caches).
 struct Resumed {
-  std::map<std::size_t, CopyState> copies;
+  CopyState copy;
   LogPolicyMemo memo;
 };
 
@@ -156,7 +156,7 @@ void BM_PipelineResumed(benchmark::State& state) {
     in.policy = &policy;
     in.profile = &profile;
     if (from != nullptr) {
-      in.copies = &from->copies;
+      in.resume = &from->copy;
       in.memo = &from->memo;
     }
     return runPipeline(CheckLedger{}, in);
@@ -171,10 +171,10 @@ void BM_PipelineResumed(benchmark::State& state) {
     return state.SkipWithError("whole log did not pass");
   Resumed from;
   CopyState copy{"/run/bulwark/measure.log", agent.log().size(), agent.logRecords(),
-                 sha256(asBytes(agent.log())), 1, HashAlg::kSha256, first.log_chains.at(0)};
-  from.copies.emplace(0, copy);
+                 sha256(asBytes(agent.log())), HashAlg::kSha256, first.log_chains.at(0)};
+  from.copy = copy;
   from.memo = *first.memo;
-  from.memo.key = memoKey(kNode, std::span(&copy, 1), 1, {}, {});
+  from.memo.key = memoKey(kNode, copy, 1, {}, {});
   agent.useCursor(copy.offset, copy.entries);
   auto ev = agent.evidence(Bytes(32, 7), 2000);
   if (!ev) return state.SkipWithError("evidence");
@@ -186,7 +186,7 @@ void BM_PipelineResumed(benchmark::State& state) {
     if (!in) return state.SkipWithError(in.error().toString().c_str());
     // What the Appraiser checks before it replays the memo.
     if (!appendsNothing(in->logs[0]) ||
-        memoKey(kNode, std::span(&copy, 1), 1, {}, in->measurements) != from.memo.key)
+        memoKey(kNode, copy, 1, {}, in->measurements) != from.memo.key)
       return state.SkipWithError("not resumable");
     PipelineResult r = pipeline(*in, &from);
     if (!r.logs_passed || !r.counters) return state.SkipWithError("resumed appraisal failed");
@@ -236,8 +236,8 @@ void BM_AppraiserSqlite(benchmark::State& state) {
                       : Result<std::string>(std::unexpected(Error(ErrorCode::kInternal, "nonce")));
       auto out = ev ? appraiser.attest({kNode, ""}, asBytes(*ev))
                     : ApiResult<AttestOutcome>(std::unexpected(ApiError{500, "setup", "evidence"}));
-      if (!out || out->cursors.size() != 1) return state.SkipWithError("first attestation");
-      agent.useCursor(out->cursors[0].offset, out->cursors[0].entries);
+      if (!out || !out->cursor) return state.SkipWithError("first attestation");
+      agent.useCursor(out->cursor->offset, out->cursor->entries);
       ++now;
     }
     // Evidence is made up front (the agent's RSA signature is not the verifier's cost).

@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   copy.content = copy_bytes;
   for (bool stored : {false, true}) {
     ParsedEvidence whole = *ev;
-    if (!expandEvidence(whole, std::span(&copy, 1), stored)) continue;
+    if (!expandEvidence(whole, &copy, stored)) continue;
     for (const ParsedLog& log : whole.logs) {
       (void)keepsCopy(log);
       if (!log.incremental()) (void)completeBytes(whole, log);

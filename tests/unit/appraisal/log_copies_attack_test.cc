@@ -137,19 +137,16 @@ class LogCopiesAttack : public ::testing::Test {
   }
 
   void cursor(const AttestOutcome& o) {
-    for (const CopyState& c : o.cursors) {
-      if (c.source == "/run/bulwark/measure.log") return agent_->useCursor(c.offset, c.entries);
-    }
+    if (o.cursor && o.cursor->source == "/run/bulwark/measure.log")
+      return agent_->useCursor(o.cursor->offset, o.cursor->entries);
     agent_->useCursor(0, 0);
   }
 
   // Copy row of the agent's own log in the Store.
   std::optional<LogCopy> storedCopy(const std::string& source = "/run/bulwark/measure.log") {
-    auto rows = env_->store->logCopies(agent_->node(), true);
-    EXPECT_TRUE(rows.has_value());
-    for (const LogCopy& c : rows.value_or(std::vector<LogCopy>{})) {
-      if (c.source == source) return c;
-    }
+    auto row = env_->store->logCopy(agent_->node(), true);
+    EXPECT_TRUE(row.has_value());
+    if (row && *row && (*row)->source == source) return **row;
     return std::nullopt;
   }
 
@@ -294,11 +291,11 @@ TEST_F(LogCopiesAttack, ATornTailIsNotARecordOnEitherPath) {
   ASSERT_TRUE(whole.has_value()) << whole.error().detail;
   EXPECT_EQ(fast->record.status, whole->record.status);
   EXPECT_EQ(fast->record.reasons_json, whole->record.reasons_json);
-  ASSERT_EQ(fast->cursors.size(), 1u);
-  EXPECT_EQ(fast->cursors[0].offset, agent_->log().size());  // the copy ends before the tail
+  ASSERT_TRUE(fast->cursor.has_value());
+  EXPECT_EQ(fast->cursor->offset, agent_->log().size());  // the copy ends before the tail
   // The record completed (its extend in the quote): judged, whatever was cached.
   *agent_ = ahead;
-  agent_->useCursor(fast->cursors[0].offset, fast->cursors[0].entries);
+  agent_->useCursor(fast->cursor->offset, fast->cursor->entries);
   auto grown = attest();
   ASSERT_TRUE(grown.has_value()) << grown.error().detail;
   EXPECT_NE(grown->record.status, AppraisalStatus::kAffirming);
@@ -346,7 +343,7 @@ TEST_F(LogCopiesAttack, MeasurementPcrIsCheckedOnTheFastPath) {
   auto lying = attest([](Report& r) { r.set_measurement_pcr(16); });
   ASSERT_TRUE(lying.has_value());
   EXPECT_TRUE(mentions(*lying, "measurement-pcr-mismatch")) << lying->record.reasons_json;
-  EXPECT_TRUE(lying->cursors.empty());
+  EXPECT_FALSE(lying->cursor.has_value());
   // A replica measuring another PCR, reading the same Store.
   AppraiserOptions opts = pipelineOptions();
   opts.measurement_pcr = 16;
@@ -374,7 +371,7 @@ TEST_F(LogCopiesAttack, ACopyFromAPreviousBootDoesNotReplayToANewBootsQuote) {
   ASSERT_TRUE(out.has_value()) << out.error().detail;
   EXPECT_NE(out->record.status, AppraisalStatus::kAffirming);
   EXPECT_TRUE(mentions(*out, "log-does-not-replay")) << out->record.reasons_json;
-  EXPECT_TRUE(out->cursors.empty());
+  EXPECT_FALSE(out->cursor.has_value());
 }
 
 TEST_F(LogCopiesAttack, ACelLogWithBulwarkRecordsBesideTheCopyIsJudged) {
@@ -434,8 +431,8 @@ TEST_F(LogCopiesAttack, ReorderedLogsWithCopiesAreChainedInReportOrder) {
   ASSERT_EQ(both->record.status, AppraisalStatus::kAffirming) << both->record.reasons_json;
   // Fixed: one copy per node, and only of a log that started from reset PCRs — B (after
   // A on PCR 15) gets none, so it can never be resumed out of order.
-  ASSERT_EQ(both->cursors.size(), 1u);
-  EXPECT_EQ(both->cursors[0].source, "/run/bulwark/measure.log");
+  ASSERT_TRUE(both->cursor.has_value());
+  EXPECT_EQ(both->cursor->source, "/run/bulwark/measure.log");
   Mutate swapped = [&](Report& r) {
     EventLog* l = addCel(r, "/run/b.log", "");
     l->set_offset(b.size());
@@ -496,7 +493,7 @@ TEST_F(LogCopiesAttack, AFailedReplayMovesNoCopyAndLeavesNoMemo) {
   auto bad = attest({}, copyStateOf(*copy)->chain.at(kPcr), nullptr, false);
   ASSERT_TRUE(bad.has_value()) << bad.error().detail;
   EXPECT_TRUE(mentions(*bad, "log-does-not-replay")) << bad->record.reasons_json;
-  EXPECT_TRUE(bad->cursors.empty());
+  EXPECT_FALSE(bad->cursor.has_value());
   auto still = storedCopy();
   ASSERT_TRUE(still.has_value());
   EXPECT_EQ(still->bytes, copy->bytes);
@@ -527,7 +524,7 @@ TEST_F(LogCopiesAttack, AFailedQuoteMovesNoCopy) {
   auto out = post(parsed.SerializeAsString());
   ASSERT_TRUE(out.has_value()) << out.error().detail;
   EXPECT_NE(out->record.status, AppraisalStatus::kAffirming);
-  EXPECT_TRUE(out->cursors.empty());
+  EXPECT_FALSE(out->cursor.has_value());
   EXPECT_EQ(storedCopy()->bytes, copy->bytes);
 }
 
@@ -565,7 +562,7 @@ TEST_F(LogCopiesAttack, RevokedNodesAreRefusedOnTheFastPath) {
 TEST_F(LogCopiesAttack, ReEnrollmentWithTheSameAkDropsTheCachedCopy) {
   arm();
   env_->enroll(agent_->node(), forger_.akPublic());
-  ASSERT_TRUE(env_->store->logCopies(agent_->node(), false)->empty());
+  ASSERT_FALSE(env_->store->logCopy(agent_->node(), false)->has_value());
   auto out = attest({}, std::nullopt, nullptr, false);
   ASSERT_FALSE(out.has_value()) << "resumed from a copy the Store dropped: "
                                 << out->record.reasons_json;
@@ -611,9 +608,11 @@ TEST_F(LogCopiesAttack, CopiesOfLogsNoLongerShippedAreDropped) {
   }
   auto last = attest();
   ASSERT_TRUE(last.has_value());
-  auto rows = env_->store->logCopies(agent_->node(), false);
-  ASSERT_TRUE(rows.has_value());
-  EXPECT_EQ(rows->size(), 1u) << "copies of logs no longer shipped are kept";
+  // The Store holds one copy per node (the table's key), and it is the agent's log.
+  auto row = env_->store->logCopy(agent_->node(), false);
+  ASSERT_TRUE(row.has_value());
+  ASSERT_TRUE(row->has_value());
+  EXPECT_EQ((*row)->source, "/run/bulwark/measure.log") << "a junk log's copy is kept";
 }
 
 // FIXED HOLE (cost before the nonce): prepareLogs() expands incremental evidence (reads the

@@ -47,8 +47,8 @@ class IncrementalAppraisal : public ::testing::Test {
     EXPECT_TRUE(ev.has_value());
     auto out = (appraiser ? appraiser : env_->appraiser.get())->attest(env_->who(), asBytes(*ev));
     if (out && take_cursor) {
-      agent_->useCursor(out->cursors.empty() ? 0 : out->cursors[0].offset,
-                        out->cursors.empty() ? 0 : out->cursors[0].entries);
+      agent_->useCursor(out->cursor ? out->cursor->offset : 0,
+                        out->cursor ? out->cursor->entries : 0);
     }
     return out;
   }
@@ -62,10 +62,10 @@ TEST_F(IncrementalAppraisal, SteadyStateResumesFromTheCopyAndAppendsAreExpanded)
   auto first = attest();
   ASSERT_TRUE(first.has_value()) << first.error().detail;
   EXPECT_EQ(first->record.status, AppraisalStatus::kAffirming) << first->record.reasons_json;
-  ASSERT_EQ(first->cursors.size(), 1u);
-  EXPECT_EQ(first->cursors[0].offset, agent_->log().size());
-  EXPECT_EQ(first->cursors[0].entries, agent_->logRecords());
-  EXPECT_EQ(first->cursors[0].sha256, sha256(asBytes(agent_->log())));
+  ASSERT_TRUE(first->cursor.has_value());
+  EXPECT_EQ(first->cursor->offset, agent_->log().size());
+  EXPECT_EQ(first->cursor->entries, agent_->logRecords());
+  EXPECT_EQ(first->cursor->sha256, sha256(asBytes(agent_->log())));
 
   for (int i = 0; i < 3; ++i) {
     auto again = attest();
@@ -83,8 +83,8 @@ TEST_F(IncrementalAppraisal, SteadyStateResumesFromTheCopyAndAppendsAreExpanded)
   EXPECT_EQ(env_->appraiser->expandedAppraisals(), 1u);
   EXPECT_EQ(grown->record.status, AppraisalStatus::kWarning) << grown->record.reasons_json;
   EXPECT_NE(grown->record.reasons_json.find("measurement-unknown"), std::string::npos);
-  ASSERT_EQ(grown->cursors.size(), 1u);
-  EXPECT_EQ(grown->cursors[0].offset, agent_->log().size());
+  ASSERT_TRUE(grown->cursor.has_value());
+  EXPECT_EQ(grown->cursor->offset, agent_->log().size());
 
   // The memo of that verdict is replayed while nothing changes: still not affirming.
   auto steady = attest();
@@ -111,7 +111,7 @@ TEST_F(IncrementalAppraisal, FastPathGivesTheWholeLogVerdict) {
   // The same state appraised whole by a replica without any cache.
   Appraiser whole(*env_->store, env_->ear_key, pipelineOptions(), [this] { return env_->now; },
                   env_->rng);
-  std::uint64_t offset = fast->cursors.at(0).offset;
+  std::uint64_t offset = fast->cursor.value().offset;
   agent_->useCursor(0, 0);
   auto full = attest(&whole, false);
   ASSERT_TRUE(full.has_value()) << full.error().detail;
@@ -123,7 +123,7 @@ TEST_F(IncrementalAppraisal, FastPathGivesTheWholeLogVerdict) {
   EXPECT_NE(fast->record.reasons_json.find("measurement-unknown"), std::string::npos);
 
   // That replica, asked to resume, reads the copy from the Store.
-  agent_->useCursor(offset, fast->cursors.at(0).entries);
+  agent_->useCursor(offset, fast->cursor.value().entries);
   auto resumed = attest(&whole);
   ASSERT_TRUE(resumed.has_value()) << resumed.error().detail;
   EXPECT_EQ(resumed->record.reasons_json, fast->record.reasons_json);
@@ -186,13 +186,13 @@ TEST_F(IncrementalAppraisal, ALogThatDivergedFromTheCopyFailsAndHandsOutNoCursor
   ASSERT_TRUE(advanced.has_value());
   ASSERT_EQ(other.log().size(), agent_->log().size());
   std::swap(*agent_, other);
-  agent_->useCursor(advanced->cursors.at(0).offset, advanced->cursors.at(0).entries);
+  agent_->useCursor(advanced->cursor.value().offset, advanced->cursor.value().entries);
   auto out = attest();
   ASSERT_TRUE(out.has_value()) << out.error().detail;
   EXPECT_NE(out->record.status, AppraisalStatus::kAffirming);
   EXPECT_NE(out->record.reasons_json.find("log-does-not-replay"), std::string::npos)
       << out->record.reasons_json;
-  EXPECT_TRUE(out->cursors.empty());
+  EXPECT_FALSE(out->cursor.has_value());
 }
 
 TEST_F(IncrementalAppraisal, ReappraisalAfterAPolicyChangeUsesTheCopy) {
@@ -220,13 +220,13 @@ TEST_F(IncrementalAppraisal, ARebootStartsANewLogWhole) {
   auto out = attest();
   ASSERT_TRUE(out.has_value()) << out.error().detail;
   EXPECT_EQ(out->record.status, AppraisalStatus::kAffirming) << out->record.reasons_json;
-  ASSERT_EQ(out->cursors.size(), 1u);
-  EXPECT_EQ(out->cursors[0].entries, 2u);
-  EXPECT_EQ(out->cursors[0].offset, agent_->log().size());
-  auto copies = env_->store->logCopies(agent_->node(), true);
-  ASSERT_TRUE(copies.has_value());
-  ASSERT_EQ(copies->size(), 1u);
-  EXPECT_EQ(copies->front().content, agent_->log());  // the old boot's copy was replaced
+  ASSERT_TRUE(out->cursor.has_value());
+  EXPECT_EQ(out->cursor->entries, 2u);
+  EXPECT_EQ(out->cursor->offset, agent_->log().size());
+  auto copy = env_->store->logCopy(agent_->node(), true);
+  ASSERT_TRUE(copy.has_value());
+  ASSERT_TRUE(copy->has_value());
+  EXPECT_EQ((*copy)->content, agent_->log());  // the old boot's copy was replaced
   auto steady = attest();
   ASSERT_TRUE(steady.has_value());
   EXPECT_EQ(steady->record.status, AppraisalStatus::kAffirming);
@@ -243,7 +243,7 @@ TEST_F(IncrementalAppraisal, AReEnrolledNodeStartsAgainFromWholeLogs) {
   ASSERT_EQ(fresh->log(), agent_->log());
   env_->enroll(agent_->node(), fresh->akPublic());
   agent_.emplace(std::move(*fresh));
-  agent_->useCursor(armed->cursors.at(0).offset, armed->cursors.at(0).entries);
+  agent_->useCursor(armed->cursor.value().offset, armed->cursor.value().entries);
   auto refused = attest(nullptr, false);
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code, "log-prefix-unknown");

@@ -40,33 +40,33 @@ TYPED_TEST_P(StoreSuite, AttestationConsumesStoresAndIssuesInOneTransaction) {
   a.evidence_digest = sha256(evidence);
   LogCopy copy = copyFor("node-a", std::string(300, 'x'));
   NonceRecord next = nonceFor("node-a", 2, 3000);
-  auto r = s.recordAttestation(used.value, 3000, a, evidence, std::span(&copy, 1), next);
+  auto r = s.recordAttestation(used.value, 3000, a, evidence, &copy, next);
   ASSERT_OK(r);
   ASSERT_TRUE(r->has_value());
   EXPECT_GT((*r)->id, 0);
   EXPECT_EQ(rejection(s.checkNonce("node-a", used.value, 3001)), NonceRejection::kReplayed);
   EXPECT_TRUE(s.checkNonce("node-a", next.value, 3001)->has_value());
   EXPECT_EQ(s.latestEvidence("node-a")->bytes, evidence);
-  auto copies = s.logCopies("node-a", true);
-  ASSERT_OK(copies);
-  ASSERT_EQ(copies->size(), 1u);
-  EXPECT_EQ(copies->front().content, copy.content);
-  EXPECT_EQ(copies->front().chain, copy.chain);
-  EXPECT_EQ(copies->front().entries, 3);
-  EXPECT_EQ(copies->front().updated_at, 3000);
-  EXPECT_TRUE(s.logCopies("node-a", false)->front().content.empty());
+  auto stored = s.logCopy("node-a", true);
+  ASSERT_OK(stored);
+  ASSERT_TRUE(stored->has_value());
+  EXPECT_EQ((*stored)->content, copy.content);
+  EXPECT_EQ((*stored)->chain, copy.chain);
+  EXPECT_EQ((*stored)->entries, 3);
+  EXPECT_EQ((*stored)->updated_at, 3000);
+  EXPECT_TRUE((*s.logCopy("node-a", false))->content.empty());
 
   // The same nonce again: refused, and nothing of it is stored.
   AppraisalRecord again = appraisalFor("node-a", 4000, AppraisalStatus::kContraindicated);
   again.evidence_digest = sha256(evidence);
   LogCopy grown = copyFor("node-a", std::string(400, 'y'));
   NonceRecord next2 = nonceFor("node-a", 3, 4000);
-  auto replay = s.recordAttestation(used.value, 4000, again, evidence, std::span(&grown, 1), next2);
+  auto replay = s.recordAttestation(used.value, 4000, again, evidence, &grown, next2);
   ASSERT_OK(replay);
   ASSERT_FALSE(replay->has_value());
   EXPECT_EQ(replay->error(), NonceRejection::kReplayed);
   EXPECT_EQ(s.latestAppraisal("node-a")->id, (*r)->id);
-  EXPECT_EQ(s.logCopies("node-a", true)->front().content, copy.content);
+  EXPECT_EQ((*s.logCopy("node-a", true))->content, copy.content);
   EXPECT_EQ(rejection(s.checkNonce("node-a", next2.value, 4001)), NonceRejection::kUnknown);
 }
 
@@ -87,7 +87,7 @@ TYPED_TEST_P(StoreSuite, BadLogCopiesStoreNothingAndKeepTheNonce) {
   LogCopy chainless = copyFor("node-a", "abc");
   chainless.bank = "";
   for (const LogCopy& bad : {digest, length, foreign, chainless}) {
-    auto r = s.recordAttestation(used.value, 3000, a, evidence, std::span(&bad, 1),
+    auto r = s.recordAttestation(used.value, 3000, a, evidence, &bad,
                                  nonceFor("node-a", 2, 3000));
     EXPECT_FALSE(r.has_value());
   }
@@ -114,7 +114,7 @@ TYPED_TEST_P(StoreSuite, ReplicasRecordAnAttestationWithOneNonceOnce) {
         a.evidence_digest = sha256(evidence);
         auto next = nonceFor("node-a", static_cast<std::uint8_t>(100 + i * 4 + t), 5000);
         auto r = stores[t % 2]->recordAttestation(pattern(32, static_cast<std::uint8_t>(i)), 5000, a,
-                                                  evidence, {}, next);
+                                                  evidence, nullptr, next);
         if (!r) {
           ++errors;
         } else if (r->has_value()) {
@@ -136,20 +136,27 @@ TYPED_TEST_P(StoreSuite, LogCopiesAreReplacedAndGoWithTheTpm) {
   this->enroll("node-a");
   LogCopy first = copyFor("node-a", "first");
   ASSERT_OK(s.recordAppraisal(appraisalFor("node-a", 2000, AppraisalStatus::kAffirming), std::nullopt,
-                              std::span(&first, 1)));
+                              &first));
   LogCopy second = copyFor("node-a", "first and second");
   ASSERT_OK(s.recordAppraisal(appraisalFor("node-a", 3000, AppraisalStatus::kAffirming), std::nullopt,
-                              std::span(&second, 1)));
+                              &second));
   // A late write of an older state does not move the copy back.
   ASSERT_OK(s.recordAppraisal(appraisalFor("node-a", 2500, AppraisalStatus::kAffirming), std::nullopt,
-                              std::span(&first, 1)));
-  auto copies = s.logCopies("node-a", true);
-  ASSERT_OK(copies);
-  ASSERT_EQ(copies->size(), 1u);
-  EXPECT_EQ(copies->front().content, "first and second");
-  EXPECT_TRUE(s.logCopies("ghost", false)->empty());
-  this->enroll("node-a", 9000);  // re-enrollment: a new TPM key, the copies are gone
-  EXPECT_TRUE(s.logCopies("node-a", false)->empty());
+                              &first));
+  auto stored = s.logCopy("node-a", true);
+  ASSERT_OK(stored);
+  ASSERT_TRUE(stored->has_value());
+  EXPECT_EQ((*stored)->content, "first and second");
+  // One copy per node: a log of another source replaces it.
+  LogCopy other = copyFor("node-a", "other log");
+  other.source = "/run/other.log";
+  ASSERT_OK(s.recordAppraisal(appraisalFor("node-a", 4000, AppraisalStatus::kAffirming), std::nullopt,
+                              &other));
+  EXPECT_EQ((*s.logCopy("node-a", true))->source, "/run/other.log");
+  EXPECT_EQ(this->rawInt("SELECT COUNT(*) FROM log_copies"), 1);
+  EXPECT_FALSE(s.logCopy("ghost", false)->has_value());
+  this->enroll("node-a", 9000);  // re-enrollment: a new TPM key, the copy is gone
+  EXPECT_FALSE(s.logCopy("node-a", false)->has_value());
 }
 
 }  // namespace bulwark::server::testing
