@@ -34,32 +34,6 @@ json attestationJson(const BundleAttestation& a) {
           {"policy_version", a.policy_version}};
 }
 
-// Parsing is iterative but serialising is recursive: bound the nesting first so a hostile
-// "[[[[..." cannot exhaust the stack. Brackets inside strings do not count.
-bool withinDepth(std::string_view text, std::size_t max_depth) {
-  std::size_t depth = 0;
-  bool in_string = false, escaped = false;
-  for (char ch : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (ch == '\\') {
-        escaped = true;
-      } else if (ch == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (ch == '"') in_string = true;
-    if (ch == '[' || ch == '{') {
-      if (++depth > max_depth) return false;
-    } else if ((ch == ']' || ch == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return true;
-}
-
 using KeyMap = std::map<std::string, attest::EvpPkeyPtr>;
 
 Result<KeyMap> keysOf(const json& jwks) {
@@ -163,12 +137,19 @@ Result<BundleCheck> verifyBundle(std::string_view file, const json& jwks) {
     check.reasons.push_back("bundle-malformed: larger than " + std::to_string(kMaxBundleBytes));
     return check;
   }
-  if (!withinDepth(file, kMaxBundleDepth)) {
+  // Parsing is iterative but serialising is recursive: nesting deeper than
+  // kMaxBundleDepth is refused in the parse itself (the callback's depth is 0 at the top).
+  bool too_deep = false;
+  auto depth_limit = [&too_deep](int depth, json::parse_event_t, json&) {
+    too_deep = too_deep || static_cast<std::size_t>(depth) >= kMaxBundleDepth;
+    return !too_deep;
+  };
+  json doc = json::parse(file, depth_limit, false);
+  if (too_deep) {
     check.reasons.push_back("bundle-malformed: nested deeper than " +
                             std::to_string(kMaxBundleDepth));
     return check;
   }
-  json doc = json::parse(file, nullptr, false);
   if (!doc.is_object()) {
     check.reasons.push_back("bundle-malformed: not a JSON object");
     return check;

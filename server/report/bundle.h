@@ -31,7 +31,7 @@ inline constexpr int kBundleVersion = 1;
 inline constexpr std::string_view kBundleJwsType = "bulwark.report-bundle";
 // Bundles larger than this are refused before parsing.
 inline constexpr std::size_t kMaxBundleBytes = 64u << 20;
-// Deeper JSON nesting is refused before parsing (reports nest about 6 levels).
+// Deeper JSON nesting is refused while parsing (reports nest about 6 levels).
 inline constexpr std::size_t kMaxBundleDepth = 64;
 
 struct BundleAttestation {

@@ -194,10 +194,16 @@ TEST(ReportBundle, NamedReasons) {
   EXPECT_TRUE(hasReason(s.check("nope"), "bundle-malformed"));
   EXPECT_TRUE(hasReason(s.check("{}\n"), "bundle-format"));
   EXPECT_TRUE(hasReason(s.check(std::string(kMaxBundleBytes + 1, ' ')), "bundle-malformed"));
-  // Deep nesting is refused before parsing (serialising it would recurse once per level);
+  // Deep nesting is refused while parsing (serialising it would recurse once per level);
   // brackets inside strings, escaped quotes included, do not count.
   std::string deep = "{\"a\":" + std::string(200000, '[') + std::string(200000, ']') + "}\n";
   EXPECT_TRUE(hasReason(s.check(deep), "bundle-malformed: nested deeper")) << joined(s.check(deep));
+  // kMaxBundleDepth levels (the outer object included) parse; one more is refused.
+  auto nested = [](std::size_t levels) {
+    return "{\"a\":" + std::string(levels - 1, '[') + std::string(levels - 1, ']') + "}\n";
+  };
+  EXPECT_FALSE(hasReason(s.check(nested(kMaxBundleDepth)), "bundle-malformed"));
+  EXPECT_TRUE(hasReason(s.check(nested(kMaxBundleDepth + 1)), "bundle-malformed: nested deeper"));
   std::string quoted = "{\"a\":\"\\\"" + std::string(100, '[') + "\"}\n";
   EXPECT_TRUE(hasReason(s.check(quoted), "bundle-format")) << joined(s.check(quoted));
 }
