@@ -48,9 +48,9 @@ Result<NodeReportInput> nodeInput(Store& store, const std::string& name, const R
   // Only the evidence the current verdict judged belongs in its summary.
   if (*evidence && in.latest && (*evidence)->digest == in.latest->evidence_digest) {
     in.evidence = std::move(*evidence);
-    auto copies = store.logCopies(name, true);  // what logs shipped incrementally continue
-    if (!copies) return std::unexpected(copies.error());
-    in.log_copies = std::move(*copies);
+    auto copy = store.logCopy(name, true);  // what a log shipped incrementally continues
+    if (!copy) return std::unexpected(copy.error());
+    if (*copy) in.log_copies.push_back(std::move(**copy));
   }
   auto policy = store.policyVersion();
   if (!policy) return std::unexpected(policy.error());
