@@ -44,13 +44,9 @@ using testing::runCommand;
 
 constexpr const char* kAdminToken = "agent-attest-test-admin-token";
 
-std::string readText(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 // Process helpers shared with the other harnesses (tests/support/fleet.h).
 using testing::bulwarkBinary;
+using testing::readText;
 using testing::spawnLogged;
 
 int waitExit(pid_t pid, std::chrono::milliseconds within) {
