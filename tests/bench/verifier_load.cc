@@ -139,6 +139,7 @@ Result<Agent> enrollNode(Store& store, const AgentCa& ca, const Options& o, int 
 struct Totals {
   std::mutex mu;
   std::vector<double> latencies_ms;
+  std::atomic<long> ok{0};  // 200 and AFFIRMING
   std::atomic<long> errors{0};
   std::string first_error;
   void error(const std::string& what) {
@@ -244,7 +245,7 @@ int run(const Options& o) {
         for (std::size_t i = static_cast<std::size_t>(w); i < agents.size();
              i += static_cast<std::size_t>(o.concurrency)) {
           if (!o.once && Clock::now() >= deadline) break;
-          attestOnce(o, agents[i], totals, lat);
+          if (attestOnce(o, agents[i], totals, lat)) ++totals.ok;
           if (o.once) agents[i].http.reset();
         }
       } while (!o.once && Clock::now() < deadline);
@@ -261,7 +262,7 @@ int run(const Options& o) {
                      : l[std::min(l.size() - 1,
                                   static_cast<std::size_t>(p * static_cast<double>(l.size())))];
   };
-  long ok = static_cast<long>(l.size()) - totals.errors.load();
+  long ok = totals.ok.load();
   nlohmann::json out = {{"database", o.sqlite.empty() ? "postgresql" : "sqlite"},
                         {"nodes", o.nodes},
                         {"concurrency", o.concurrency},
