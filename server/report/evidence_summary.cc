@@ -1,6 +1,5 @@
 #include "server/report/evidence_summary.h"
 
-#include <algorithm>
 #include <map>
 #include <set>
 
@@ -56,16 +55,14 @@ json banksJson(const bulwark::v1::Quote& q) {
 
 // Distinct (kind, subject) of the report's list and of every CEL log's batch records.
 std::set<std::pair<std::string, std::string>> measuredSubjects(const bulwark::v1::Report& r,
-                                                               std::span<const LogCopy> copies) {
+                                                               const LogCopy* copy) {
   std::set<std::pair<std::string, std::string>> out;
   for (const auto& m : r.measurements()) out.emplace(m.kind(), m.subject());
   for (const auto& l : r.logs()) {
     if (l.format() != bulwark::v1::EventLog::CEL_JSON) continue;
     std::string bytes;
     if (l.offset() > 0) {
-      auto copy = std::find_if(copies.begin(), copies.end(),
-                               [&](const LogCopy& c) { return c.source == l.source(); });
-      if (copy == copies.end() || copy->content.size() < l.offset()) continue;
+      if (!copy || copy->source != l.source() || copy->content.size() < l.offset()) continue;
       bytes = copy->content.substr(0, l.offset());
     }
     bytes += l.content();
@@ -76,9 +73,9 @@ std::set<std::pair<std::string, std::string>> measuredSubjects(const bulwark::v1
   return out;
 }
 
-json reportJson(const bulwark::v1::Report& r, std::span<const LogCopy> copies) {
+json reportJson(const bulwark::v1::Report& r, const LogCopy* copy) {
   std::map<std::string, std::size_t> by_kind;
-  auto measured = measuredSubjects(r, copies);
+  auto measured = measuredSubjects(r, copy);
   for (const auto& [kind, subject] : measured) by_kind[utf8(kind)]++;
   json logs = json::array();
   for (const auto& l : r.logs()) {
@@ -104,7 +101,7 @@ json optInt(const std::optional<std::int64_t>& v) { return v ? json(*v) : json(n
 }  // namespace
 
 json evidenceSummary(const std::optional<StoredEvidence>& evidence,
-                     const std::optional<AppraisalRecord>& latest, std::span<const LogCopy> copies) {
+                     const std::optional<AppraisalRecord>& latest, const LogCopy* copy) {
   if (!evidence) return nullptr;
   json out = {{"sha256", toHex(evidence->digest)},
               {"received_at", utcTime(evidence->received_at)},
@@ -122,7 +119,7 @@ json evidenceSummary(const std::optional<StoredEvidence>& evidence,
     out["error"] = "stored evidence does not decode as bulwark.v1.Evidence";
     return out;
   }
-  out.update(reportJson(report, copies));
+  out.update(reportJson(report, copy));
   out["pcr_banks"] = banksJson(ev.quote());
   return out;
 }

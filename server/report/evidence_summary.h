@@ -8,7 +8,6 @@
 
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <span>
 
 #include "server/store/store_types.h"
 
@@ -17,9 +16,9 @@ namespace bulwark::server::report {
 // null when `evidence` is empty; TPM clock facts come from the appraisal (`latest`).
 // Measurements are counted over the report's own list and every CEL log's batch
 // entries (distinct kind and subject); a log shipped incrementally is counted with the
-// verifier's copy it continues (`copies`, docs/api.md "Incremental logs").
+// verifier's copy it continues (`copy`, the node's one; docs/api.md "Incremental logs").
 nlohmann::json evidenceSummary(const std::optional<StoredEvidence>& evidence,
                                const std::optional<AppraisalRecord>& latest,
-                               std::span<const LogCopy> copies = {});
+                               const LogCopy* copy = nullptr);
 
 }  // namespace bulwark::server::report

@@ -205,7 +205,7 @@ json nodeReport(const NodeReportInput& in) {
     claims = trustClaims(out["verdict"]["trust_vector"]);
     out["verdict"]["trust_claims"] = claims;
   }
-  out["evidence"] = evidenceSummary(in.evidence, in.latest, in.log_copies);
+  out["evidence"] = evidenceSummary(in.evidence, in.latest, in.log_copy ? &*in.log_copy : nullptr);
   out["controls"] = controlsJson(claims, reasons, in.latest.has_value(), out["evidence"]);
   for (json& f : reasons.findings) {
     const Control* c = findControl(f["control"].get<std::string>());

@@ -26,7 +26,7 @@ struct NodeReportInput {
   std::optional<AppraisalRecord> latest;   // the node's current verdict
   std::vector<AppraisalRecord> history;    // newest first, as Store::appraisalHistory
   std::optional<StoredEvidence> evidence;  // the evidence `latest` judged
-  std::vector<LogCopy> log_copies;         // the verifier's copies of its incremental logs
+  std::optional<LogCopy> log_copy;         // the verifier's copy of its incremental log
   std::int64_t policy_version = 0;         // current policy version
   Millis now = 0;
 };

@@ -50,7 +50,7 @@ Result<NodeReportInput> nodeInput(Store& store, const std::string& name, const R
     in.evidence = std::move(*evidence);
     auto copy = store.logCopy(name, true);  // what a log shipped incrementally continues
     if (!copy) return std::unexpected(copy.error());
-    if (*copy) in.log_copies.push_back(std::move(**copy));
+    in.log_copy = std::move(*copy);
   }
   auto policy = store.policyVersion();
   if (!policy) return std::unexpected(policy.error());

@@ -261,10 +261,10 @@ TEST(ReportNodeReport, IncrementalLogsAreCountedWithTheVerifiersCopy) {
   c.source = log->source();
   c.content = copy + log->content();  // the copy has already grown by this report
   c.bytes = static_cast<std::int64_t>(c.content.size());
-  in.log_copies = {c};
+  in.log_copy = c;
   const json e = nodeReport(in)["evidence"];
   EXPECT_EQ(e["measurements_by_kind"]["host-file"], 4);  // /usr/bin/runc, /etc/a, b, c
-  in.log_copies.clear();  // without the copy the log is not counted at all, never in part
+  in.log_copy.reset();  // without the copy the log is not counted at all, never in part
   EXPECT_EQ(nodeReport(in)["evidence"]["measurements_by_kind"]["host-file"], 1);
 }
 
