@@ -26,7 +26,6 @@ class SqlStore : public Store {
   Result<std::int64_t> purgeExpiredEnrollments(Millis now) override;
 
   Result<void> issueNonce(const NonceRecord& nonce) override;
-  Result<NonceVerdict> consumeNonce(std::string_view node, ByteView nonce, Millis now) override;
   Result<NonceVerdict> checkNonce(std::string_view node, ByteView nonce, Millis now) override;
   Result<std::int64_t> purgeNonces(Millis now) override;
 

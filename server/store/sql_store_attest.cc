@@ -119,15 +119,6 @@ Result<NonceVerdict> useNonce(SqlConnection& conn, std::string_view node, const 
 }
 }  // namespace
 
-Result<NonceVerdict> SqlStore::consumeNonce(std::string_view node, ByteView nonce, Millis now) {
-  if (auto ok = validateNodeName(node); !ok) return std::unexpected(ok.error());
-  if (nonce.size() < kMinNonce || nonce.size() > kMaxNonce) {
-    return NonceVerdict(std::unexpected(NonceRejection::kUnknown));
-  }
-  Bytes value(nonce.begin(), nonce.end());
-  return withConnection(*pool_, [&](SqlConnection& conn) { return useNonce(conn, node, value, now); });
-}
-
 Result<NonceVerdict> SqlStore::checkNonce(std::string_view node, ByteView nonce, Millis now) {
   if (auto ok = validateNodeName(node); !ok) return std::unexpected(ok.error());
   if (nonce.size() < kMinNonce || nonce.size() > kMaxNonce) {

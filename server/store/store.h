@@ -84,12 +84,8 @@ class Store {
   // ---- nonces (DESIGN §3 attestation step 1) ----
   // kInvalidArgument for a duplicate value, a bad length or an unknown node.
   [[nodiscard]] virtual Result<void> issueNonce(const NonceRecord& nonce) = 0;
-  // Marks the nonce used iff it exists, is bound to `node`, is unused and expires after
-  // `now` — one conditional UPDATE, so it succeeds exactly once across threads and replicas.
-  [[nodiscard]] virtual Result<NonceVerdict> consumeNonce(std::string_view node, ByteView nonce,
-                                                          Millis now) = 0;
-  // The verdict consumeNonce would give, without consuming (the Appraiser checks before it
-  // appraises and consumes in recordAttestation).
+  // Whether `nonce` exists, is bound to `node`, is unused and expires after `now`, without
+  // using it: the Appraiser checks before it appraises; recordAttestation consumes.
   [[nodiscard]] virtual Result<NonceVerdict> checkNonce(std::string_view node, ByteView nonce,
                                                         Millis now) = 0;
   // Deletes nonces whose expiry is at or before `now` (used or not: until then a used
@@ -118,8 +114,9 @@ class Store {
   [[nodiscard]] virtual Result<std::vector<FleetEntry>> fleet(
       std::optional<std::string_view> group = std::nullopt) = 0;
   [[nodiscard]] virtual Result<StoredEvidence> latestEvidence(std::string_view node) = 0;
-  // One POST /v1/attest in ONE transaction: consumes `nonce` exactly as consumeNonce (a
-  // rejection stores nothing and is the inner unexpected), records the appraisal with its
+  // One POST /v1/attest in ONE transaction: consumes `nonce` — one conditional UPDATE, so
+  // it succeeds exactly once across threads and replicas (a rejection, named as
+  // checkNonce names it, stores nothing and is the inner unexpected) — records the appraisal with its
   // evidence and log copy as recordAppraisal, and issues `next`. So a stored verdict
   // always consumed its nonce, and an attestation costs one commit.
   [[nodiscard]] virtual Result<std::expected<AppraisalRecord, NonceRejection>> recordAttestation(

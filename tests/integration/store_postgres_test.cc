@@ -89,16 +89,14 @@ TEST_F(PostgresSpecific, ReplicasOverTcpAndUnixSocketShareOneFleet) {
   ASSERT_OK(b.completeEnrollment("e1", {"01", true, 1}));  // enrolled via the other replica
   NonceRecord n{pattern(32, 5), "node-a", 10, 10'000, std::nullopt};
   ASSERT_OK(b.issueNonce(n));
-  auto used = a.consumeNonce("node-a", n.value, 20);
+  auto used = attestWith(a, "node-a", n.value, 20, 6);
   ASSERT_OK(used);
-  EXPECT_TRUE(used->has_value());
-  auto replay = b.consumeNonce("node-a", n.value, 21);
+  ASSERT_TRUE(used->has_value());
+  auto replay = attestWith(b, "node-a", n.value, 21, 7);
   ASSERT_OK(replay);
   ASSERT_FALSE(replay->has_value());
   EXPECT_EQ(replay->error(), NonceRejection::kReplayed);
-  auto stored = a.recordAppraisal(appraisalFor("node-a", 30, AppraisalStatus::kAffirming));
-  ASSERT_OK(stored);
-  EXPECT_EQ(b.latestAppraisal("node-a")->id, stored->id);
+  EXPECT_EQ(b.latestAppraisal("node-a")->id, (*used)->id);
 }
 
 TEST_F(PostgresSpecific, ConnectionFailureIsUnavailableAndHidesTheConnectionString) {

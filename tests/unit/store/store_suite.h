@@ -25,7 +25,6 @@ REGISTER_TYPED_TEST_SUITE_P(
     ApiTokensAreStoredByHash, FailedTransactionLeavesNoPartialRows, DeleteNodeRemovesItsRows,
     AcknowledgmentsAreIdempotentAndPerNode, MalformedAcknowledgmentsStoreNothing,
     AcknowledgmentsGoWithTheNodeAndItsTpm, AttestationConsumesStoresAndIssuesInOneTransaction,
-    BadLogCopiesStoreNothingAndKeepTheNonce, ReplicasRecordAnAttestationWithOneNonceOnce,
-    LogCopiesAreReplacedAndGoWithTheTpm);
+    BadLogCopiesStoreNothingAndKeepTheNonce, LogCopiesAreReplacedAndGoWithTheTpm);
 
 }  // namespace bulwark::server::testing

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
 #include <chrono>
 #include <thread>
 
@@ -18,31 +19,57 @@ inline std::optional<NonceRejection> rejection(const Result<NonceVerdict>& r) {
   return r->error();
 }
 
+using AttestResult = Result<std::expected<AppraisalRecord, NonceRejection>>;
+
+inline std::optional<NonceRejection> rejection(const AttestResult& r) {
+  if (!r.has_value() || r->has_value()) return std::nullopt;
+  return r->error();
+}
+
+// One POST /v1/attest's write (Store::recordAttestation) by `node` answering `nonce`:
+// an appraisal with its evidence, and a next nonce unique to (`node`, `now`, `seed`).
+inline AttestResult attestWith(Store& s, const std::string& node, ByteView nonce, Millis now,
+                               int seed) {
+  AppraisalRecord a = appraisalFor(node, now, AppraisalStatus::kAffirming);
+  Bytes evidence = pattern(16, static_cast<std::uint8_t>(seed));
+  a.evidence_digest = sha256(evidence);
+  NonceRecord next{sha256(asBytes(node + "/" + std::to_string(now) + "/" + std::to_string(seed))),
+                   node, now, now + 60'000, std::nullopt};
+  return s.recordAttestation(nonce, now, a, evidence, nullptr, next);
+}
+
 TYPED_TEST_P(StoreSuite, NonceIsSingleUseBoundAndExpiring) {
   Store& s = *this->store_;
   this->enroll("node-a");
   this->enroll("node-b");
   NonceRecord n = nonceFor("node-a", 1);
   ASSERT_OK(s.issueNonce(n));
-  // Another node presenting it is foreign, and does not burn it.
-  EXPECT_EQ(rejection(s.consumeNonce("node-b", n.value, 2000)), NonceRejection::kForeign);
-  auto first = s.consumeNonce("node-a", n.value, 2000);
+  // Another node presenting it is foreign, and does not burn it (nor store its verdict).
+  EXPECT_EQ(rejection(s.checkNonce("node-b", n.value, 2000)), NonceRejection::kForeign);
+  EXPECT_EQ(rejection(attestWith(s, "node-b", n.value, 2000, 10)), NonceRejection::kForeign);
+  EXPECT_EQ(this->rawInt("SELECT COUNT(*) FROM appraisals"), 0);
+  auto first = attestWith(s, "node-a", n.value, 2000, 11);
   ASSERT_OK(first);
   EXPECT_TRUE(first->has_value());
-  EXPECT_EQ(rejection(s.consumeNonce("node-a", n.value, 2001)), NonceRejection::kReplayed);
+  EXPECT_EQ(rejection(s.checkNonce("node-a", n.value, 2001)), NonceRejection::kReplayed);
+  EXPECT_EQ(rejection(attestWith(s, "node-a", n.value, 2001, 12)), NonceRejection::kReplayed);
 
   NonceRecord late = nonceFor("node-a", 2);
   ASSERT_OK(s.issueNonce(late));
-  EXPECT_EQ(rejection(s.consumeNonce("node-a", late.value, late.expires_at)),
+  EXPECT_EQ(rejection(attestWith(s, "node-a", late.value, late.expires_at, 13)),
             NonceRejection::kExpired);
-  EXPECT_EQ(rejection(s.consumeNonce("node-a", pattern(32, 99), 2000)), NonceRejection::kUnknown);
-  EXPECT_EQ(rejection(s.consumeNonce("node-a", pattern(8, 1), 2000)), NonceRejection::kUnknown);
-  EXPECT_EQ(rejection(s.consumeNonce("node-a", pattern(4096, 1), 2000)), NonceRejection::kUnknown);
-  EXPECT_EQ(s.consumeNonce("bad node", n.value, 2000).error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(rejection(attestWith(s, "node-a", pattern(32, 99), 2000, 14)), NonceRejection::kUnknown);
+  EXPECT_EQ(rejection(attestWith(s, "node-a", pattern(8, 1), 2000, 15)), NonceRejection::kUnknown);
+  EXPECT_EQ(rejection(attestWith(s, "node-a", pattern(4096, 1), 2000, 16)),
+            NonceRejection::kUnknown);
+  EXPECT_EQ(s.checkNonce("bad node", n.value, 2000).error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(attestWith(s, "bad node", n.value, 2000, 17).error().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(this->rawInt("SELECT COUNT(*) FROM appraisals"), 1);  // only the one that won
 
-  auto purged = s.purgeNonces(late.expires_at);
+  auto purged = s.purgeNonces(2000 + 60'000);  // past every expiry
   ASSERT_OK(purged);
-  EXPECT_EQ(*purged, 2);
+  EXPECT_EQ(*purged, 3);  // n, late and the next nonce the accepted attestation issued
   EXPECT_EQ(this->rawInt("SELECT COUNT(*) FROM nonces"), 0);
 }
 
@@ -71,7 +98,7 @@ TYPED_TEST_P(StoreSuite, MalformedNonceIsRefused) {
   EXPECT_EQ(this->rawInt("SELECT COUNT(*) FROM nonces"), 1);
 }
 
-// Racers on one or two Store instances: exactly one consume wins per nonce.
+// Racers on one or two Store instances: exactly one attestation per nonce is stored.
 template <typename Suite>
 void raceNonces(Suite& suite, bool two_replicas) {
   auto other = two_replicas ? suite.replica() : nullptr;
@@ -86,16 +113,21 @@ void raceNonces(Suite& suite, bool two_replicas) {
   }
   std::atomic<int> wins[kNonces] = {};
   std::atomic<int> errors{0};
+  std::mutex first_error_mu;
+  std::string first_error;
   std::atomic<bool> go{false};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       while (!go.load()) std::this_thread::yield();
       for (int i = 0; i < kNonces; ++i) {
-        auto r =
-            stores[t % 2]->consumeNonce("node-a", pattern(32, static_cast<std::uint8_t>(i)), 5000);
+        auto r = attestWith(*stores[t % 2], "node-a", pattern(32, static_cast<std::uint8_t>(i)),
+                            5000 + i * kThreads + t, t);
         if (!r) {
-          ++errors;
+          if (errors++ == 0) {
+            std::lock_guard lock(first_error_mu);
+            first_error = r.error().toString();
+          }
         } else if (r->has_value()) {
           ++wins[i];
         } else if (r->error() != NonceRejection::kReplayed) {
@@ -106,8 +138,9 @@ void raceNonces(Suite& suite, bool two_replicas) {
   }
   go = true;
   for (auto& t : threads) t.join();
-  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(errors.load(), 0) << first_error;
   for (int i = 0; i < kNonces; ++i) EXPECT_EQ(wins[i].load(), 1) << "nonce " << i;
+  EXPECT_EQ(suite.rawInt("SELECT COUNT(*) FROM appraisals"), kNonces);
 }
 
 TYPED_TEST_P(StoreSuite, ConcurrentThreadsConsumeANonceExactlyOnce) { raceNonces(*this, false); }

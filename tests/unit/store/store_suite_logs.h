@@ -2,9 +2,6 @@
 // verified log copies (LogCopy, docs/api.md "Incremental logs"). Included by store_suite.h.
 #pragma once
 
-#include <atomic>
-#include <thread>
-
 #include "tests/unit/store/store_suite_attest.h"
 
 namespace bulwark::server::testing {
@@ -94,41 +91,6 @@ TYPED_TEST_P(StoreSuite, BadLogCopiesStoreNothingAndKeepTheNonce) {
   EXPECT_TRUE(s.checkNonce("node-a", used.value, 3001)->has_value());
   EXPECT_EQ(this->rawInt("SELECT COUNT(*) FROM appraisals"), 0);
   EXPECT_EQ(this->rawInt("SELECT COUNT(*) FROM log_copies"), 0);
-}
-
-TYPED_TEST_P(StoreSuite, ReplicasRecordAnAttestationWithOneNonceOnce) {
-  auto other = this->replica();
-  ASSERT_NE(other, nullptr);
-  this->enroll("node-a");
-  Store* stores[2] = {this->store_.get(), other.get()};
-  constexpr int kNonces = 10;
-  for (int i = 0; i < kNonces; ++i) ASSERT_OK(stores[i % 2]->issueNonce(nonceFor("node-a", static_cast<std::uint8_t>(i))));
-  std::atomic<int> wins[kNonces] = {};
-  std::atomic<int> errors{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kNonces; ++i) {
-        AppraisalRecord a = appraisalFor("node-a", 5000 + i * 10 + t, AppraisalStatus::kAffirming);
-        Bytes evidence = pattern(16, static_cast<std::uint8_t>(t));
-        a.evidence_digest = sha256(evidence);
-        auto next = nonceFor("node-a", static_cast<std::uint8_t>(100 + i * 4 + t), 5000);
-        auto r = stores[t % 2]->recordAttestation(pattern(32, static_cast<std::uint8_t>(i)), 5000, a,
-                                                  evidence, nullptr, next);
-        if (!r) {
-          ++errors;
-        } else if (r->has_value()) {
-          ++wins[i];
-        } else if (r->error() != NonceRejection::kReplayed) {
-          ++errors;
-        }
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(errors.load(), 0);
-  for (int i = 0; i < kNonces; ++i) EXPECT_EQ(wins[i].load(), 1) << "nonce " << i;
-  EXPECT_EQ(this->rawInt("SELECT COUNT(*) FROM appraisals"), kNonces);
 }
 
 TYPED_TEST_P(StoreSuite, LogCopiesAreReplacedAndGoWithTheTpm) {
