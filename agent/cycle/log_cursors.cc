@@ -1,21 +1,12 @@
 #include "agent/cycle/log_cursors.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
-#include <cstdlib>
 
 namespace bulwark::agent {
 
 namespace {
 
-constexpr std::size_t kSha256Bytes = 32;
-
-// EVP failures on in-memory data mean OpenSSL itself is broken (digest.cc does the
-// same): a broken invariant, not bad input.
-void check(int ok) {
-  if (ok != 1) std::abort();
-}
+const std::size_t kSha256Bytes = hashAlgSize(HashAlg::kSha256);
 
 std::string_view range(const std::string& content, std::uint64_t from, std::uint64_t to) {
   return std::string_view(content).substr(static_cast<std::size_t>(from),
@@ -28,35 +19,6 @@ Bytes windowHash(const std::string& content, std::uint64_t end) {
 }
 
 }  // namespace
-
-PrefixHash::PrefixHash() : ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ == nullptr) std::abort();
-  check(EVP_DigestInit_ex(ctx_, hashAlgMd(HashAlg::kSha256), nullptr));
-}
-
-PrefixHash::~PrefixHash() { EVP_MD_CTX_free(ctx_); }
-
-PrefixHash::PrefixHash(const PrefixHash& other) : ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ == nullptr) std::abort();
-  check(EVP_MD_CTX_copy_ex(ctx_, other.ctx_));
-}
-
-PrefixHash& PrefixHash::operator=(const PrefixHash& other) {
-  if (this != &other) check(EVP_MD_CTX_copy_ex(ctx_, other.ctx_));
-  return *this;
-}
-
-void PrefixHash::update(std::string_view data) {
-  check(EVP_DigestUpdate(ctx_, data.data(), data.size()));
-}
-
-Bytes PrefixHash::peek() const {
-  PrefixHash fork(*this);
-  Bytes out(kSha256Bytes);
-  unsigned int len = 0;
-  check(EVP_DigestFinal_ex(fork.ctx_, out.data(), &len));
-  return out;
-}
 
 void LogCursors::replace(
     const google::protobuf::RepeatedPtrField<bulwark::v1::LogCursor>& cursors) {
@@ -78,19 +40,19 @@ const bulwark::v1::LogCursor* LogCursors::find(const std::string& source) const 
   return it == cursors_.end() ? nullptr : &it->second;
 }
 
-PrefixHash LogCursors::prefixHash(const std::string& source, const std::string& content,
+Hasher LogCursors::prefixHash(const std::string& source, const std::string& content,
                                   std::uint64_t offset, std::optional<LogFileIdentity> file) const {
   auto v = verified_.find(source);
   // The remembered state applies to the same file, not beyond the new cursor, and
   // only while the bytes just before its end are still those it saw.
   if (v != verified_.end() && file && v->second.file == *file && v->second.offset <= offset &&
       windowHash(content, v->second.offset) == v->second.window_hash) {
-    PrefixHash h = v->second.state;
-    h.update(range(content, v->second.offset, offset));
+    Hasher h = v->second.state;
+    h.update(asBytes(range(content, v->second.offset, offset)));
     return h;
   }
-  PrefixHash h;
-  h.update(range(content, 0, offset));
+  Hasher h(HashAlg::kSha256);
+  h.update(asBytes(range(content, 0, offset)));
   return h;
 }
 
@@ -123,7 +85,7 @@ ShippedLog LogCursors::ship(const bulwark::v1::EventLog& whole,
     why = "it is shorter (" + std::to_string(content.size()) +
           " bytes) than the verifier's copy (" + std::to_string(cursor.offset()) + " bytes)";
   } else {
-    PrefixHash h = prefixHash(whole.source(), content, cursor.offset(), file);
+    Hasher h = prefixHash(whole.source(), content, cursor.offset(), file);
     if (constantTimeEqual(h.peek(), asBytes(cursor.prefix_sha256()))) {
       if (file) {
         verified_.insert_or_assign(whole.source(), Verified{*file, cursor.offset(), h,

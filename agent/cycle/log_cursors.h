@@ -30,22 +30,6 @@
 
 namespace bulwark::agent {
 
-// An incremental SHA-256 whose state can be kept and forked (EVP_MD_CTX_copy_ex).
-class PrefixHash {
- public:
-  PrefixHash();
-  ~PrefixHash();
-  PrefixHash(const PrefixHash& other);
-  PrefixHash& operator=(const PrefixHash& other);
-
-  void update(std::string_view data);
-  // Digest of everything fed so far; the state stays usable for more updates.
-  [[nodiscard]] Bytes peek() const;
-
- private:
-  EVP_MD_CTX* ctx_;
-};
-
 struct ShippedLog {
   bulwark::v1::EventLog log;  // what goes into Report.logs
   bool incremental = false;   // shipped from a cursor
@@ -76,11 +60,11 @@ class LogCursors {
   struct Verified {
     LogFileIdentity file;
     std::uint64_t offset = 0;
-    PrefixHash state;   // SHA-256 state after `offset` bytes
+    Hasher state{HashAlg::kSha256};  // SHA-256 state after `offset` bytes
     Bytes window_hash;  // SHA-256 of the kWindowBytes (or fewer) before `offset`
   };
   // SHA-256 of content[0, offset), from the remembered state when it still applies.
-  PrefixHash prefixHash(const std::string& source, const std::string& content, std::uint64_t offset,
+  Hasher prefixHash(const std::string& source, const std::string& content, std::uint64_t offset,
                         std::optional<LogFileIdentity> file) const;
 
   std::map<std::string, bulwark::v1::LogCursor> cursors_;

@@ -69,6 +69,20 @@ Hasher::Hasher(HashAlg alg) : alg_(alg), ctx_(EVP_MD_CTX_new()) {
 
 Hasher::~Hasher() { EVP_MD_CTX_free(ctx_); }
 
+Hasher::Hasher(const Hasher& other) : alg_(other.alg_), ctx_(EVP_MD_CTX_new()) {
+  if (ctx_ == nullptr || EVP_MD_CTX_copy_ex(ctx_, other.ctx_) != 1) std::abort();
+}
+
+Hasher& Hasher::operator=(const Hasher& other) {
+  if (this != &other) {
+    alg_ = other.alg_;
+    if (EVP_MD_CTX_copy_ex(ctx_, other.ctx_) != 1) std::abort();
+  }
+  return *this;
+}
+
+Bytes Hasher::peek() const { return Hasher(*this).finish(); }
+
 Hasher& Hasher::update(ByteView data) {
   if (EVP_DigestUpdate(ctx_, data.data(), data.size()) != 1) std::abort();
   return *this;

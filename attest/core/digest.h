@@ -34,16 +34,18 @@ const EVP_MD* hashAlgMd(HashAlg alg);
 Bytes digest(HashAlg alg, ByteView data);
 inline Bytes sha256(ByteView data) { return digest(HashAlg::kSha256, data); }
 
-// Incremental hashing; reusable after finish().
+// Incremental hashing; reusable after finish(). A copy forks the state (e.g. a log
+// prefix's hash, extended later by what is appended).
 class Hasher {
  public:
   explicit Hasher(HashAlg alg);
   ~Hasher();
-  Hasher(const Hasher&) = delete;
-  Hasher& operator=(const Hasher&) = delete;
+  Hasher(const Hasher& other);
+  Hasher& operator=(const Hasher& other);
 
   Hasher& update(ByteView data);
-  Bytes finish();  // returns the digest and resets for reuse
+  Bytes finish();        // returns the digest and resets for reuse
+  Bytes peek() const;    // the digest so far; the state is left as it was
 
  private:
   HashAlg alg_;

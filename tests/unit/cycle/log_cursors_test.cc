@@ -121,16 +121,18 @@ TEST(LogCursors, TheRememberedPrefixDecidesLikeAFullHash) {
   }
 }
 
+// The remembered prefix state is a Hasher (attest/core/digest.h): it forks and peeks.
 TEST(PrefixHash, ForksAndPeeksWithoutDisturbingTheState) {
-  PrefixHash h;
-  h.update("abc");
-  PrefixHash fork = h;
-  fork.update("def");
+  auto text = [](std::string_view s) { return asBytes(s); };
+  Hasher h(HashAlg::kSha256);
+  h.update(text("abc"));
+  Hasher fork = h;
+  fork.update(text("def"));
   EXPECT_EQ(h.peek(), sha256(asBytes(std::string_view("abc"))));
   EXPECT_EQ(h.peek(), sha256(asBytes(std::string_view("abc")))) << "peek twice";
   EXPECT_EQ(fork.peek(), sha256(asBytes(std::string_view("abcdef"))));
   h = fork;
-  h.update("g");
+  h.update(text("g"));
   EXPECT_EQ(h.peek(), sha256(asBytes(std::string_view("abcdefg"))));
 }
 
